@@ -1,0 +1,162 @@
+/**
+ * Configuration shared by every service: Kafka connection and security, topic
+ * names, consumer group, ports and logging. Service-specific settings live in
+ * each service's own config module and reuse {@linkcode parseEnv}.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
+import { ConfigError, type Env, listVar, millisVar, parseEnv, portVar } from "./env.ts";
+
+/** How the client talks to the brokers. */
+export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
+/** SASL mechanisms kafkajs supports that we allow. */
+export type SaslMechanism = "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+
+/** Fully resolved Kafka connection settings. */
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  securityProtocol: SecurityProtocol;
+  /** Present for SASL_* protocols. */
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** PEM CA bundle contents for SSL/SASL_SSL, when a CA file is configured. */
+  caFile?: string;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** Log output settings. */
+export interface LogSettings {
+  level: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+  format: "json" | "pretty";
+  /** Optional rotating log file path. */
+  file?: string;
+}
+
+/** Everything both services need, resolved once at start. */
+export interface Config {
+  kafka: KafkaSettings;
+  topics: TopicNames;
+  consumerGroupId: string;
+  producerPort: number;
+  consumerPort: number;
+  log: LogSettings;
+}
+
+const broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "each broker must be host:port");
+const protocols = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
+const mechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+const upper = (values: readonly [string, ...string[]]) =>
+  z.string().trim().toUpperCase().pipe(z.enum(values));
+
+const schema = z.object({
+  KAFKA_BROKERS: listVar.pipe(z.array(broker).min(1, "at least one broker is required"))
+    .default(["localhost:9092"]),
+  KAFKA_CLIENT_ID: z.string().default("payments"),
+  KAFKA_SECURITY_PROTOCOL: upper(protocols).default("PLAINTEXT"),
+  SASL_MECHANISM: upper(mechanisms).optional(),
+  SASL_USERNAME: z.string().optional(),
+  SASL_PASSWORD: z.string().optional(),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_CONNECTION_TIMEOUT_MS: millisVar.default(3000),
+  KAFKA_REQUEST_TIMEOUT_MS: millisVar.default(10000),
+  TOPIC_PAYMENT_REQUESTS: z.string().default(DEFAULT_TOPICS.requests),
+  TOPIC_PAYMENT_RESULTS: z.string().default(DEFAULT_TOPICS.results),
+  TOPIC_PAYMENT_DLQ: z.string().default(DEFAULT_TOPICS.dlq),
+  CONSUMER_GROUP_ID: z.string().default("payment-processor"),
+  PRODUCER_PORT: portVar.default(8000),
+  CONSUMER_PORT: portVar.default(8001),
+  LOG_LEVEL: z.string().trim().toLowerCase().transform((v) => v === "warn" ? "warning" : v)
+    .pipe(z.enum(["trace", "debug", "info", "warning", "error", "fatal"])).default("info"),
+  LOG_FORMAT: z.string().trim().toLowerCase().pipe(z.enum(["json", "pretty"])).default("json"),
+  LOG_FILE: z.string().optional(),
+});
+
+/** SASL protocols need all three SASL variables; checked on the raw environment so
+ * these problems are reported together with every other bad variable. */
+function saslProblems(env: Env): string[] {
+  const protocol = (env.KAFKA_SECURITY_PROTOCOL ?? "").trim().toUpperCase();
+  if (!protocol.startsWith("SASL_")) return [];
+  return (["SASL_MECHANISM", "SASL_USERNAME", "SASL_PASSWORD"] as const)
+    .filter((name) => !env[name]?.trim())
+    .map((name) => `${name}: is required when KAFKA_SECURITY_PROTOCOL is ${protocol}`);
+}
+
+/**
+ * Accepts the lab's variable names (`BOOTSTRAP_SERVERS`, `SECURITY_PROTOCOL`,
+ * `SASL_MECHANISMS`, `SSL_CA_LOCATION`) so its Confluent Cloud `.env` works unchanged;
+ * our own names win when both are set.
+ */
+function withLabAliases(env: Env): Env {
+  return {
+    ...env,
+    KAFKA_BROKERS: env.KAFKA_BROKERS || env.BOOTSTRAP_SERVERS,
+    KAFKA_SECURITY_PROTOCOL: env.KAFKA_SECURITY_PROTOCOL || env.SECURITY_PROTOCOL,
+    SASL_MECHANISM: env.SASL_MECHANISM || env.SASL_MECHANISMS,
+    KAFKA_SSL_CA_FILE: env.KAFKA_SSL_CA_FILE || env.SSL_CA_LOCATION,
+  };
+}
+
+/**
+ * Resolves the shared configuration from an environment. Pure: reads no files and
+ * no globals. Throws a {@linkcode ConfigError} naming every bad variable.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ KAFKA_BROKERS: "localhost:9092" });
+ * config.topics.requests; // "payment_requests"
+ * ```
+ */
+export function loadConfig(env: Env): Config {
+  const aliased = withLabAliases(env);
+  const missing = saslProblems(aliased);
+  let vars: z.output<typeof schema>;
+  try {
+    vars = parseEnv(schema, aliased);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...missing]);
+    throw error;
+  }
+  if (missing.length > 0) throw new ConfigError(missing);
+  const protocol = vars.KAFKA_SECURITY_PROTOCOL as SecurityProtocol;
+  return {
+    kafka: {
+      brokers: vars.KAFKA_BROKERS,
+      clientId: vars.KAFKA_CLIENT_ID,
+      securityProtocol: protocol,
+      ...(protocol.startsWith("SASL_")
+        ? {
+          sasl: {
+            mechanism: vars.SASL_MECHANISM as SaslMechanism,
+            username: vars.SASL_USERNAME!,
+            password: vars.SASL_PASSWORD!,
+          },
+        }
+        : {}),
+      ...(vars.KAFKA_SSL_CA_FILE ? { caFile: vars.KAFKA_SSL_CA_FILE } : {}),
+      connectionTimeoutMs: vars.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: vars.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+    topics: {
+      requests: vars.TOPIC_PAYMENT_REQUESTS,
+      results: vars.TOPIC_PAYMENT_RESULTS,
+      dlq: vars.TOPIC_PAYMENT_DLQ,
+    },
+    consumerGroupId: vars.CONSUMER_GROUP_ID,
+    producerPort: vars.PRODUCER_PORT,
+    consumerPort: vars.CONSUMER_PORT,
+    log: {
+      level: vars.LOG_LEVEL,
+      format: vars.LOG_FORMAT,
+      ...(vars.LOG_FILE ? { file: vars.LOG_FILE } : {}),
+    },
+  };
+}
+
+/** A copy of the config safe to log: the SASL password is masked. */
+export function redactConfig(config: Config): Config {
+  if (!config.kafka.sasl) return config;
+  return { ...config, kafka: { ...config.kafka, sasl: { ...config.kafka.sasl, password: "***" } } };
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { loadConfig, redactConfig } from "./config.ts";
+import { ConfigError } from "./env.ts";
+
+Deno.test("an empty environment resolves to the documented defaults", () => {
+  const config = loadConfig({});
+  assert.deepEqual(config.kafka.brokers, ["localhost:9092"]);
+  assert.equal(config.kafka.securityProtocol, "PLAINTEXT");
+  assert.equal(config.kafka.sasl, undefined);
+  assert.deepEqual(config.topics, {
+    requests: "payment_requests",
+    results: "payment_results",
+    dlq: "payment_requests.dlq",
+  });
+  assert.equal(config.consumerGroupId, "payment-processor");
+  assert.equal(config.producerPort, 8000);
+  assert.equal(config.consumerPort, 8001);
+  assert.deepEqual(config.log, { level: "info", format: "json" });
+});
+
+Deno.test("the lab's Confluent Cloud variables are accepted unchanged", () => {
+  const config = loadConfig({
+    BOOTSTRAP_SERVERS: "pkc-1.confluent.cloud:9092",
+    SECURITY_PROTOCOL: "SASL_SSL",
+    SASL_MECHANISMS: "PLAIN",
+    SASL_USERNAME: "key",
+    SASL_PASSWORD: "secret",
+  });
+  assert.deepEqual(config.kafka.brokers, ["pkc-1.confluent.cloud:9092"]);
+  assert.equal(config.kafka.securityProtocol, "SASL_SSL");
+  assert.deepEqual(config.kafka.sasl, { mechanism: "PLAIN", username: "key", password: "secret" });
+});
+
+Deno.test("our own variable names win over the lab's aliases", () => {
+  const config = loadConfig({ KAFKA_BROKERS: "a:1,b:2", BOOTSTRAP_SERVERS: "c:3" });
+  assert.deepEqual(config.kafka.brokers, ["a:1", "b:2"]);
+});
+
+Deno.test("one error names every bad variable and never echoes the password", () => {
+  let message = "";
+  try {
+    loadConfig({
+      KAFKA_BROKERS: "no-port",
+      KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+      SASL_PASSWORD: "hunter2",
+      PRODUCER_PORT: "99999",
+      LOG_FORMAT: "xml",
+    });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    message = error.message;
+  }
+  for (const name of ["KAFKA_BROKERS", "SASL_MECHANISM", "SASL_USERNAME", "PRODUCER_PORT"]) {
+    assert.match(message, new RegExp(name));
+  }
+  assert.match(message, /LOG_FORMAT/);
+  assert.doesNotMatch(message, /hunter2/);
+});
+
+Deno.test("empty variables count as unset, as in .env files", () => {
+  assert.equal(loadConfig({ PRODUCER_PORT: "", LOG_LEVEL: " " }).producerPort, 8000);
+});
+
+Deno.test("LOG_LEVEL accepts warn as an alias of warning, in any case", () => {
+  assert.equal(loadConfig({ LOG_LEVEL: "WARN" }).log.level, "warning");
+});
+
+Deno.test("redactConfig masks the SASL password", () => {
+  const config = loadConfig({
+    KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+    SASL_MECHANISM: "scram-sha-512",
+    SASL_USERNAME: "u",
+    SASL_PASSWORD: "p4ss",
+  });
+  assert.equal(config.kafka.sasl?.mechanism, "SCRAM-SHA-512");
+  assert.doesNotMatch(JSON.stringify(redactConfig(config)), /p4ss/);
+});

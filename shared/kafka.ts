@@ -1,0 +1,69 @@
+/**
+ * kafkajs client options from the shared configuration, with kafkajs' own log
+ * routed into LogTape so every line comes out in one format.
+ *
+ * @module
+ */
+import type { KafkaConfig, logCreator, SASLOptions } from "kafkajs";
+import { logLevel } from "kafkajs";
+import { getLogger } from "@logtape/logtape";
+import type { KafkaSettings } from "./config.ts";
+
+const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warning",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/** A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`. */
+export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) => {
+  const { message, ...fields } = log;
+  getLogger(["kafkajs", namespace || "client"])[levels[level] ?? "info"](String(message), fields);
+};
+
+/**
+ * kafkajs client options for `new Kafka(...)`. Reads the CA file when one is
+ * configured, so a missing file fails at start rather than at first connect.
+ *
+ * @example
+ * ```ts
+ * const kafka = new Kafka(kafkaClientConfig(config.kafka, "payment-producer"));
+ * ```
+ */
+export function kafkaClientConfig(settings: KafkaSettings, clientId?: string): KafkaConfig {
+  const tls = settings.securityProtocol === "SSL" || settings.securityProtocol === "SASL_SSL";
+  const ca = settings.caFile ? readCa(settings.caFile) : undefined;
+  return {
+    clientId: clientId ?? settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    ssl: tls ? (ca ? { ca: [ca] } : true) : false,
+    ...(settings.sasl ? { sasl: saslOptions(settings.sasl) } : {}),
+    logLevel: logLevel.WARN,
+    logCreator: logTapeLogCreator,
+  };
+}
+
+function saslOptions(sasl: NonNullable<KafkaSettings["sasl"]>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case "PLAIN":
+      return { mechanism: "plain", username, password };
+    case "SCRAM-SHA-256":
+      return { mechanism: "scram-sha-256", username, password };
+    case "SCRAM-SHA-512":
+      return { mechanism: "scram-sha-512", username, password };
+  }
+}
+
+function readCa(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(`Cannot read KAFKA_SSL_CA_FILE ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "./config.ts";
+import { kafkaClientConfig } from "./kafka.ts";
+
+Deno.test("plaintext settings give kafkajs no TLS and no SASL", () => {
+  const options = kafkaClientConfig(loadConfig({ KAFKA_BROKERS: "a:9092,b:9093" }).kafka);
+  assert.deepEqual(options.brokers, ["a:9092", "b:9093"]);
+  assert.equal(options.ssl, false);
+  assert.equal(options.sasl, undefined);
+});
+
+Deno.test("SASL_SSL with SCRAM maps to kafkajs' mechanism names and enables TLS", () => {
+  const options = kafkaClientConfig(
+    loadConfig({
+      KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+      SASL_MECHANISM: "SCRAM-SHA-256",
+      SASL_USERNAME: "u",
+      SASL_PASSWORD: "p",
+    }).kafka,
+    "payment-producer",
+  );
+  assert.equal(options.clientId, "payment-producer");
+  assert.equal(options.ssl, true);
+  assert.deepEqual(options.sasl, { mechanism: "scram-sha-256", username: "u", password: "p" });
+});
+
+Deno.test("a CA file that cannot be read fails at start and names the variable", () => {
+  const settings = loadConfig({
+    KAFKA_SECURITY_PROTOCOL: "SSL",
+    KAFKA_SSL_CA_FILE: "/nonexistent/ca.pem",
+  }).kafka;
+  assert.throws(() => kafkaClientConfig(settings), /KAFKA_SSL_CA_FILE \/nonexistent\/ca\.pem/);
+});
+
+Deno.test("a readable CA file is passed to kafkajs as PEM text", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".pem" });
+  try {
+    await Deno.writeTextFile(path, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n");
+    const options = kafkaClientConfig(
+      loadConfig({ KAFKA_SECURITY_PROTOCOL: "SSL", KAFKA_SSL_CA_FILE: path }).kafka,
+    );
+    assert.deepEqual(options.ssl, { ca: [await Deno.readTextFile(path)] });
+  } finally {
+    await Deno.remove(path);
+  }
+});
