@@ -1,0 +1,92 @@
+/**
+ * Producer settings: the shared configuration plus the producer's own variables.
+ *
+ * | variable | default | meaning |
+ * | --- | --- | --- |
+ * | `API_KEYS` | unset (open) | comma-separated keys; when set, `/payments*` and `/stats` need `Authorization: Bearer <key>` |
+ * | `PRODUCER_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest request body accepted; larger ones get 413 |
+ * | `PRODUCER_SEND_TIMEOUT_MS` | `5000` | how long a request waits for Kafka to acknowledge its payments before answering 503 |
+ * | `PRODUCER_RETRY_AFTER_SECONDS` | `5` | `Retry-After` sent with 503 answers |
+ * | `PRODUCER_SOURCE` | `payment-producer` | the `source` field and record header of every payment |
+ * | `PRODUCER_READY_INTERVAL_MS` | `5000` | how often readiness re-checks that Kafka answers with the topic's metadata |
+ * | `PRODUCER_SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGINT/SIGTERM, the longest wait for in-flight requests and the disconnect |
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type Config, loadConfig } from "@payments/shared/config";
+import { ConfigError, type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
+
+/** Everything the producer needs, resolved once at start. */
+export interface ProducerConfig extends Config {
+  /** Accepted API keys; empty means authentication is off. */
+  apiKeys: string[];
+  maxBodyBytes: number;
+  sendTimeoutMs: number;
+  retryAfterSeconds: number;
+  source: string;
+  readyIntervalMs: number;
+  shutdownTimeoutMs: number;
+}
+
+const schema = z.object({
+  API_KEYS: listVar.default([]),
+  PRODUCER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  PRODUCER_SEND_TIMEOUT_MS: millisVar.default(5000),
+  PRODUCER_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  PRODUCER_SOURCE: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "must be 1-64 of [A-Za-z0-9._:-]")
+    .default("payment-producer"),
+  PRODUCER_READY_INTERVAL_MS: millisVar.default(5000),
+  PRODUCER_SHUTDOWN_TIMEOUT_MS: millisVar.default(10000),
+});
+
+/**
+ * Resolves the producer configuration from an environment. Pure; throws one
+ * {@linkcode ConfigError} naming every bad variable, shared or producer-specific.
+ *
+ * @example
+ * ```ts
+ * const config = loadProducerConfig({ API_KEYS: "k1,k2" });
+ * config.apiKeys; // ["k1", "k2"]
+ * ```
+ */
+export function loadProducerConfig(env: Env): ProducerConfig {
+  const problems: string[] = [];
+  let shared: Config | undefined;
+  let own: z.output<typeof schema> | undefined;
+  try {
+    shared = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  try {
+    own = parseEnv(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!shared || !own) throw new ConfigError(problems);
+  return {
+    ...shared,
+    apiKeys: own.API_KEYS,
+    maxBodyBytes: own.PRODUCER_MAX_BODY_BYTES,
+    sendTimeoutMs: own.PRODUCER_SEND_TIMEOUT_MS,
+    retryAfterSeconds: own.PRODUCER_RETRY_AFTER_SECONDS,
+    source: own.PRODUCER_SOURCE,
+    readyIntervalMs: own.PRODUCER_READY_INTERVAL_MS,
+    shutdownTimeoutMs: own.PRODUCER_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** A copy safe to log: API keys and the SASL password are masked. */
+export function redactProducerConfig(config: ProducerConfig): ProducerConfig {
+  return {
+    ...config,
+    apiKeys: config.apiKeys.map(() => "***"),
+    kafka: config.kafka.sasl
+      ? { ...config.kafka, sasl: { ...config.kafka.sasl, password: "***" } }
+      : config.kafka,
+  };
+}

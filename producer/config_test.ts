@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "@payments/shared/env";
+import { loadProducerConfig, redactProducerConfig } from "./config.ts";
+
+Deno.test("loadProducerConfig applies the documented defaults", () => {
+  const config = loadProducerConfig({});
+  assert.deepEqual(config.apiKeys, []);
+  assert.equal(config.maxBodyBytes, 1024 * 1024);
+  assert.equal(config.sendTimeoutMs, 5000);
+  assert.equal(config.retryAfterSeconds, 5);
+  assert.equal(config.source, "payment-producer");
+  assert.equal(config.producerPort, 8000);
+  assert.equal(config.shutdownTimeoutMs, 10000);
+});
+
+Deno.test("loadProducerConfig reads API keys and producer settings", () => {
+  const config = loadProducerConfig({
+    API_KEYS: " k1 , k2 ,",
+    PRODUCER_MAX_BODY_BYTES: "2048",
+    PRODUCER_SEND_TIMEOUT_MS: "1500",
+    PRODUCER_SOURCE: "api-eu",
+  });
+  assert.deepEqual(config.apiKeys, ["k1", "k2"]);
+  assert.equal(config.maxBodyBytes, 2048);
+  assert.equal(config.sendTimeoutMs, 1500);
+  assert.equal(config.source, "api-eu");
+});
+
+Deno.test("loadProducerConfig names every bad shared and producer variable at once", () => {
+  assert.throws(
+    () =>
+      loadProducerConfig({
+        KAFKA_BROKERS: "nope",
+        PRODUCER_SEND_TIMEOUT_MS: "-1",
+        PRODUCER_SOURCE: "bad source",
+      }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      for (const name of ["KAFKA_BROKERS", "PRODUCER_SEND_TIMEOUT_MS", "PRODUCER_SOURCE"]) {
+        assert.match(error.message, new RegExp(name));
+      }
+      return true;
+    },
+  );
+});
+
+Deno.test("redactProducerConfig masks API keys and the SASL password", () => {
+  const config = loadProducerConfig({
+    API_KEYS: "secret-key",
+    KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+    SASL_MECHANISM: "PLAIN",
+    SASL_USERNAME: "u",
+    SASL_PASSWORD: "secret-password",
+  });
+  const text = JSON.stringify(redactProducerConfig(config));
+  assert.doesNotMatch(text, /secret-key|secret-password/);
+});

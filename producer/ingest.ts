@@ -1,0 +1,86 @@
+/**
+ * Publishing one request's payments: builds the records (value, key, headers),
+ * hands them to the publisher as one unit and records metrics and stats.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { type PaymentRequest, toPaymentEvent } from "@payments/shared/payment";
+import { buildRecordHeaders } from "@payments/shared/record_headers";
+import type { OutgoingRecord, PaymentPublisher, RecordPosition } from "./publisher.ts";
+import { type ProducerMetrics, recordPayments } from "./metrics.ts";
+import type { ProducerStats } from "./stats.ts";
+
+/** What ingestion needs. */
+export interface IngestDeps {
+  publisher: PaymentPublisher;
+  metrics: ProducerMetrics;
+  stats: ProducerStats;
+  logger: Logger;
+  source: string;
+  sendTimeoutMs: number;
+  now?: () => Date;
+}
+
+/** One accepted payment and where Kafka stored it. */
+export interface AcceptedPayment extends RecordPosition {
+  payment_id: string;
+  status: "accepted";
+}
+
+/** Context of one request. */
+export interface IngestContext {
+  correlationId: string;
+  traceparent: string;
+  batch: boolean;
+}
+
+/**
+ * Publishes `payments` in one send and resolves with their positions once Kafka
+ * acknowledged all of them; rejects with the publisher's error otherwise.
+ */
+export async function ingest(
+  deps: IngestDeps,
+  payments: readonly PaymentRequest[],
+  context: IngestContext,
+): Promise<{ results: AcceptedPayment[]; processingMs: number }> {
+  const started = performance.now();
+  const now = deps.now?.() ?? new Date();
+  const headers = buildRecordHeaders({
+    correlationId: context.correlationId,
+    source: deps.source,
+    traceparent: context.traceparent,
+  });
+  const records: OutgoingRecord[] = payments.map((payment) => ({
+    key: payment.payment_id,
+    value: JSON.stringify(
+      toPaymentEvent(payment, { correlationId: context.correlationId, source: deps.source, now }),
+    ),
+    headers,
+  }));
+  const labels = { topic: deps.publisher.topic };
+  try {
+    const positions = await deps.publisher.publish(records, { timeoutMs: deps.sendTimeoutMs });
+    const elapsed = performance.now() - started;
+    deps.metrics.produceDuration.observe({ ...labels, status: "success" }, elapsed / 1000);
+    recordPayments(deps.metrics, "success", payments.length);
+    deps.stats.recordPublish(payments.length, true, elapsed, context.batch);
+    const results = payments.map((payment, index): AcceptedPayment => ({
+      payment_id: payment.payment_id,
+      status: "accepted",
+      ...positions[index]!,
+    }));
+    for (const result of results) {
+      deps.logger.debug("Payment {payment_id} written to partition {partition} at {offset}", {
+        ...result,
+      });
+    }
+    return { results, processingMs: elapsed };
+  } catch (error) {
+    const elapsed = performance.now() - started;
+    deps.metrics.produceDuration.observe({ ...labels, status: "failed" }, elapsed / 1000);
+    recordPayments(deps.metrics, "failed", payments.length);
+    deps.stats.recordPublish(payments.length, false, elapsed, context.batch);
+    throw error;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The edge between the HTTP layer and Kafka: a narrow {@linkcode PaymentPublisher}
+ * interface, the errors it raises, and the classification of kafkajs failures.
+ * The kafkajs adapter lives in `kafka_publisher.ts`, the test fake in
+ * `fake_publisher.ts`.
+ *
+ * @module
+ */
+
+/** One record to write: key is the payment id, value the PaymentEvent JSON. */
+export interface OutgoingRecord {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Where Kafka stored a record. */
+export interface RecordPosition {
+  partition: number;
+  offset: number;
+}
+
+/** Options of one publish call. */
+export interface PublishOptions {
+  /** Give up (and report a retriable failure) when Kafka has not acknowledged by then. */
+  timeoutMs: number;
+}
+
+/** Whether the publisher can take payments right now, and why not. */
+export interface Readiness {
+  ready: boolean;
+  detail: string;
+}
+
+/**
+ * Writes one request's records to Kafka as one unit: resolves only when Kafka
+ * acknowledged every record (with their positions, in input order), rejects with
+ * a {@linkcode PublishError} otherwise.
+ */
+export interface PaymentPublisher {
+  /** The topic records go to. */
+  readonly topic: string;
+  publish(records: readonly OutgoingRecord[], options: PublishOptions): Promise<RecordPosition[]>;
+  ready(): Readiness;
+}
+
+/** Publishing failed; `retriable` says whether the same request may succeed later. */
+export class PublishError extends Error {
+  override name = "PublishError";
+  readonly retriable: boolean;
+  constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.retriable = options.retriable;
+  }
+}
+
+interface KafkaLikeError {
+  name?: unknown;
+  retriable?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+const UNRECOVERABLE = new Set(["TypeError", "RangeError", "ReferenceError", "SyntaxError"]);
+
+/**
+ * Whether a kafkajs error means "Kafka is unavailable right now" (retriable: a
+ * connection, a timeout, a leader election, retries exhausted on such errors)
+ * rather than a permanent refusal (authorization, record too large) or a bug.
+ *
+ * @example
+ * ```ts
+ * isRetriableKafkaError(new KafkaJSConnectionError("refused")); // true
+ * ```
+ */
+export function isRetriableKafkaError(error: unknown, depth = 0): boolean {
+  if (depth > 8 || typeof error !== "object" || error === null) return false;
+  const { name, retriable, cause, originalError } = error as KafkaLikeError;
+  const inner = cause ?? originalError;
+  if (name === "KafkaJSNumberOfRetriesExceeded") return true;
+  if (name === "KafkaJSNonRetriableError") {
+    return inner !== undefined && inner !== error && isRetriableKafkaError(inner, depth + 1);
+  }
+  if (typeof name === "string" && UNRECOVERABLE.has(name)) return false;
+  if (retriable === true) return true;
+  if (retriable === false) return false;
+  return typeof name === "string" && name.startsWith("KafkaJS");
+}
+
+/** The short description of an error, without stack or payload. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

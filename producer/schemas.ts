@@ -1,0 +1,76 @@
+/**
+ * Response schemas of the producer API, for the OpenAPI document. Request
+ * schemas come from `@payments/shared/payment`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** One payment Kafka acknowledged. */
+export const AcceptedPaymentSchema = z.object({
+  payment_id: z.string(),
+  status: z.literal("accepted"),
+  partition: z.number().int().meta({ description: "Kafka partition of the record" }),
+  offset: z.number().int().meta({ description: "Kafka offset of the record in its partition" }),
+}).meta({ id: "AcceptedPayment" });
+
+/** Answer to `POST /payments` and `POST /payments/single`. */
+export const SinglePaymentResponseSchema = AcceptedPaymentSchema.extend({
+  correlation_id: z.string(),
+  topic: z.string(),
+  processing_time_ms: z.number(),
+}).meta({
+  id: "SinglePaymentResponse",
+  description: "The payment is durably in Kafka (acks=all) at this partition and offset.",
+});
+
+/** Answer to `POST /payments/batch`: the lab's shape plus partition/offset per payment. */
+export const BatchPaymentResponseSchema = z.object({
+  batch_id: z.string(),
+  correlation_id: z.string(),
+  status: z.literal("accepted"),
+  topic: z.string(),
+  total_payments: z.number().int(),
+  successful: z.number().int(),
+  failed: z.number().int().meta({
+    description: "Always 0 in a 202: a batch is acknowledged entirely or not at all (503)",
+  }),
+  results: z.array(AcceptedPaymentSchema),
+  processing_time_ms: z.number(),
+}).meta({ id: "BatchPaymentResponse" });
+
+/** RFC 9457 problem details. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  correlation_id: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+}).meta({ id: "Problem" });
+
+/** `GET /health`. */
+export const HealthSchema = z.object({ status: z.literal("healthy"), timestamp: z.string() })
+  .meta({ id: "Health" });
+
+/** `GET /ready` when ready. */
+export const ReadySchema = z.object({ status: z.literal("ready"), detail: z.string() })
+  .meta({ id: "Ready" });
+
+/** `GET /stats`. */
+export const StatsSchema = z.object({
+  started_at: z.string(),
+  uptime_seconds: z.number(),
+  total_requests: z.number().int(),
+  total_batches: z.number().int(),
+  total_payments: z.number().int(),
+  successful_payments: z.number().int(),
+  failed_payments: z.number().int(),
+  rejected_requests: z.number().int(),
+  average_batch_size: z.number(),
+  average_processing_time_ms: z.number(),
+  last_payment_at: z.string().nullable(),
+  topic: z.string(),
+  kafka_ready: z.boolean(),
+}).meta({ id: "ProducerStats" });
