@@ -1,0 +1,125 @@
+/**
+ * Consumer-only settings from the environment: business rules, simulated latency and
+ * failures, retries, the de-duplication window and the lag monitor. Shared settings
+ * (Kafka, topics, group id, port, logs) come from `@payments/shared/config`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { boolVar, type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
+
+/** The deterministic business rules of the processor. */
+export interface Rules {
+  /** Largest amount approved per currency; currencies not listed use `defaultAmountLimit`. */
+  amountLimits: Readonly<Record<string, number>>;
+  defaultAmountLimit: number;
+  /** Merchants whose payments are always declined. */
+  blockedMerchants: ReadonlySet<string>;
+  /** A customer's payments created within one minute above this count are declined. */
+  velocityMaxPerMinute: number;
+}
+
+/** Fully resolved consumer settings. */
+export interface ConsumerSettings {
+  rules: Rules;
+  /** Simulated processing latency per payment, uniform in [min, max] ms (0 = off). */
+  simulatedLatencyMs: { min: number; max: number };
+  /** Probability (0..1) that one processing attempt fails transiently (0 = off). */
+  failureRate: number;
+  /** Attempts for a transiently failing payment before it is dead-lettered. */
+  maxAttempts: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  /** Payment ids remembered per partition for de-duplication. */
+  dedupWindow: number;
+  partitionsConsumedConcurrently: number;
+  /** Most input records committed in one transaction. */
+  maxRecordsPerTransaction: number;
+  sessionTimeoutMs: number;
+  transactionTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  lagMonitor: { enabled: boolean; intervalMs: number };
+}
+
+const amountLimits = listVar.transform((items, ctx) => {
+  const limits: Record<string, number> = {};
+  for (const item of items) {
+    const match = /^([A-Za-z]{3}):(\d+(?:\.\d+)?)$/.exec(item);
+    if (!match) {
+      ctx.addIssue({ code: "custom", message: `"${item}" is not CURRENCY:LIMIT (e.g. USD:5000)` });
+      return z.NEVER;
+    }
+    limits[match[1]!.toUpperCase()] = Number(match[2]);
+  }
+  return limits;
+});
+
+const latency = z.string().trim().transform((value, ctx) => {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not MS or MIN-MAX (e.g. 100-500)` });
+    return z.NEVER;
+  }
+  const min = Number(match[1]);
+  const max = match[2] === undefined ? min : Number(match[2]);
+  if (max < min) {
+    ctx.addIssue({ code: "custom", message: `max ${max} is below min ${min}` });
+    return z.NEVER;
+  }
+  return { min, max };
+});
+
+const count = z.coerce.number().int().positive();
+
+const schema = z.object({
+  CONSUMER_AMOUNT_LIMITS: amountLimits.default({}),
+  CONSUMER_DEFAULT_AMOUNT_LIMIT: z.coerce.number().positive().default(5000),
+  CONSUMER_BLOCKED_MERCHANTS: listVar.default([]),
+  CONSUMER_VELOCITY_MAX_PER_MINUTE: count.default(10),
+  CONSUMER_SIMULATED_LATENCY_MS: latency.default({ min: 0, max: 0 }),
+  CONSUMER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  CONSUMER_MAX_ATTEMPTS: count.default(3),
+  CONSUMER_RETRY_BACKOFF_MS: millisVar.default(100),
+  CONSUMER_RETRY_BACKOFF_MAX_MS: millisVar.default(2000),
+  CONSUMER_DEDUP_WINDOW: count.default(100_000),
+  CONSUMER_PARTITIONS_CONCURRENTLY: count.default(6),
+  CONSUMER_MAX_RECORDS_PER_TRANSACTION: count.default(500),
+  CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
+  CONSUMER_TRANSACTION_TIMEOUT_MS: millisVar.default(60000),
+  CONSUMER_SHUTDOWN_TIMEOUT_MS: millisVar.default(25000),
+  LAG_MONITOR_ENABLED: boolVar.default(true),
+  LAG_MONITOR_INTERVAL_MS: millisVar.default(5000),
+});
+
+/**
+ * Resolves the consumer settings from an environment; pure. Throws a `ConfigError`
+ * naming every bad variable.
+ *
+ * @example
+ * ```ts
+ * loadConsumerSettings({ CONSUMER_BLOCKED_MERCHANTS: "M-9,M-13" }).rules.blockedMerchants;
+ * ```
+ */
+export function loadConsumerSettings(env: Env): ConsumerSettings {
+  const vars = parseEnv(schema, env);
+  return {
+    rules: {
+      amountLimits: vars.CONSUMER_AMOUNT_LIMITS,
+      defaultAmountLimit: vars.CONSUMER_DEFAULT_AMOUNT_LIMIT,
+      blockedMerchants: new Set(vars.CONSUMER_BLOCKED_MERCHANTS),
+      velocityMaxPerMinute: vars.CONSUMER_VELOCITY_MAX_PER_MINUTE,
+    },
+    simulatedLatencyMs: vars.CONSUMER_SIMULATED_LATENCY_MS,
+    failureRate: vars.CONSUMER_FAILURE_RATE,
+    maxAttempts: vars.CONSUMER_MAX_ATTEMPTS,
+    retryBackoffMs: vars.CONSUMER_RETRY_BACKOFF_MS,
+    retryBackoffMaxMs: vars.CONSUMER_RETRY_BACKOFF_MAX_MS,
+    dedupWindow: vars.CONSUMER_DEDUP_WINDOW,
+    partitionsConsumedConcurrently: vars.CONSUMER_PARTITIONS_CONCURRENTLY,
+    maxRecordsPerTransaction: vars.CONSUMER_MAX_RECORDS_PER_TRANSACTION,
+    sessionTimeoutMs: vars.CONSUMER_SESSION_TIMEOUT_MS,
+    transactionTimeoutMs: vars.CONSUMER_TRANSACTION_TIMEOUT_MS,
+    shutdownTimeoutMs: vars.CONSUMER_SHUTDOWN_TIMEOUT_MS,
+    lagMonitor: { enabled: vars.LAG_MONITOR_ENABLED, intervalMs: vars.LAG_MONITOR_INTERVAL_MS },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The consumer's Prometheus metrics (names are the lab's contract) and the kafkajs
+ * instrumentation listeners that feed the Kafka client metrics.
+ *
+ * @module
+ */
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Consumer } from "kafkajs";
+import { OutcomeSchema } from "@payments/shared/payment";
+import { DLQ_REASONS } from "./dlq.ts";
+
+/** prometheus_client's default buckets, which the lab's histograms use. */
+export const LAB_BUCKETS = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.075,
+  0.1,
+  0.25,
+  0.5,
+  0.75,
+  1,
+  2.5,
+  5,
+  7.5,
+  10,
+];
+/** End-to-end latency buckets: from milliseconds to a minute behind. */
+export const END_TO_END_BUCKETS = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+  300,
+];
+
+/** `messages_consumed_total{status}`: a result was committed, or the record was dead-lettered. */
+export const CONSUMED_STATUSES = ["success", "failed"] as const;
+/** `consumer_errors_total{error_type}` values. */
+export const ERROR_TYPES = [
+  "transaction",
+  "fenced",
+  "processing",
+  "restore",
+  "crash",
+] as const;
+
+/** Every metric the worker updates. */
+export interface ConsumerMetrics {
+  consumed: Counter<"topic" | "status">;
+  processingDuration: Histogram<"topic" | "status">;
+  endToEndLatency: Histogram<"topic">;
+  rebalances: Counter<"type">;
+  activePartitions: Gauge;
+  errors: Counter<"error_type">;
+  results: Counter<"outcome">;
+  deadLetters: Counter<"reason">;
+  retries: Counter<"topic">;
+  transactionDuration: Histogram<"result">;
+  transactionRecords: Histogram;
+  kafkaRequestDuration: Histogram<"api">;
+  fetchDuration: Histogram;
+  groupJoinDuration: Histogram;
+}
+
+/**
+ * Registers the consumer metrics on `registry`, with every known label value at 0.
+ *
+ * @example
+ * ```ts
+ * const metrics = createConsumerMetrics(createRegistry("payment-consumer"), "payment_requests");
+ * ```
+ */
+export function createConsumerMetrics(registry: Registry, topic: string): ConsumerMetrics {
+  const registers = [registry];
+  const metrics: ConsumerMetrics = {
+    consumed: new Counter({
+      name: "messages_consumed_total",
+      help:
+        "Input records consumed, by outcome of their handling (success: result committed, failed: dead-lettered)",
+      labelNames: ["topic", "status"],
+      registers,
+    }),
+    processingDuration: new Histogram({
+      name: "message_processing_duration_seconds",
+      help: "Time to decide one input record, retries and simulated latency included",
+      labelNames: ["topic", "status"],
+      buckets: LAB_BUCKETS,
+      registers,
+    }),
+    endToEndLatency: new Histogram({
+      name: "end_to_end_latency_seconds",
+      help: "From the payment's created_at (UTC) to its committed result",
+      labelNames: ["topic"],
+      buckets: END_TO_END_BUCKETS,
+      registers,
+    }),
+    rebalances: new Counter({
+      name: "consumer_rebalances_total",
+      help:
+        "Consumer group rebalances seen by this member (assign: joined with an assignment, revoke: partitions given up)",
+      labelNames: ["type"],
+      registers,
+    }),
+    activePartitions: new Gauge({
+      name: "consumer_active_partitions",
+      help: "Partitions currently assigned to this member",
+      registers,
+    }),
+    errors: new Counter({
+      name: "consumer_errors_total",
+      help: "Errors while consuming, by type",
+      labelNames: ["error_type"],
+      registers,
+    }),
+    results: new Counter({
+      name: "payment_results_total",
+      help: "Committed payment results by outcome",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "dead_letter_messages_total",
+      help: "Records committed to the dead-letter topic, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    retries: new Counter({
+      name: "message_processing_retries_total",
+      help: "Processing attempts retried after a transient failure",
+      labelNames: ["topic"],
+      registers,
+    }),
+    transactionDuration: new Histogram({
+      name: "consumer_transaction_duration_seconds",
+      help: "Time to write results, dead letters and offsets in one transaction and commit it",
+      labelNames: ["result"],
+      buckets: LAB_BUCKETS,
+      registers,
+    }),
+    transactionRecords: new Histogram({
+      name: "consumer_transaction_records",
+      help: "Input records answered per committed transaction",
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers,
+    }),
+    kafkaRequestDuration: new Histogram({
+      name: "kafka_consumer_request_duration_seconds",
+      help: "Kafka protocol request latency seen by the consumer client, by API",
+      labelNames: ["api"],
+      buckets: LAB_BUCKETS,
+      registers,
+    }),
+    fetchDuration: new Histogram({
+      name: "kafka_consumer_fetch_duration_seconds",
+      help: "Duration of kafkajs fetch rounds",
+      buckets: LAB_BUCKETS,
+      registers,
+    }),
+    groupJoinDuration: new Histogram({
+      name: "kafka_consumer_group_join_duration_seconds",
+      help: "Duration of consumer group joins (rebalances)",
+      buckets: LAB_BUCKETS,
+      registers,
+    }),
+  };
+  for (const status of CONSUMED_STATUSES) {
+    metrics.consumed.labels(topic, status).inc(0);
+    metrics.processingDuration.zero({ topic, status });
+  }
+  metrics.endToEndLatency.zero({ topic });
+  metrics.retries.labels(topic).inc(0);
+  for (const type of ["assign", "revoke"]) metrics.rebalances.labels(type).inc(0);
+  for (const type of ERROR_TYPES) metrics.errors.labels(type).inc(0);
+  for (const outcome of OutcomeSchema.options) metrics.results.labels(outcome).inc(0);
+  for (const reason of DLQ_REASONS) metrics.deadLetters.labels(reason).inc(0);
+  for (const result of ["committed", "aborted"]) metrics.transactionDuration.zero({ result });
+  return metrics;
+}
+
+/** Feeds the Kafka client metrics from a kafkajs consumer's instrumentation events. */
+export function instrumentConsumer(consumer: Consumer, metrics: ConsumerMetrics): void {
+  consumer.on(consumer.events.REQUEST, ({ payload }) => {
+    metrics.kafkaRequestDuration.labels(payload.apiName).observe(payload.duration / 1000);
+  });
+  consumer.on(consumer.events.FETCH, ({ payload }) => {
+    metrics.fetchDuration.observe(payload.duration / 1000);
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    metrics.groupJoinDuration.observe(payload.duration / 1000);
+  });
+}
