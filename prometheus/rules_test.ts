@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import { parseYaml, runTool } from "./tool.ts";
+import { isCatalogued, METRIC_CATALOGUE } from "./catalogue.ts";
+import { metricNames } from "./promql.ts";
+import {
+  allPanels,
+  dashboardExpressions,
+  loadAlertCases,
+  loadAlertRules,
+  loadDashboards,
+  repoPath,
+} from "./sources.ts";
+
+async function assertToolSucceeds(command: string, args: string[], cwd: string) {
+  const result = await runTool(command, args, { cwd });
+  assert.ok(
+    result.success,
+    `${command} ${args.join(" ")} exited with ${result.code}:\n${result.output}`,
+  );
+}
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
+function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const [, heading] of markdown.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    anchors.add(
+      heading!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").trim().replace(/\s/g, "-"),
+    );
+  }
+  return anchors;
+}
+
+Deno.test("promtool check config accepts prometheus/prometheus.yml and its rule files", async () => {
+  await assertToolSucceeds(
+    "promtool",
+    ["check", "config", "prometheus.yml"],
+    repoPath("prometheus/"),
+  );
+});
+
+Deno.test("promtool check rules accepts prometheus/alerts.yml", async () => {
+  await assertToolSucceeds("promtool", ["check", "rules", "alerts.yml"], repoPath("prometheus/"));
+});
+
+Deno.test("promtool test rules passes every alert unit test", async () => {
+  await assertToolSucceeds(
+    "promtool",
+    ["test", "rules", "alerts_test.yml"],
+    repoPath("prometheus/"),
+  );
+});
+
+Deno.test("docker-compose validates compose.yaml, including the load-test profile", async () => {
+  await assertToolSucceeds(
+    "docker-compose",
+    ["-f", "compose.yaml", "--profile", "load-test", "config", "-q"],
+    repoPath("./"),
+  );
+});
+
+Deno.test("prometheus.yml scrapes the lab's job names and loads alerts.yml", async () => {
+  const config = await parseYaml(
+    await Deno.readTextFile(repoPath("prometheus/prometheus.yml")),
+  ) as {
+    rule_files: string[];
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
+  const jobs = Object.fromEntries(
+    config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+  );
+  assert.deepEqual(jobs["payment-producer"], ["producer:8000"]);
+  assert.deepEqual(jobs["payment-consumer"], ["consumer:8001"]);
+  assert.ok(jobs["prometheus"], "Prometheus scrapes itself");
+  assert.deepEqual(config.rule_files, ["alerts.yml"]);
+});
+
+Deno.test("every alert has summary, description and a runbook_url into docs/runbook.md", async () => {
+  const rules = await loadAlertRules();
+  const anchors = headingAnchors(await Deno.readTextFile(repoPath("docs/runbook.md")));
+  const problems: string[] = [];
+  for (const rule of rules) {
+    const annotations = rule.annotations ?? {};
+    for (const key of ["summary", "description", "runbook_url"]) {
+      if (!annotations[key]?.trim()) problems.push(`${rule.alert}: no ${key}`);
+    }
+    const match = /^docs\/runbook\.md#([\w-]+)$/.exec(annotations.runbook_url ?? "");
+    if (!match) {
+      problems.push(`${rule.alert}: runbook_url must be docs/runbook.md#<anchor>`);
+    } else if (!anchors.has(match[1]!)) {
+      problems.push(`${rule.alert}: docs/runbook.md has no section #${match[1]}`);
+    }
+    if (!rule.labels?.severity) problems.push(`${rule.alert}: no severity label`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("alerts.yml keeps the lab's eight alerts and adds the six new ones", async () => {
+  const names = (await loadAlertRules()).map((rule) => rule.alert).sort();
+  assert.deepEqual(
+    names,
+    [
+      "ConsumerDown",
+      "ConsumerLagSecondsHigh",
+      "ConsumerStalled",
+      "DeadLettersArriving",
+      "EndToEndLatencyHigh",
+      "FrequentRebalances",
+      "HighAPIErrorRate",
+      "HighConsumerLag",
+      "HighPaymentErrorRate",
+      "HighProcessingLatency",
+      "PaymentsDeclinedSpike",
+      "ProducerDown",
+      "ProducerKafkaUnavailable",
+      "PrometheusTargetDown",
+    ],
+  );
+});
+
+Deno.test("every alert has a firing case and a must-not-fire case in alerts_test.yml", async () => {
+  const rules = await loadAlertRules();
+  const cases = await loadAlertCases();
+  const problems: string[] = [];
+  for (const { alert } of rules) {
+    const mine = cases.filter((c) => c.alertname === alert);
+    if (!mine.some((c) => c.firing)) problems.push(`${alert}: no case where it fires`);
+    if (!mine.some((c) => !c.firing)) problems.push(`${alert}: no case where it must not fire`);
+  }
+  const known = new Set(rules.map((rule) => rule.alert));
+  for (const c of cases) {
+    if (!known.has(c.alertname)) problems.push(`${c.test}: unknown alert ${c.alertname}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("dashboards select their data source through the datasource variable", async () => {
+  const dashboards = await loadDashboards();
+  assert.deepEqual(dashboards.map((d) => d.json.title).sort(), [
+    "Payment Processing Overview",
+    "System Overview",
+  ]);
+  const problems: string[] = [];
+  const visit = (node: unknown, path: string, file: string) => {
+    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, `${path}[${i}]`, file));
+    if (node === null || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "datasource") {
+        const ref = value as { type?: string; uid?: string } | string;
+        const uid = typeof ref === "string" ? ref : ref?.uid;
+        const builtIn = typeof ref === "object" && ref?.type === "grafana";
+        const isVariable = uid === "${datasource}" || uid === "$datasource";
+        const isVariableDefinition = typeof ref === "string" && path.includes("templating");
+        if (!builtIn && !isVariable && !isVariableDefinition) {
+          problems.push(`${file} ${path}.datasource: ${JSON.stringify(ref)}`);
+        }
+      }
+      visit(value, `${path}.${key}`, file);
+    }
+  };
+  for (const { file, json } of dashboards) {
+    visit(json, "", file);
+    const variables = json.templating.list as { name: string; type: string; query?: unknown }[];
+    const byName = new Map(variables.map((v) => [v.name, v]));
+    assert.equal(byName.get("datasource")?.type, "datasource", `${file}: datasource variable`);
+    assert.equal(byName.get("datasource")?.query, "prometheus", `${file}: datasource type`);
+    assert.equal(byName.get("job")?.type, "query", `${file}: job variable`);
+    assert.equal(byName.get("instance")?.type, "query", `${file}: instance variable`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("every dashboard panel has a unit and every query uses $job and $instance", async () => {
+  const problems: string[] = [];
+  for (const { file, json } of await loadDashboards()) {
+    for (const panel of allPanels(json.panels)) {
+      if (panel.type === "row") continue;
+      if (!panel.fieldConfig?.defaults?.unit) problems.push(`${file} "${panel.title}": no unit`);
+      if (!panel.targets?.length) problems.push(`${file} "${panel.title}": no query`);
+      for (const target of panel.targets ?? []) {
+        const expr = target.expr ?? "";
+        if (!expr.includes('job=~"$job"') || !expr.includes('instance=~"$instance"')) {
+          problems.push(`${file} "${panel.title}" ${target.refId}: ignores $job/$instance`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("the Payment Processing Overview shows everything the issue lists", async () => {
+  const overview = (await loadDashboards()).find((d) =>
+    d.json.title === "Payment Processing Overview"
+  );
+  assert.ok(overview);
+  const exprs = dashboardExpressions([overview]).map((e) => e.expr).join("\n");
+  for (
+    const needle of [
+      "payments_produced_total",
+      "messages_consumed_total",
+      "consumer_lag_messages",
+      "histogram_quantile(0.5, sum by (le) (rate(message_processing_duration_seconds_bucket",
+      "histogram_quantile(0.95, sum by (le) (rate(message_processing_duration_seconds_bucket",
+      "histogram_quantile(0.95, sum by (le) (rate(payment_batch_size_bucket",
+      "consumer_rebalances_total",
+      "histogram_quantile(0.99, sum by (le) (rate(end_to_end_latency_seconds_bucket",
+      "sum by (outcome) (rate(payment_results_total",
+      "sum by (reason) (rate(dead_letter_messages_total",
+      "consumer_lag_seconds",
+      "consumer_partition_status",
+    ]
+  ) {
+    assert.ok(exprs.includes(needle), `no panel queries ${needle}`);
+  }
+});
+
+Deno.test("every dashboard and alert expression uses only catalogued metrics", async () => {
+  const expressions = [
+    ...dashboardExpressions(await loadDashboards()),
+    ...(await loadAlertRules()).map((rule) => ({ where: `alert ${rule.alert}`, expr: rule.expr })),
+  ];
+  const problems: string[] = [];
+  for (const { where, expr } of expressions) {
+    const names = metricNames(expr);
+    if (!expr.trim() || names.length === 0) problems.push(`${where}: selects no metric`);
+    for (const name of names) {
+      if (!isCatalogued(name)) problems.push(`${where}: unknown metric ${name}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("metricNames lists selected metrics, not functions, labels or durations", () => {
+  assert.deepEqual(
+    metricNames(
+      'sum by (job, le) (rate(a_bucket{x="y",z=~"$job"}[$__rate_interval])) / ' +
+        '(b_total offset 5m > 1e-9) or on() label_replace(vector(0), "reason", "none", "", "")',
+    ),
+    ["a_bucket", "b_total"],
+  );
+});
+
+Deno.test("docs/observability.md describes every catalogued metric", async () => {
+  const doc = await Deno.readTextFile(repoPath("docs/observability.md"));
+  const missing = METRIC_CATALOGUE.map((m) => m.name).filter((name) =>
+    !doc.includes(`\`${name}\``)
+  );
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("compose mounts this repository's Prometheus and Grafana configuration", async () => {
+  const result = await runTool("docker-compose", ["-f", "compose.yaml", "config"], {
+    cwd: repoPath("./"),
+  });
+  assert.ok(result.success, result.output);
+  for (
+    const mount of [
+      "prometheus/prometheus.yml:/etc/prometheus/prometheus.yml",
+      "prometheus/alerts.yml:/etc/prometheus/alerts.yml",
+      "grafana/provisioning:/etc/grafana/provisioning",
+      "grafana/dashboards:/etc/grafana/dashboards",
+    ]
+  ) {
+    assert.ok(result.stdout.includes(mount), `compose.yaml does not mount ${mount}`);
+  }
+  const provider = await Deno.readTextFile(
+    repoPath("grafana/provisioning/dashboards/payments.yml"),
+  );
+  assert.match(provider, /path: \/etc\/grafana\/dashboards/);
+});
