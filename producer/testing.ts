@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { createRegistry } from "@payments/shared/metrics";
+
 import { type AppConfig, createApp } from "./app.ts";
 import { FakePublisher } from "./fake_publisher.ts";
-import { createProducerMetrics } from "./metrics.ts";
+import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
 
 /** Settings of test apps: small limits so tests stay fast. */
 export const TEST_CONFIG: AppConfig = {
@@ -22,7 +22,7 @@ export const TEST_CONFIG: AppConfig = {
 export function testApp(config: Partial<AppConfig> = {}) {
   const publisher = new FakePublisher();
   const metrics = createProducerMetrics(
-    createRegistry("payment-producer", { defaults: false }),
+    createProducerRegistry({ defaults: false }),
     publisher.topic,
   );
   const app = createApp({ publisher, metrics, config: { ...TEST_CONFIG, ...config } });

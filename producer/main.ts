@@ -1,0 +1,123 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task producer`: the payment producer API. The composition root: the only
+ * module that reads the environment, builds the Kafka client, the metrics
+ * registry and the logger, serves HTTP and handles signals.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Kafka, type logCreator } from "kafkajs";
+import { getLogger } from "@logtape/logtape";
+import { ConfigError } from "@payments/shared/env";
+import { kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
+import { configureLogging } from "@payments/shared/logging";
+import { createApp } from "./app.ts";
+import { loadProducerConfig, redactProducerConfig } from "./config.ts";
+import { KafkaPublisher } from "./kafka_publisher.ts";
+import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
+
+const HELP = `Usage: deno task producer [--help]
+
+Serves the payment producer API (POST /payments, /payments/single, /payments/batch,
+GET /health, /ready, /metrics, /stats, /openapi.json, /docs) and writes accepted
+payments to Kafka. Configured from the environment (see .env.example):
+
+  KAFKA_BROKERS                  brokers, host:port,... (default localhost:9092)
+  PRODUCER_PORT                  HTTP port (default 8000)
+  API_KEYS                       comma-separated bearer keys; unset = no authentication
+  PRODUCER_MAX_BODY_BYTES        largest request body (default 1048576)
+  PRODUCER_SEND_TIMEOUT_MS       wait for Kafka's acknowledgement before 503 (default 5000)
+  PRODUCER_RETRY_AFTER_SECONDS   Retry-After of 503 answers (default 5)
+  PRODUCER_SOURCE                source field/header of records (default payment-producer)
+  PRODUCER_READY_INTERVAL_MS     readiness re-check period (default 5000)
+  PRODUCER_SHUTDOWN_TIMEOUT_MS   graceful shutdown budget (default 10000)
+  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.
+
+SIGINT/SIGTERM: stop accepting, finish in-flight requests, disconnect, exit 0.
+`;
+
+// kafkajs warns that bounded retries weaken idempotence; the publisher compensates
+// by replacing its producer after any failed send, so this warning is noise here.
+const BOUNDED_RETRIES_WARNING = "Limiting retries for the idempotent producer";
+
+const producerLogCreator: logCreator = (level) => {
+  const log = logTapeLogCreator(level);
+  return (entry) => {
+    if (String(entry.log.message).startsWith(BOUNDED_RETRIES_WARNING)) return;
+    log(entry);
+  };
+};
+
+/** Runs the producer until a signal; resolves with the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { help: { type: "boolean", short: "h" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadProducerConfig(Deno.env.toObject());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+
+  await using _logging = await configureLogging(config.log);
+  const log = getLogger(["producer"]);
+  log.info("Starting payment producer", { config: redactProducerConfig(config) });
+
+  const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
+  const kafka = new Kafka({
+    ...kafkaClientConfig(config.kafka, `${config.kafka.clientId}-producer`),
+    logCreator: producerLogCreator,
+  });
+  const publisher = new KafkaPublisher({
+    kafka,
+    topic: config.topics.requests,
+    sendTimeoutMs: config.sendTimeoutMs,
+    readyIntervalMs: config.readyIntervalMs,
+    metrics,
+  });
+  publisher.start();
+
+  // Further readiness checks and background monitors (such as the lag monitor)
+  // are composed here.
+  const readiness = () => publisher.ready();
+
+  const app = createApp({ publisher, metrics, config, readiness });
+  const server = Deno.serve({
+    port: config.producerPort,
+    hostname: "0.0.0.0",
+    onListen: ({ port }) => log.info("Producer listening on port {port}", { port }),
+  }, app.fetch);
+
+  const signal = await new Promise<Deno.Signal>((resolve) => {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(name, () => resolve(name));
+    }
+  });
+  log.info("Received {signal}: finishing in-flight requests", { signal });
+  const deadline = setTimeout(() => {
+    log.error("Shutdown exceeded {ms} ms; exiting now", { ms: config.shutdownTimeoutMs });
+    Deno.exit(1);
+  }, config.shutdownTimeoutMs);
+  await server.shutdown();
+  await publisher.close();
+  clearTimeout(deadline);
+  log.info("Producer stopped");
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
