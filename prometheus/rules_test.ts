@@ -59,7 +59,7 @@ Deno.test("docker-compose validates compose.yaml, including the load-test profil
 });
 
 Deno.test("prometheus.yml scrapes the lab's job names and loads alerts.yml", async () => {
-  const config = await parseYaml(
+  const config = parseYaml(
     await Deno.readTextFile(repoPath("prometheus/prometheus.yml")),
   ) as {
     rule_files: string[];

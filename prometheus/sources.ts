@@ -25,7 +25,7 @@ export interface AlertRule {
 
 /** Every alerting rule of prometheus/alerts.yml. */
 export async function loadAlertRules(): Promise<AlertRule[]> {
-  const doc = await parseYaml(await Deno.readTextFile(repoPath("prometheus/alerts.yml"))) as {
+  const doc = parseYaml(await Deno.readTextFile(repoPath("prometheus/alerts.yml"))) as {
     groups: { rules: AlertRule[] }[];
   };
   return doc.groups.flatMap((group) => group.rules).filter((rule) => rule.alert);
@@ -40,7 +40,7 @@ export interface AlertCase {
 
 /** Every alert test case of prometheus/alerts_test.yml. */
 export async function loadAlertCases(): Promise<AlertCase[]> {
-  const doc = await parseYaml(
+  const doc = parseYaml(
     await Deno.readTextFile(repoPath("prometheus/alerts_test.yml")),
   ) as {
     tests: {

@@ -1,10 +1,11 @@
 /**
- * Runs the external tools the observability tests rely on (promtool, docker-compose,
- * python3 from docker-compose's dependencies). A missing tool is a failure that says how
- * to install it, never a skipped test.
+ * Runs the external tools the observability tests rely on (promtool, docker-compose)
+ * and parses their YAML inputs. A missing tool is a failure that says how to install
+ * it, never a skipped test.
  *
  * @module
  */
+import { parse } from "yaml";
 
 /** What a tool printed and how it ended. */
 export interface ToolResult {
@@ -59,18 +60,7 @@ export async function runTool(
   return { success, code, stdout: out, output: `${out}${err}` };
 }
 
-const PY_YAML_TO_JSON = "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)";
-
-/**
- * Parses YAML with PyYAML, which Debian's docker-compose depends on (so it is present
- * wherever these tests can run). Throws with the parser's message on invalid YAML.
- */
-export async function parseYaml(text: string): Promise<unknown> {
-  const result = await runTool("python3", ["-c", PY_YAML_TO_JSON], { stdin: text });
-  if (!result.success) {
-    throw new Error(
-      `Cannot parse YAML (python3 with PyYAML, from ${INSTALL_HINT}):\n${result.output}`,
-    );
-  }
-  return JSON.parse(result.stdout);
+/** Parses YAML (the `yaml` package); throws with the parser's message on invalid YAML. */
+export function parseYaml(text: string): unknown {
+  return parse(text);
 }
