@@ -32,6 +32,8 @@ export interface LoadReport {
     duplicatesAccepted: number;
     /** Payments in requests carrying a deliberately invalid payment. */
     invalidSent: number;
+    /** Requests with a deliberately invalid payment that the API accepted (an API bug). */
+    invalidAccepted: number;
   };
   requests: { total: number; byStatus: Record<string, number> };
   /** Payments per second. */

@@ -23,6 +23,7 @@ function report(overrides: Partial<LoadReport> = {}): LoadReport {
       errors: 0,
       duplicatesAccepted: 950,
       invalidSent: 1000,
+      invalidAccepted: 0,
     },
     requests: { total: 400, byStatus: { "202": 380, "400": 20 } },
     rates: { sent: 1000, accepted: 943 },

@@ -261,6 +261,7 @@ async function send(
       errors: stats.errors,
       duplicatesAccepted: stats.duplicatesAccepted,
       invalidSent,
+      invalidAccepted: stats.invalidAccepted,
     },
     requests: {
       total: stats.requests,

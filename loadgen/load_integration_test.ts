@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import type { LoadReport } from "./report.ts";
+import { createTopics, deleteTopics, startService, uniqueTopics } from "./services.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+Deno.test({
+  name: "a verified load through producer and consumer accounts for every payment sent",
+  sanitizeResources: false, // kafkajs keeps sockets around briefly after disconnect
+  sanitizeOps: false,
+  async fn() {
+    muteKafkajsTimeoutWarning();
+    const brokers = sharedBrokers();
+    const topics = uniqueTopics("loadgen-it");
+    await createTopics(brokers, topics, 6);
+    const jsonFile = await Deno.makeTempFile({ suffix: ".json" });
+    const common = { brokers, topics, groupId: `loadgen-it-${crypto.randomUUID().slice(0, 8)}` };
+    const producer = await startService("producer", { ...common, port: freePort("127.0.0.1") });
+    const consumer = await startService("consumer", { ...common, port: freePort("127.0.0.1") })
+      .catch(async (error) => {
+        await producer.stop();
+        throw error;
+      });
+    try {
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "--url",
+          producer.url,
+          "--count",
+          "2000",
+          "--batch-size",
+          "50",
+          "--concurrency",
+          "4",
+          "--invalid-ratio",
+          "0.05",
+          "--duplicate-ratio",
+          "0.05",
+          "--seed",
+          "20260101",
+          "--verify",
+          "--brokers",
+          brokers.join(","),
+          "--results-topic",
+          topics.results,
+          "--verify-timeout",
+          "40s",
+          "--json",
+          jsonFile,
+          "--progress",
+          "none",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(cli.stdout) + new TextDecoder().decode(cli.stderr);
+      const context = () =>
+        `${out}\n--- producer ---\n${producer.tail()}\n--- consumer ---\n${consumer.tail()}`;
+      assert.equal(cli.code, 0, `load exited with ${cli.code}:\n${context()}`);
+
+      const report: LoadReport = JSON.parse(await Deno.readTextFile(jsonFile));
+      const p = report.payments;
+      assert.equal(p.sent, 2000, context());
+      assert.equal(p.accepted + p.rejected, p.sent, context());
+      assert.equal(p.errors, 0, context());
+      assert.ok(p.invalidSent > 0, "the run must include invalid payments");
+      assert.equal(p.rejected, p.invalidSent, "exactly the invalid requests are rejected");
+      assert.equal(p.invalidAccepted, 0);
+      assert.ok(p.duplicatesAccepted > 0, "the run must include resent payment ids");
+      const v = report.verify!;
+      assert.ok(v, "the report carries the verification");
+      assert.equal(v.expected, p.accepted);
+      assert.equal(v.missing, 0, context());
+      assert.equal(v.doubleApprovals, 0, context());
+      assert.equal(v.unexpected, 0, "no result for a rejected payment");
+      assert.ok((v.outcomes.DUPLICATE ?? 0) >= p.duplicatesAccepted, JSON.stringify(v.outcomes));
+      assert.match(out, /Verification: OK/);
+    } finally {
+      await Promise.all([producer.stop(), consumer.stop()]);
+      await Deno.remove(jsonFile).catch(() => {});
+      await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+    }
+  },
+});
