@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { startThrowawayBroker } from "@payments/kafka/harness";
+import { createTopic, kcatRead, realApp, testKafka } from "./integration_support.ts";
+import { payment, postJson } from "./testing.ts";
+
+Deno.test("with the broker down POST answers 503 in time and /ready is 503; after restart the same POST succeeds", async () => {
+  await using broker = await startThrowawayBroker({ topics: [] });
+  const kafka = testKafka(broker.bootstrap);
+  const topic = await createTopic(kafka, "producer-outage");
+  const sendTimeoutMs = 1500;
+  await using producer = await realApp(kafka, topic, { sendTimeoutMs, readyIntervalMs: 300 });
+  const request = () =>
+    producer.app.request(
+      "/payments/batch",
+      postJson({ payments: [payment("O-1"), payment("O-2")] }),
+    );
+  assert.equal((await producer.app.request("/ready")).status, 200);
+
+  await broker.halt();
+  const started = performance.now();
+  const down = await request();
+  const elapsed = performance.now() - started;
+  assert.equal(down.status, 503);
+  assert.ok(down.headers.get("retry-after"));
+  // The configured bound plus scheduling slack; this checks the bound, it is not a benchmark.
+  assert.ok(elapsed < sendTimeoutMs + 1000, `503 after ${elapsed} ms`);
+  const body = await down.json();
+  assert.equal(body.results, undefined);
+  await producer.publisher.check();
+  assert.equal((await producer.app.request("/ready")).status, 503);
+
+  await broker.start();
+  await producer.publisher.whenReady(30_000);
+  assert.equal((await producer.app.request("/ready")).status, 200);
+  const up = await request();
+  assert.equal(up.status, 202, await up.clone().text());
+  const keys = (await kcatRead(broker.bootstrap, topic)).map((record) => record.key);
+  assert.ok(keys.includes("O-1") && keys.includes("O-2"));
+});
