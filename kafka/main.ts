@@ -1,0 +1,101 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task kafka`: a local Apache Kafka broker in the foreground, with the pipeline's
+ * topics, until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
+import { KAFKA_VERSION, type KafkaBroker, startKafka } from "./launcher.ts";
+
+const HELP = `Usage: deno task kafka [--port N] [--data-dir DIR]
+
+Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) in the foreground, creates
+the pipeline's topics, prints one ready line and stops cleanly on Ctrl-C or SIGTERM.
+The first run resolves the broker's jars with Maven into .cache/kafka (needs Java 17+
+and Maven: apt-get install openjdk-17-jdk-headless maven).
+
+Options:
+  --port N          client port (env KAFKA_PORT, default 9092)
+  --data-dir DIR    data directory, kept across runs (env KAFKA_DATA_DIR, default .data/kafka)
+  -h, --help        show this help
+
+Environment:
+  TOPIC_PAYMENT_REQUESTS  (default ${DEFAULT_TOPICS.requests})
+  TOPIC_PAYMENT_RESULTS   (default ${DEFAULT_TOPICS.results})
+  TOPIC_PAYMENT_DLQ       (default ${DEFAULT_TOPICS.dlq})
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = parsePort(values.port ?? Deno.env.get("KAFKA_PORT") ?? "9092");
+  const dataDir = values["data-dir"] ?? Deno.env.get("KAFKA_DATA_DIR") ?? ".data/kafka";
+  const topics = topicSpecs({
+    requests: Deno.env.get("TOPIC_PAYMENT_REQUESTS") || DEFAULT_TOPICS.requests,
+    results: Deno.env.get("TOPIC_PAYMENT_RESULTS") || DEFAULT_TOPICS.results,
+    dlq: Deno.env.get("TOPIC_PAYMENT_DLQ") || DEFAULT_TOPICS.dlq,
+  });
+
+  const broker = await startKafka({ port, dataDir, topics });
+  const stopping = stopOnSignals(broker);
+  console.log(
+    `Kafka ready on localhost:${port} (data: ${dataDir}, ` +
+      `topics: ${topics.map((t) => t.topic).join(", ")})`,
+  );
+  const code = await Promise.race([stopping.done, broker.exited]);
+  if (stopping.requested) {
+    await stopping.done;
+    return 0;
+  }
+  console.error(`Kafka broker exited unexpectedly with code ${code}; see ${broker.logFile}`);
+  return 1;
+}
+
+/** Stops the broker on the first SIGINT or SIGTERM; `done` settles once it has stopped. */
+function stopOnSignals(broker: KafkaBroker): { done: Promise<void>; requested: boolean } {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const state = { done: promise, requested: false };
+  const onSignal = () => {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    state.requested = true;
+    broker.stop().then(resolve, reject);
+  };
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return state;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`KAFKA_PORT / --port must be a TCP port (1-65535), got "${text}"`);
+  }
+  return port;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const usage = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+      ? " (see --help)"
+      : "";
+    console.error(message + usage);
+    Deno.exit(1);
+  }
+}

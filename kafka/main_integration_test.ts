@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { freePort, withTimeout } from "./harness.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+Deno.test("deno task kafka prints one ready line and exits 0 on SIGTERM", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "payments-kafka-cli-" });
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { KAFKA_PORT: String(port), KAFKA_DATA_DIR: dataDir, TOPIC_PAYMENT_DLQ: "dead_letters" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let stdout = "";
+    await withTimeout(
+      (async () => {
+        while (!stdout.includes("\n")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          stdout += value;
+        }
+      })(),
+      90_000,
+      "waiting for the ready line",
+    );
+    assert.equal(
+      stdout,
+      `Kafka ready on localhost:${port} (data: ${dataDir}, ` +
+        "topics: payment_requests, payment_results, dead_letters)\n",
+    );
+    child.kill("SIGTERM");
+    const status = await withTimeout(child.status, 30_000, "stopping the CLI");
+    assert.equal(status.code, 0);
+    const rest = await reader.read();
+    assert.equal(rest.done, true, "nothing after the ready line");
+    assert.equal(new TextDecoder().decode(await readAll(child.stderr)), "");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.status;
+    await child.stderr.cancel().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("deno task kafka fails with one sentence and exit 1 on a bad port", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "99999"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.equal(
+    new TextDecoder().decode(out.stderr),
+    'KAFKA_PORT / --port must be a TCP port (1-65535), got "99999"\n',
+  );
+});
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
