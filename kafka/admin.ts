@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import type { TopicSpec } from "@payments/shared/topics";
-import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
 /** Options of {@linkcode waitForMetadata}. */
 export interface WaitOptions {

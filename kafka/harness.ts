@@ -17,10 +17,10 @@
  */
 import { type KafkaBroker, type KafkaOptions, startKafka } from "./launcher.ts";
 import { freePort } from "./ports.ts";
-import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
 export { freePort } from "./ports.ts";
-export { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
+export { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 export type { KafkaBroker } from "./launcher.ts";
 
 /** Options of {@linkcode startThrowawayBroker}; every launcher option except `dataDir`. */

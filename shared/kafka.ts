@@ -8,6 +8,7 @@ import type { KafkaConfig, logCreator, SASLOptions } from "kafkajs";
 import { logLevel } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaSettings } from "./config.ts";
+import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
 
 const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -32,6 +33,9 @@ export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) =
  * ```
  */
 export function kafkaClientConfig(settings: KafkaSettings, clientId?: string): KafkaConfig {
+  // Every service builds its client here, so this is the one place that keeps
+  // kafkajs' harmless negative-timeout warning off stderr.
+  muteKafkajsTimeoutWarning();
   const tls = settings.securityProtocol === "SSL" || settings.securityProtocol === "SASL_SSL";
   const ca = settings.caFile ? readCa(settings.caFile) : undefined;
   return {
