@@ -1,0 +1,503 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task bench`: measures the pipeline against the machine's own limits on the
+ * local broker and prints one table (also written to `bench-results.json`).
+ * See `--help`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import {
+  freePort,
+  muteKafkajsTimeoutWarning,
+  startThrowawayBroker,
+  type ThrowawayBroker,
+} from "@payments/kafka/harness";
+import { KAFKA_VERSION } from "@payments/kafka/launcher";
+import type { TopicNames } from "@payments/shared/topics";
+import {
+  consumerPerformance,
+  KAFKA_LIB_DIR,
+  kafkaToolsAvailable,
+  producerPerformance,
+} from "./bench_kafka_tools.ts";
+import { bareConsume, bareProduce, paymentRecords, typicalRecordSize } from "./bench_kafkajs.ts";
+import {
+  type BenchRow,
+  formatBenchTable,
+  latencyTarget,
+  ratioTarget,
+  throughputRow,
+} from "./bench_table.ts";
+import type { LoadOptions } from "./options.ts";
+import { runLoad } from "./run.ts";
+import {
+  createTopics,
+  deleteTopics,
+  type Service,
+  startService,
+  uniqueTopics,
+} from "./services.ts";
+
+const HELP = `Usage: deno task bench [--full] [--out FILE] [--only SECTIONS]
+
+Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
+  ceiling     Kafka's ProducerPerformance / ConsumerPerformance with records of our
+              payment size; bare kafkajs producer (batch 1, 10, 100) and bare
+              kafkajs eachBatch consumer on the same payment records
+  producer    our producer over HTTP at batch sizes 1, 10, 100 and a few
+              concurrencies, each as a ratio to bare kafkajs at the same batch size
+  consumer    our consumer draining a pre-filled topic, as a ratio to the bare loop
+  e2e         HTTP accept to committed result at fixed offered rates (200, 1000,
+              5000 payments/s), with --verify
+Every row shows the services' RSS at its end (process_resident_memory_bytes).
+Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
+200 req/s; worker >= 50% of the bare loop; end-to-end p99 < 250 ms at 1000/s.
+
+  --full            longer runs and more records (several minutes instead of ~2)
+  --out FILE        JSON report (default bench-results.json)
+  --only LIST       comma-separated sections to run: ceiling,producer,consumer,e2e
+  -h, --help        this help
+
+Timings are never asserted: a missed target is reported, not failed.`;
+
+interface Plan {
+  perfRecords: number;
+  bare: Array<{ batch: number; records: number }>;
+  http: Array<{ batch: number; concurrency: number }>;
+  httpMs: number;
+  drainRecords: number;
+  e2e: Array<{ rate: number; batch: number }>;
+  e2eMs: number;
+}
+
+const PLANS: Record<"short" | "full", Plan> = {
+  short: {
+    perfRecords: 200_000,
+    bare: [{ batch: 1, records: 5_000 }, { batch: 10, records: 20_000 }, {
+      batch: 100,
+      records: 30_000,
+    }],
+    http: [
+      { batch: 1, concurrency: 8 },
+      { batch: 10, concurrency: 8 },
+      { batch: 100, concurrency: 4 },
+      { batch: 100, concurrency: 16 },
+    ],
+    httpMs: 5_000,
+    drainRecords: 30_000,
+    e2e: [{ rate: 200, batch: 1 }, { rate: 1000, batch: 10 }, { rate: 5000, batch: 50 }],
+    e2eMs: 6_000,
+  },
+  full: {
+    perfRecords: 1_000_000,
+    bare: [{ batch: 1, records: 20_000 }, { batch: 10, records: 100_000 }, {
+      batch: 100,
+      records: 100_000,
+    }],
+    http: [
+      { batch: 1, concurrency: 1 },
+      { batch: 1, concurrency: 8 },
+      { batch: 1, concurrency: 32 },
+      { batch: 10, concurrency: 8 },
+      { batch: 10, concurrency: 32 },
+      { batch: 100, concurrency: 4 },
+      { batch: 100, concurrency: 16 },
+      { batch: 100, concurrency: 32 },
+    ],
+    httpMs: 15_000,
+    drainRecords: 100_000,
+    e2e: [
+      { rate: 200, batch: 1 },
+      { rate: 1000, batch: 1 },
+      { rate: 1000, batch: 10 },
+      { rate: 5000, batch: 50 },
+    ],
+    e2eMs: 20_000,
+  },
+};
+
+const SECTIONS = ["ceiling", "producer", "consumer", "e2e"] as const;
+const MiB = 1024 * 1024;
+
+async function machine() {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  const javaOut = await new Deno.Command("java", { args: ["-version"], stderr: "piped" }).output()
+    .then((o) => new TextDecoder().decode(o.stderr).split("\n")[0]?.trim())
+    .catch(() => undefined);
+  const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
+  return {
+    nproc: navigator.hardwareConcurrency,
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim(),
+    ramGiB: Math.round(memKb / 1024 / 1024 * 10) / 10,
+    loadAverage: Deno.loadavg(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    java: javaOut,
+    kafka: KAFKA_VERSION,
+    kafkajs: "2.2.4",
+  };
+}
+
+async function rss(services: Array<Service | undefined>) {
+  const [producer, consumer] = await Promise.all(services.map((s) => s?.rss()));
+  return {
+    ...(producer !== undefined ? { producer: producer / MiB } : {}),
+    ...(consumer !== undefined ? { consumer: consumer / MiB } : {}),
+  };
+}
+
+function loadOptions(fields: Partial<LoadOptions> & Pick<LoadOptions, "url">): LoadOptions {
+  return {
+    concurrency: 8,
+    batchSize: 1,
+    invalidRatio: 0,
+    duplicateRatio: 0,
+    seed: 1,
+    runId: `bench${crypto.randomUUID().slice(0, 6)}`,
+    verify: false,
+    brokers: [],
+    resultsTopic: "",
+    verifyTimeoutMs: 60_000,
+    requestTimeoutMs: 10_000,
+    progress: "none",
+    quiet: true,
+    ...fields,
+  };
+}
+
+async function committed(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: "bench-lag", brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const log = (line: string) => console.error(`bench: ${line}`);
+
+async function guarded(rows: BenchRow[], group: string, name: string, fn: () => Promise<void>) {
+  try {
+    await fn();
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0]!;
+    log(`${name} failed: ${(error as Error).message}`);
+    rows.push({ group, name, value: 0, unit: "rec/s", error: message });
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      full: { type: "boolean" },
+      out: { type: "string" },
+      only: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const only = new Set((values.only ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
+  for (const s of only) {
+    if (!(SECTIONS as readonly string[]).includes(s)) {
+      console.error(`--only takes ${SECTIONS.join(", ")} (got "${s}")`);
+      return 2;
+    }
+  }
+  const plan = PLANS[values.full ? "full" : "short"];
+  const out = values.out ?? "bench-results.json";
+  muteKafkajsTimeoutWarning();
+
+  let broker: ThrowawayBroker | undefined;
+  let brokers = Deno.env.get("KAFKA_BROKERS")?.split(",").map((b) => b.trim()).filter(Boolean);
+  if (!brokers?.length) {
+    log("starting a throw-away broker (set KAFKA_BROKERS to use a running one)");
+    broker = await startThrowawayBroker({ topics: [] });
+    brokers = [broker.bootstrap];
+  }
+  const bootstrap = brokers[0]!;
+  const started = new Date();
+  const info = await machine();
+  const rows: BenchRow[] = [];
+  const created: TopicNames[] = [];
+  const topicsFor = async (prefix: string) => {
+    const t = uniqueTopics(prefix);
+    await createTopics(brokers!, t, 6);
+    created.push(t);
+    return t;
+  };
+  const recordSize = typicalRecordSize();
+  log(
+    `broker ${bootstrap}, payment record ${recordSize} bytes, ${
+      values.full ? "full" : "short"
+    } run`,
+  );
+  const bareRate = new Map<number, number>();
+  let bareLoop: number | undefined;
+
+  try {
+    const drainTopics = await topicsFor("bench-drain");
+    if (only.has("ceiling") || only.has("producer") || only.has("consumer")) {
+      const perf = await topicsFor("bench-perf");
+      if (only.has("ceiling")) {
+        await guarded(rows, "ceiling", "Kafka ProducerPerformance (acks=all)", async () => {
+          if (!await kafkaToolsAvailable()) {
+            throw new Error(
+              `kafka-tools jar not in ${KAFKA_LIB_DIR}: run \`deno task kafka\` once`,
+            );
+          }
+          log(`ProducerPerformance: ${plan.perfRecords} records of ${recordSize} bytes`);
+          const r = await producerPerformance(
+            bootstrap,
+            perf.requests,
+            plan.perfRecords,
+            recordSize,
+          );
+          rows.push({
+            group: "ceiling",
+            name: "Kafka ProducerPerformance (acks=all)",
+            value: r.recordsPerSec,
+            unit: "rec/s",
+            note: `${r.mbPerSec.toFixed(1)} MB/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+          });
+          log("ConsumerPerformance");
+          const c = await consumerPerformance(bootstrap, perf.requests, plan.perfRecords);
+          rows.push({
+            group: "ceiling",
+            name: "Kafka ConsumerPerformance",
+            value: c.recordsPerSec,
+            unit: "rec/s",
+            note: `${c.mbPerSec.toFixed(1)} MB/s (fetch rate, group join excluded)`,
+          });
+        });
+      }
+      const javaProducer = rows.find((r) => r.name.startsWith("Kafka ProducerPerformance"));
+      const javaConsumer = rows.find((r) => r.name.startsWith("Kafka ConsumerPerformance"));
+      for (const { batch, records } of plan.bare) {
+        const name = `bare kafkajs producer, batch ${batch}, 8 sends in flight`;
+        await guarded(rows, "ceiling", name, async () => {
+          log(name);
+          // The batch-100 run doubles as the pre-fill of the drain topic.
+          const topic = batch === 100 ? drainTopics.requests : perf.results;
+          const count = batch === 100 ? plan.drainRecords : records;
+          const t = await bareProduce(
+            brokers!,
+            topic,
+            paymentRecords(count, batch, `bare${batch}`),
+            batch,
+            8,
+          );
+          bareRate.set(batch, t.recordsPerSec);
+          rows.push(throughputRow({
+            group: "ceiling",
+            name,
+            value: t.recordsPerSec,
+            unit: "rec/s",
+            ...(javaProducer && !javaProducer.error
+              ? { ceiling: { name: "ProducerPerformance", value: javaProducer.value } }
+              : {}),
+            note: `${t.records} records, idempotent, acks -1`,
+          }));
+        });
+      }
+      await guarded(rows, "ceiling", "bare kafkajs eachBatch consumer", async () => {
+        log("bare kafkajs eachBatch consumer");
+        const t = await bareConsume(brokers!, drainTopics.requests, plan.drainRecords);
+        bareLoop = t.recordsPerSec;
+        rows.push(throughputRow({
+          group: "ceiling",
+          name: "bare kafkajs eachBatch consumer",
+          value: t.recordsPerSec,
+          unit: "rec/s",
+          ...(javaConsumer && !javaConsumer.error
+            ? { ceiling: { name: "ConsumerPerformance", value: javaConsumer.value } }
+            : {}),
+          note: `${t.records} payment records, no work per record`,
+        }));
+      });
+    }
+
+    if (only.has("producer")) {
+      const topics = await topicsFor("bench-http");
+      log("starting the producer");
+      await using producer = await startService("producer", {
+        port: freePort("127.0.0.1"),
+        brokers,
+        topics,
+      });
+      for (const { batch, concurrency } of plan.http) {
+        const name = `HTTP producer, batch ${batch}, concurrency ${concurrency}`;
+        await guarded(rows, "producer", name, async () => {
+          log(name);
+          const report = await runLoad(loadOptions({
+            url: producer.url,
+            batchSize: batch,
+            concurrency,
+            durationMs: plan.httpMs,
+          }));
+          const bare = bareRate.get(batch);
+          const row = throughputRow({
+            group: "producer",
+            name,
+            value: report.rates.accepted,
+            unit: "payments/s",
+            ...(bare ? { ceiling: { name: `bare kafkajs batch ${batch}`, value: bare } } : {}),
+            rssMiB: await rss([producer]),
+            note: `p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms per request; ` +
+              `${report.payments.errors} errors`,
+          });
+          if (batch === 100) row.target = ratioTarget(row.ratio, 0.7, "bare kafkajs");
+          rows.push(row);
+        });
+      }
+    }
+
+    if (only.has("consumer")) {
+      await guarded(rows, "consumer", "consumer draining a pre-filled topic", async () => {
+        const expected = await endOffsetsSum(brokers!, drainTopics.requests);
+        if (expected === 0) {
+          throw new Error("the drain topic is empty: run the ceiling section first");
+        }
+        const groupId = `bench-worker-${crypto.randomUUID().slice(0, 8)}`;
+        log(`consumer draining ${expected} records`);
+        await using consumer = await startService("consumer", {
+          port: freePort("127.0.0.1"),
+          brokers: brokers!,
+          topics: drainTopics,
+          groupId,
+        });
+        // Time from the first observed progress to the end, so the group join and
+        // start-up are not counted (the bare loop is timed the same way).
+        let first: { at: number; done: number } | undefined;
+        let last = { at: performance.now(), done: 0 };
+        const deadline = performance.now() + 300_000;
+        while (last.done < expected) {
+          if (performance.now() > deadline) throw new Error(`drained ${last.done} of ${expected}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          last = {
+            at: performance.now(),
+            done: await committed(brokers!, groupId, drainTopics.requests),
+          };
+          if (!first && last.done > 0) first = last;
+        }
+        const rate = first && last.at > first.at
+          ? (last.done - first.done) / ((last.at - first.at) / 1000)
+          : 0;
+        const row = throughputRow({
+          group: "consumer",
+          name: "consumer draining a pre-filled topic",
+          value: rate,
+          unit: "rec/s",
+          ...(bareLoop ? { ceiling: { name: "bare eachBatch", value: bareLoop } } : {}),
+          rssMiB: await rss([undefined, consumer]),
+          note: `${expected} records; committed offsets polled every 100 ms`,
+        });
+        row.target = ratioTarget(row.ratio, 0.5, "bare eachBatch loop");
+        rows.push(row);
+      });
+    }
+
+    if (only.has("e2e")) {
+      const topics = await topicsFor("bench-e2e");
+      const groupId = `bench-e2e-${crypto.randomUUID().slice(0, 8)}`;
+      log("starting producer and consumer");
+      await using producer = await startService("producer", {
+        port: freePort("127.0.0.1"),
+        brokers,
+        topics,
+      });
+      await using consumer = await startService("consumer", {
+        port: freePort("127.0.0.1"),
+        brokers,
+        topics,
+        groupId,
+      });
+      for (const { rate, batch } of plan.e2e) {
+        const label = `${rate}/s, batch ${batch}`;
+        await guarded(rows, "e2e", `end-to-end ${label}`, async () => {
+          log(`end-to-end at ${label}`);
+          const report = await runLoad(loadOptions({
+            url: producer.url,
+            rate,
+            batchSize: batch,
+            concurrency: 64,
+            durationMs: plan.e2eMs,
+            verify: true,
+            brokers: brokers!,
+            resultsTopic: topics.results,
+          }));
+          const memory = await rss([producer, consumer]);
+          const v = report.verify!;
+          const pacing = report.pacing.kept
+            ? "rate kept"
+            : `rate NOT kept (${Math.round(report.pacing.sentRate)}/s sent)`;
+          if (batch === 1) {
+            const row: BenchRow = {
+              group: "e2e",
+              name: `HTTP request latency p99, ${label}`,
+              value: report.latencyMs.p99,
+              unit: "ms",
+              rssMiB: memory,
+              note: `p50 ${report.latencyMs.p50} ms, p99.9 ${report.latencyMs.p999} ms; ${pacing}`,
+            };
+            if (rate === 200) row.target = latencyTarget("p99", row.value, 15);
+            rows.push(row);
+          }
+          const row: BenchRow = {
+            group: "e2e",
+            name: `end-to-end p99, ${label}`,
+            value: v.endToEnd.p99,
+            unit: "ms",
+            rssMiB: memory,
+            note: `p50 ${v.endToEnd.p50} ms, max ${v.endToEnd.max} ms; ${v.missing} missing, ` +
+              `${v.doubleApprovals} double approvals; ${pacing}`,
+          };
+          if (rate === 1000) row.target = latencyTarget("p99", row.value, 250);
+          rows.push(row);
+        });
+      }
+    }
+  } finally {
+    await deleteTopics(brokers, created.flatMap((t) => [t.requests, t.results, t.dlq]));
+    await broker?.stop();
+  }
+
+  console.log(formatBenchTable(rows));
+  const result = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    mode: values.full ? "full" : "short",
+    machine: info,
+    recordSizeBytes: recordSize,
+    plan,
+    rows,
+  };
+  await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
+  console.log(`\nwritten to ${out}`);
+  return 0;
+}
+
+async function endOffsetsSum(brokers: string[], topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: "bench-offsets", brokers, logLevel: logLevel.NOTHING })
+    .admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

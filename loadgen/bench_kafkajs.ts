@@ -1,0 +1,147 @@
+/**
+ * The ceiling of our own client: a bare kafkajs producer and a bare `eachBatch`
+ * consumer doing no work, on the same payment records the services carry.
+ *
+ * @module
+ */
+import { Kafka, logLevel, type Message } from "kafkajs";
+import { toPaymentEvent } from "@payments/shared/payment";
+import { createPaymentGenerator } from "./data.ts";
+
+/** Payment records as the producer writes them: key, PaymentEvent JSON, headers. */
+export function paymentRecords(count: number, seed: number, runId: string): Message[] {
+  const generator = createPaymentGenerator({ seed, runId });
+  const now = new Date();
+  const records: Message[] = [];
+  for (let i = 0; i < count; i++) {
+    const payment = generator.payment();
+    const correlationId = `bench-${runId}-${i}`;
+    const event = toPaymentEvent({ ...payment, description: payment.description }, {
+      correlationId,
+      source: "bench",
+      now,
+    });
+    records.push({
+      key: payment.payment_id,
+      value: JSON.stringify(event),
+      headers: {
+        correlation_id: correlationId,
+        source: "bench",
+        "content-type": "application/json",
+        traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01`,
+      },
+    });
+  }
+  return records;
+}
+
+/** The size in bytes of a typical payment record value. */
+export function typicalRecordSize(): number {
+  const values = paymentRecords(200, 1, "size").map((r) =>
+    new TextEncoder().encode(String(r.value)).length
+  );
+  return Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+}
+
+/** A throughput measurement. */
+export interface Throughput {
+  records: number;
+  seconds: number;
+  recordsPerSec: number;
+}
+
+function client(brokers: string[], clientId: string) {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Sends `records` in sends of `batchSize` with `concurrency` sends in flight, using
+ * the producer API's settings (idempotent, acks -1, one request in flight).
+ */
+export async function bareProduce(
+  brokers: string[],
+  topic: string,
+  records: Message[],
+  batchSize: number,
+  concurrency: number,
+): Promise<Throughput> {
+  const producer = client(brokers, "bench-bare-producer").producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  try {
+    // Warm up metadata and the connection outside the measurement.
+    await producer.send({ topic, acks: -1, messages: records.slice(0, 1) });
+    let next = 1;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < records.length) {
+        const batch = records.slice(next, next + batchSize);
+        next += batchSize;
+        await producer.send({ topic, acks: -1, messages: batch });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    return { records: records.length - 1, seconds, recordsPerSec: (records.length - 1) / seconds };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Reads `expected` records of `topic` from the beginning with a fresh group and an
+ * `eachBatch` that does nothing; times the first fetched batch to the last record.
+ */
+export async function bareConsume(
+  brokers: string[],
+  topic: string,
+  expected: number,
+  timeoutMs = 120_000,
+): Promise<Throughput> {
+  const kafka = client(brokers, "bench-bare-consumer");
+  const groupId = `bench-bare-${crypto.randomUUID().slice(0, 8)}`;
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, maxWaitTimeInMs: 100 });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (first === 0) first = performance.now();
+        count += batch.messages.length;
+        const lastMessage = batch.messages.at(-1);
+        if (lastMessage) resolveOffset(lastMessage.offset);
+        await heartbeat();
+        if (count >= expected) {
+          last = performance.now();
+          done();
+        }
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      finished,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`bare consumer read ${count} of ${expected} records in time`)),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const seconds = (last - first) / 1000;
+    return { records: count, seconds, recordsPerSec: count / seconds };
+  } finally {
+    await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => {});
+    await admin.disconnect().catch(() => {});
+  }
+}
