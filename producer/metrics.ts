@@ -6,33 +6,23 @@
  * @module
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { BATCH_SIZE_BUCKETS, batchSizeRange, createRegistry } from "@payments/shared/metrics";
+import {
+  BATCH_SIZE_BUCKETS,
+  BATCH_SIZE_RANGES,
+  batchSizeRange,
+  createRegistry,
+} from "@payments/shared/metrics";
 
 /** Outcome of the payments of one request. */
 export type ProducedStatus = "success" | "failed";
-
-/** Values `batch_size_range` can take (from the shared {@linkcode batchSizeRange}). */
-export const BATCH_SIZE_RANGES = [1, 2, 11, 101].map(batchSizeRange);
 
 /** The POST routes whose HTTP series are pre-created. */
 const PAYMENT_ROUTES = ["/payments", "/payments/single", "/payments/batch"];
 const PRECREATED_STATUSES = ["202", "400", "401", "413", "415", "503"];
 
-/**
- * prom-client default metrics that are gauges named `*_total`, which
- * `promtool check metrics` rejects; dropped until `createRegistry` leaves them out.
- */
-const PROMTOOL_REJECTED = [
-  "nodejs_active_handles_total",
-  "nodejs_active_requests_total",
-  "nodejs_active_resources_total",
-];
-
-/** The producer's registry: default process metrics (promtool-clean) and `service` label. */
+/** The producer's registry: default process metrics and the `service` label. */
 export function createProducerRegistry({ defaults = true } = {}): Registry {
-  const registry = createRegistry("payment-producer", { defaults });
-  for (const name of PROMTOOL_REJECTED) registry.removeSingleMetric(name);
-  return registry;
+  return createRegistry("payment-producer", { defaults });
 }
 
 /** The producer's metrics, registered on one registry. */

@@ -14,8 +14,8 @@ Deno.test("each registry is independent of the global one and exposes process me
   assert.equal(await globalRegistry.getSingleMetricAsString("demo_total").catch(() => ""), "");
 });
 
-Deno.test("batch size ranges split at 1, 10 and 100", () => {
-  assert.deepEqual([1, 2, 10, 11, 100, 101, 500].map(batchSizeRange), [
+Deno.test("batch size ranges are the lab's five, split at 1, 10, 50 and 100", () => {
+  assert.deepEqual([1, 2, 10, 11, 50, 51, 100, 101, 500].map(batchSizeRange), [
     "single",
     "small",
     "small",
@@ -23,5 +23,13 @@ Deno.test("batch size ranges split at 1, 10 and 100", () => {
     "medium",
     "large",
     "large",
+    "xlarge",
+    "xlarge",
   ]);
+});
+
+Deno.test("default metrics leave out the *_total gauges promtool rejects", async () => {
+  const text = await createRegistry("payment-test").metrics();
+  assert.doesNotMatch(text, /nodejs_active_handles_total/);
+  assert.match(text, /nodejs_active_handles/);
 });

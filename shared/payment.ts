@@ -78,20 +78,27 @@ export const BatchPaymentRequestSchema = z.strictObject({
   payments: z.array(PaymentRequestSchema).min(1).max(MAX_BATCH_SIZE),
   correlation_id: CorrelationIdSchema.optional(),
 }).superRefine((batch, ctx) => {
+  // Runs even when other fields are invalid (see `when`), so a client learns about
+  // every problem at once; the value may then be partly unparsed, hence the guards.
+  const payments: unknown[] = Array.isArray(batch?.payments) ? batch.payments : [];
   const firstIndex = new Map<string, number>();
-  batch.payments.forEach((payment, index) => {
-    const first = firstIndex.get(payment.payment_id);
+  payments.forEach((payment, index) => {
+    const id = (payment as { payment_id?: unknown } | null)?.payment_id;
+    if (typeof id !== "string") return;
+    const first = firstIndex.get(id);
     if (first === undefined) {
-      firstIndex.set(payment.payment_id, index);
+      firstIndex.set(id, index);
       return;
     }
     ctx.addIssue({
       code: "custom",
       path: ["payments", index, "payment_id"],
-      message: `duplicate payment_id ${payment.payment_id} (also at payments.${first})`,
+      message: `duplicate payment_id ${id} (also at payments.${first})`,
     });
   });
-}).meta({ id: "BatchPaymentRequest" });
+}, { when: (payload) => typeof payload.value === "object" && payload.value !== null }).meta({
+  id: "BatchPaymentRequest",
+});
 /** A validated batch request. */
 export type BatchPaymentRequest = z.output<typeof BatchPaymentRequestSchema>;
 

@@ -69,6 +69,17 @@ Deno.test("a batch reports every invalid field path and every duplicate payment 
   assert.match(duplicate!.message, /duplicate payment_id P-1/);
 });
 
+Deno.test("duplicate ids are reported together with other invalid fields", () => {
+  const result = BatchPaymentRequestSchema.safeParse({
+    payments: [valid, { ...valid, amount: "x" }, { ...valid, payment_id: "P-2", currency: 1 }],
+  });
+  assert.deepEqual(issuePaths(result).sort(), [
+    "payments.1.amount",
+    "payments.1.payment_id",
+    "payments.2.currency",
+  ]);
+});
+
 Deno.test("a batch holds 1 to 500 payments", () => {
   assert.deepEqual(issuePaths(BatchPaymentRequestSchema.safeParse({ payments: [] })), [
     "payments",
