@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { type Admin, Kafka, logLevel, Partitioners } from "kafkajs";
 import { Registry } from "prom-client";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
 import type { PaymentEvent, PaymentResult } from "@payments/shared/payment";
 import type { TopicNames } from "@payments/shared/topics";
 import { type ConsumerSettings, loadConsumerSettings } from "./config.ts";
@@ -213,7 +213,7 @@ export function spawnConsumer(t: TestKafka, env: Record<string, string> = {}): D
       TOPIC_PAYMENT_RESULTS: t.topics.results,
       TOPIC_PAYMENT_DLQ: t.topics.dlq,
       CONSUMER_GROUP_ID: t.groupId,
-      CONSUMER_PORT: "0",
+      CONSUMER_PORT: String(freePort()),
       CONSUMER_SESSION_TIMEOUT_MS: "6000",
       LAG_MONITOR_ENABLED: "false",
       LOG_LEVEL: "warning",
