@@ -11,6 +11,7 @@ import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError } from "@payments/shared/env";
 import { kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
+import { runLagMonitor } from "@payments/shared/lag_runner";
 import { configureLogging } from "@payments/shared/logging";
 import { createApp } from "./app.ts";
 import { loadProducerConfig, redactProducerConfig } from "./config.ts";
@@ -32,6 +33,8 @@ payments to Kafka. Configured from the environment (see .env.example):
   PRODUCER_SOURCE                source field/header of records (default payment-producer)
   PRODUCER_READY_INTERVAL_MS     readiness re-check period (default 5000)
   PRODUCER_SHUTDOWN_TIMEOUT_MS   graceful shutdown budget (default 10000)
+  LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)
+  LAG_MONITOR_INTERVAL_MS        lag measurement period (default 5000)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.
 
 SIGINT/SIGTERM: stop accepting, finish in-flight requests, disconnect, exit 0.
@@ -90,8 +93,18 @@ export async function main(args: string[]): Promise<number> {
   });
   publisher.start();
 
-  // Further readiness checks and background monitors (such as the lag monitor)
-  // are composed here.
+  // The producer watches the consumer group's lag too, so lag stays visible and
+  // keeps rising on this endpoint when every consumer instance is down.
+  const lagMonitor = config.lagMonitor.enabled
+    ? runLagMonitor({
+      kafka,
+      groupId: config.consumerGroupId,
+      topics: [config.topics.requests],
+      registry: metrics.registry,
+      intervalMs: config.lagMonitor.intervalMs,
+      logger: getLogger(["producer", "lag"]),
+    })
+    : undefined;
   const readiness = () => publisher.ready();
 
   const app = createApp({ publisher, metrics, config, readiness });
@@ -112,6 +125,7 @@ export async function main(args: string[]): Promise<number> {
     Deno.exit(1);
   }, config.shutdownTimeoutMs);
   await server.shutdown();
+  await lagMonitor?.[Symbol.asyncDispose]();
   await publisher.close();
   clearTimeout(deadline);
   log.info("Producer stopped");

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
-import { ConfigError, type Env, listVar, millisVar, parseEnv, portVar } from "./env.ts";
+import { boolVar, ConfigError, type Env, listVar, millisVar, parseEnv, portVar } from "./env.ts";
 
 /** How the client talks to the brokers. */
 export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
@@ -43,6 +43,8 @@ export interface Config {
   producerPort: number;
   consumerPort: number;
   log: LogSettings;
+  /** The lag monitor both services run for the consumer group. */
+  lagMonitor: { enabled: boolean; intervalMs: number };
 }
 
 const broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "each broker must be host:port");
@@ -72,6 +74,8 @@ const schema = z.object({
     .pipe(z.enum(["trace", "debug", "info", "warning", "error", "fatal"])).default("info"),
   LOG_FORMAT: z.string().trim().toLowerCase().pipe(z.enum(["json", "pretty"])).default("json"),
   LOG_FILE: z.string().optional(),
+  LAG_MONITOR_ENABLED: boolVar.default(true),
+  LAG_MONITOR_INTERVAL_MS: millisVar.default(5000),
 });
 
 /** SASL protocols need all three SASL variables; checked on the raw environment so
@@ -152,6 +156,7 @@ export function loadConfig(env: Env): Config {
       format: vars.LOG_FORMAT,
       ...(vars.LOG_FILE ? { file: vars.LOG_FILE } : {}),
     },
+    lagMonitor: { enabled: vars.LAG_MONITOR_ENABLED, intervalMs: vars.LAG_MONITOR_INTERVAL_MS },
   };
 }
 

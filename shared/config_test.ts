@@ -16,6 +16,12 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
   assert.equal(config.producerPort, 8000);
   assert.equal(config.consumerPort, 8001);
   assert.deepEqual(config.log, { level: "info", format: "json" });
+  assert.deepEqual(config.lagMonitor, { enabled: true, intervalMs: 5000 });
+});
+
+Deno.test("the lag monitor can be switched off and its period changed", () => {
+  const config = loadConfig({ LAG_MONITOR_ENABLED: "false", LAG_MONITOR_INTERVAL_MS: "1000" });
+  assert.deepEqual(config.lagMonitor, { enabled: false, intervalMs: 1000 });
 });
 
 Deno.test("the lab's Confluent Cloud variables are accepted unchanged", () => {
