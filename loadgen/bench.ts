@@ -164,6 +164,8 @@ function loadOptions(fields: Partial<LoadOptions> & Pick<LoadOptions, "url">): L
     requestTimeoutMs: 10_000,
     progress: "none",
     quiet: true,
+    watchRss: [],
+    watchEveryMs: 10_000,
     ...fields,
   };
 }
@@ -179,6 +181,7 @@ async function committed(brokers: string[], groupId: string, topic: string): Pro
   }
 }
 
+const ms = (value: number) => `${value.toFixed(1)} ms`;
 const log = (line: string) => console.error(`bench: ${line}`);
 
 async function guarded(rows: BenchRow[], group: string, name: string, fn: () => Promise<void>) {
@@ -352,7 +355,7 @@ async function main(args: string[]): Promise<number> {
             unit: "payments/s",
             ...(bare ? { ceiling: { name: `bare kafkajs batch ${batch}`, value: bare } } : {}),
             rssMiB: await rss([producer]),
-            note: `p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms per request; ` +
+            note: `p50 ${ms(report.latencyMs.p50)}, p99 ${ms(report.latencyMs.p99)} per request; ` +
               `${report.payments.errors} errors`,
           });
           if (batch === 100) row.target = ratioTarget(row.ratio, 0.7, "bare kafkajs");
@@ -447,7 +450,9 @@ async function main(args: string[]): Promise<number> {
               value: report.latencyMs.p99,
               unit: "ms",
               rssMiB: memory,
-              note: `p50 ${report.latencyMs.p50} ms, p99.9 ${report.latencyMs.p999} ms; ${pacing}`,
+              note: `p50 ${ms(report.latencyMs.p50)}, p99.9 ${
+                ms(report.latencyMs.p999)
+              }; ${pacing}`,
             };
             if (rate === 200) row.target = latencyTarget("p99", row.value, 15);
             rows.push(row);
@@ -458,7 +463,7 @@ async function main(args: string[]): Promise<number> {
             value: v.endToEnd.p99,
             unit: "ms",
             rssMiB: memory,
-            note: `p50 ${v.endToEnd.p50} ms, max ${v.endToEnd.max} ms; ${v.missing} missing, ` +
+            note: `p50 ${ms(v.endToEnd.p50)}, max ${ms(v.endToEnd.max)}; ${v.missing} missing, ` +
               `${v.doubleApprovals} double approvals; ${pacing}`,
           };
           if (rate === 1000) row.target = latencyTarget("p99", row.value, 250);

@@ -10,6 +10,7 @@ import { createLoadMetrics, type LoadMetrics, noMetrics, serveMetrics } from "./
 import { HELP, type LoadOptions, OptionsError, parseLoadOptions } from "./options.ts";
 import { createProgress } from "./progress.ts";
 import { formatReport } from "./report.ts";
+import { startRssSampler } from "./rss_sampler.ts";
 import { runLoad } from "./run.ts";
 import { VerifyError } from "./verify.ts";
 
@@ -53,12 +54,16 @@ async function main(args: string[]): Promise<number> {
     abort.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);
+  const sampler = options.watchRss.length > 0
+    ? startRssSampler(options.watchRss, options.watchEveryMs)
+    : undefined;
   try {
     const report = await runLoad(options, {
       metrics,
       signal: abort.signal,
       progress: createProgress(options.progress),
     });
+    if (sampler) report.memory = await sampler.stop();
     console.log(formatReport(report));
     if (options.jsonFile) {
       await Deno.writeTextFile(options.jsonFile, JSON.stringify(report, null, 2) + "\n");
@@ -76,6 +81,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
+    await sampler?.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
     await server?.shutdown();
   }

@@ -50,6 +50,10 @@ export interface LoadOptions {
   progress: "auto" | "plain" | "none";
   /** Print nothing but the final report. */
   quiet: boolean;
+  /** `/metrics` URLs whose `process_resident_memory_bytes` is sampled during the run. */
+  watchRss: string[];
+  /** Milliseconds between RSS samples. */
+  watchEveryMs: number;
 }
 
 /** Bad command-line options; the message names each one. Never retriable. */
@@ -108,6 +112,10 @@ Verification
 Output
   --json FILE             also write the report as JSON to FILE
   --metrics-port PORT     serve the generator's own Prometheus metrics on PORT
+  --watch-rss URLS        comma-separated /metrics URLs of the services; their RSS
+                          (process_resident_memory_bytes) is sampled during the run
+                          and reported with its growth (for soak runs)
+  --watch-every DURATION  RSS sampling period (default 10s)
   --progress MODE         auto (bar on a TTY, lines otherwise), plain, none (default auto)
   --quiet                 no progress, only the final report
   -h, --help              show this help
@@ -119,7 +127,8 @@ Ctrl-C stops sending and prints the report so far (a second Ctrl-C exits at once
 Examples
   deno task load --count 20000 --batch-size 50 --verify
   deno task load --rate 1000 --duration 1m --concurrency 64
-  deno task load --duration 10m --rate 200 --verify --metrics-port 9464`;
+  deno task load --duration 10m --rate 200 --verify --metrics-port 9464 \\
+    --watch-rss http://localhost:8000/metrics,http://localhost:8001/metrics`;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -178,6 +187,8 @@ export function parseLoadOptions(
         "metrics-port": { type: "string" },
         progress: { type: "string" },
         quiet: { type: "boolean" },
+        "watch-rss": { type: "string" },
+        "watch-every": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -260,6 +271,13 @@ export function parseLoadOptions(
   if (str("brokers") !== undefined && !values.verify) {
     problems.push("--brokers is only used with --verify");
   }
+  const watchRss = (str("watch-rss") ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+  for (const u of watchRss) {
+    if (!/^https?:\/\/[^\s]+$/.test(u)) {
+      problems.push(`--watch-rss takes http(s) URLs (got "${u}")`);
+    }
+  }
+  const watchEveryMs = duration("watch-every") ?? 10_000;
   const apiKey = str("api-key") ?? env.LOADGEN_API_KEY;
   if (apiKey !== undefined && apiKey.trim() === "") problems.push("--api-key must not be empty");
   if (problems.length > 0) throw new OptionsError(problems);
@@ -285,5 +303,7 @@ export function parseLoadOptions(
     requestTimeoutMs,
     progress: values.quiet ? "none" : progress as LoadOptions["progress"],
     quiet: values.quiet === true,
+    watchRss,
+    watchEveryMs,
   };
 }

@@ -140,3 +140,19 @@ Deno.test("run ids are random by default and validated when given", () => {
   assert.notEqual(a.runId, b.runId);
   assert.match(problemsOf(["--run-id", "bad id"])[0]!, /--run-id/);
 });
+
+Deno.test("--watch-rss takes a list of metrics URLs and a sampling period", () => {
+  const options = parse([
+    "--watch-rss",
+    "http://localhost:8000/metrics, http://localhost:8001/metrics",
+    "--watch-every",
+    "5s",
+  ]);
+  assert.deepEqual(options.watchRss, [
+    "http://localhost:8000/metrics",
+    "http://localhost:8001/metrics",
+  ]);
+  assert.equal(options.watchEveryMs, 5000);
+  assert.deepEqual(parse([]).watchRss, []);
+  assert.match(problemsOf(["--watch-rss", "localhost:8000"])[0]!, /--watch-rss/);
+});

@@ -7,6 +7,7 @@
 import type { LatencySummary } from "./stats.ts";
 import type { PacingSummary } from "./scheduler.ts";
 import type { VerifySummary } from "./tracker.ts";
+import type { RssSeries } from "./rss_sampler.ts";
 
 /** Everything a run measured. */
 export interface LoadReport {
@@ -42,6 +43,8 @@ export interface LoadReport {
   /** Per-request latency, send to answer. */
   latencyMs: LatencySummary;
   verify?: VerifySummary;
+  /** RSS of the watched services over the run (`--watch-rss`). */
+  memory?: RssSeries[];
 }
 
 const n = (value: number) => value.toLocaleString("en-US");
@@ -125,6 +128,19 @@ export function formatReport(report: LoadReport): string {
         ["end-to-end", latencyLine(v.endToEnd)],
       ]),
     );
+  }
+  if (report.memory?.length) {
+    lines.push("", "Memory (RSS, MiB)");
+    lines.push(...table(report.memory.map((m) => [
+      m.url,
+      m.samples.length === 0
+        ? "no samples"
+        : `first ${m.firstMiB}, max ${m.maxMiB}, last ${m.lastMiB}` +
+          (m.growthMiB !== undefined
+            ? `, growth ${m.growthMiB >= 0 ? "+" : ""}${m.growthMiB} after warm-up`
+            : "") +
+          ` (${m.samples.length} samples)`,
+    ])));
   }
   return lines.join("\n");
 }

@@ -49,6 +49,8 @@ const base: LoadOptions = {
   requestTimeoutMs: 1000,
   progress: "none",
   quiet: true,
+  watchRss: [],
+  watchEveryMs: 10_000,
 };
 
 Deno.test("a counted run sends exactly --count payments and accounts for each", async () => {
