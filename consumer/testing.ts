@@ -35,9 +35,24 @@ export async function testKafka(name: string, partitions = 3): Promise<TestKafka
   const id = `${name}-${crypto.randomUUID().slice(0, 8)}`;
   const topics = { requests: `${id}.requests`, results: `${id}.results`, dlq: `${id}.dlq` };
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })),
   });
+  // KRaft can answer "does not host this topic-partition" for a moment after creation.
+  await eventually(
+    async () => {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics: Object.values(topics) });
+        return meta.every((m) =>
+          m.partitions.length === partitions && m.partitions.every((p) => p.leader >= 0)
+        );
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    `topics ${id} ready`,
+  );
   return {
     kafka,
     admin,
@@ -73,7 +88,12 @@ export async function produce(
   payments: PaymentEvent[],
   partition?: number,
 ): Promise<void> {
-  const producer = t.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a retried send under load must not duplicate input records.
+  const producer = t.kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     for (let i = 0; i < payments.length; i += 500) {
