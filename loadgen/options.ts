@@ -82,7 +82,9 @@ Load shape
                           whether or not earlier ones have answered; the report says
                           when the offered rate could not be kept (default: none,
                           closed model, as fast as --concurrency allows)
-  --concurrency N         most requests in flight at once (default 32 with --rate, 8 without)
+  --concurrency N         most requests in flight at once (default 32 with --rate, 8
+                          without); with --rate, a request that finds no free place
+                          waits and counts as late
   --duration DURATION     run this long, e.g. 30s, 10m, 1h, 500ms
   --count N               send this many payments (default 1000 when no --duration)
                           (with both, the run stops at whichever comes first)
