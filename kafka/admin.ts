@@ -47,12 +47,16 @@ export async function waitForMetadata(bootstrap: string, options: WaitOptions): 
   throw new Error(`no metadata answer from ${bootstrap}`, { cause: lastError });
 }
 
-/** Creates the topics that do not exist yet (replication factor 1); returns the ones it created. */
-export async function ensureTopics(bootstrap: string, topics: TopicSpec[]): Promise<string[]> {
+/** Creates the topics that do not exist yet; returns the ones it created. */
+export async function ensureTopics(
+  bootstrap: string | string[],
+  topics: TopicSpec[],
+  replicationFactor = 1,
+): Promise<string[]> {
   muteKafkajsTimeoutWarning();
   const kafka = new Kafka({
     clientId: "payments-kafka-launcher",
-    brokers: [bootstrap],
+    brokers: typeof bootstrap === "string" ? [bootstrap] : bootstrap,
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 100 },
   });
@@ -67,7 +71,7 @@ export async function ensureTopics(bootstrap: string, topics: TopicSpec[]): Prom
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.numPartitions,
-          replicationFactor: 1,
+          replicationFactor,
         })),
         waitForLeaders: true,
       });

@@ -33,6 +33,8 @@ export interface ThrowawayBrokerOptions extends Partial<KafkaOptions> {
 export interface ThrowawayBroker {
   /** `127.0.0.1:<port>`; unchanged across restarts. */
   readonly bootstrap: string;
+  /** A PLAINTEXT address (differs from `bootstrap` when the client listener is secured). */
+  readonly internalBootstrap: string;
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;
@@ -74,6 +76,14 @@ export async function startThrowawayBroker(
     dataDir,
     port: launch.port ?? freePort(host),
     controllerPort: launch.controllerPort ?? freePort(host),
+    ...(launch.security
+      ? {
+        security: {
+          ...launch.security,
+          internalPort: launch.security.internalPort ?? freePort(host),
+        },
+      }
+      : {}),
   };
   let current: KafkaBroker | undefined;
   let stopped = false;
@@ -106,6 +116,7 @@ export async function startThrowawayBroker(
   };
   return {
     bootstrap: first.bootstrap,
+    internalBootstrap: first.internalBootstrap,
     port: first.port,
     dataDir: first.dataDir,
     logFile: first.logFile,

@@ -20,11 +20,35 @@ import { checkJava } from "./java.ts";
 import { ensureKafkaJars } from "./jars.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type GuardedProcess, spawnGuarded } from "./process.ts";
-import { type PropertyValue, renderProperties, serverProperties } from "./properties.ts";
+import {
+  type LauncherSaslMechanism,
+  type PropertyValue,
+  type QuorumVoter,
+  renderProperties,
+  serverProperties,
+} from "./properties.ts";
 
 export { KafkaLauncherError } from "./errors.ts";
 export { KAFKA_VERSION } from "./jars.ts";
 export type { TopicSpec } from "@payments/shared/topics";
+export type { LauncherSaslMechanism, QuorumVoter } from "./properties.ts";
+
+/**
+ * An authenticated (and with SASL_SSL encrypted) client listener on `port`. Replication
+ * and the launcher's admin calls use a PLAINTEXT listener on `internalPort` instead,
+ * reachable as {@linkcode KafkaBroker.internalBootstrap} (tests read back through it).
+ */
+export interface KafkaSecurityOptions {
+  protocol: "SASL_PLAINTEXT" | "SASL_SSL";
+  /** SASL users (name to password); each can log in with every mechanism in `mechanisms`. */
+  users: Record<string, string>;
+  /** Enabled mechanisms (default both). SCRAM users are created at format time. */
+  mechanisms?: LauncherSaslMechanism[];
+  /** PEM keystore (PKCS#8 key then certificate chain); required for SASL_SSL, see `certs.ts`. */
+  keystoreFile?: string;
+  /** Port of the PLAINTEXT internal listener (default: as before in `dataDir`, else free). */
+  internalPort?: number;
+}
 
 /** Options of {@linkcode startKafka}. */
 export interface KafkaOptions {
@@ -48,6 +72,20 @@ export interface KafkaOptions {
   java?: string;
   /** Kafka version (default {@linkcode KAFKA_VERSION}). */
   version?: string;
+  /** Node id (default 1). */
+  nodeId?: number;
+  /** Cluster id used when formatting (default: random); every node of a cluster shares one. */
+  clusterId?: string;
+  /** A static multi-controller quorum this node belongs to (see `startKafkaCluster`). */
+  voters?: QuorumVoter[];
+  /** Replication factor of internal and created topics (default 1). */
+  replicationFactor?: number;
+  /** `min.insync.replicas` (default 1). */
+  minInsyncReplicas?: number;
+  /** SASL_PLAINTEXT or SASL_SSL on the client port (default: PLAINTEXT, no authentication). */
+  security?: KafkaSecurityOptions;
+  /** Maximum JVM heap in MB (default 512). */
+  heapMb?: number;
 }
 
 /** A running broker; stop it with `stop()` or `await using`. */
@@ -57,6 +95,12 @@ export interface KafkaBroker {
   readonly host: string;
   readonly port: number;
   readonly controllerPort: number;
+  /** The node id. */
+  readonly nodeId: number;
+  /** The client listener's protocol. */
+  readonly securityProtocol: "PLAINTEXT" | "SASL_PLAINTEXT" | "SASL_SSL";
+  /** A PLAINTEXT `host:port` (the internal listener when secured, else `bootstrap`). */
+  readonly internalBootstrap: string;
   /** Absolute data directory. */
   readonly dataDir: string;
   /** Pid of the broker JVM. */
@@ -95,8 +139,20 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   // dir keeps its controller port across restarts.
   const state = await readState(dataDir);
   const controllerPort = options.controllerPort ?? state.controllerPort ?? freePort(host);
+  const security = options.security;
+  const internalPort = security
+    ? security.internalPort ?? state.internalPort ?? freePort(host)
+    : undefined;
   assertPortFree(host, port, "client");
   assertPortFree(host, controllerPort, "controller");
+  if (internalPort !== undefined) assertPortFree(host, internalPort, "internal");
+  if (security?.protocol === "SASL_SSL" && !security.keystoreFile) {
+    throw new KafkaLauncherError(
+      "Cannot start Kafka with SASL_SSL: security.keystoreFile is missing " +
+        "(create one with createTestCertificates from kafka/certs.ts).",
+    );
+  }
+  const mechanisms = security?.mechanisms ?? ["PLAIN", "SCRAM-SHA-512"];
   const libDir = await ensureKafkaJars({ version: options.version });
   const classpath = `${libDir}/*`;
 
@@ -106,14 +162,35 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
     controllerPort,
     logDir,
     overrides: options.properties,
+    nodeId: options.nodeId,
+    voters: options.voters,
+    replicationFactor: options.replicationFactor,
+    minInsyncReplicas: options.minInsyncReplicas,
+    security: security && internalPort !== undefined
+      ? {
+        protocol: security.protocol,
+        internalPort,
+        plainUsers: mechanisms.includes("PLAIN") ? security.users : {},
+        scram: mechanisms.includes("SCRAM-SHA-512"),
+        keystoreFile: security.keystoreFile ? resolve(security.keystoreFile) : undefined,
+      }
+      : undefined,
   });
   await Deno.writeTextFile(propertiesFile, renderProperties(props));
-  await formatOnce({ java, classpath, propertiesFile, logDir });
-  await writeState(dataDir, { controllerPort });
+  await formatOnce({
+    java,
+    classpath,
+    propertiesFile,
+    logDir,
+    clusterId: options.clusterId,
+    standalone: options.voters === undefined,
+    scramUsers: mechanisms.includes("SCRAM-SHA-512") ? security?.users ?? {} : {},
+  });
+  await writeState(dataDir, { controllerPort, internalPort });
 
   const jvm = await spawnGuarded(java, [
-    "-Xmx512m",
-    "-Xms256m",
+    `-Xmx${options.heapMb ?? 512}m`,
+    `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
     "-Djava.awt.headless=true",
@@ -124,13 +201,18 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
     propertiesFile,
   ], { logFile, cwd: dataDir });
   const bootstrap = `${host}:${port}`;
+  const internalBootstrap = `${host}:${internalPort ?? port}`;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   try {
-    await waitForMetadata(bootstrap, {
+    await waitForMetadata(internalBootstrap, {
       deadline: Date.now() + timeoutMs,
       abortReason: () => jvm.hasExited ? "the broker JVM exited" : undefined,
     });
-    await ensureTopics(bootstrap, options.topics ?? topicSpecs());
+    await ensureTopics(
+      internalBootstrap,
+      options.topics ?? topicSpecs(),
+      options.replicationFactor ?? 1,
+    );
   } catch (error) {
     const code = jvm.hasExited ? await jvm.exited : await jvm.stop(5_000);
     const why = jvm.hasExited && code !== 143
@@ -142,7 +224,18 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
       { retriable: true, cause: error },
     );
   }
-  return brokerHandle({ jvm, bootstrap, host, port, controllerPort, dataDir, logFile });
+  return brokerHandle({
+    jvm,
+    bootstrap,
+    internalBootstrap,
+    host,
+    port,
+    controllerPort,
+    nodeId: options.nodeId ?? 1,
+    securityProtocol: security?.protocol ?? "PLAINTEXT",
+    dataDir,
+    logFile,
+  });
 }
 
 function brokerHandle(
@@ -168,9 +261,21 @@ function brokerHandle(
 
 /** Formats KRaft storage unless `meta.properties` shows it was formatted before. */
 async function formatOnce(
-  args: { java: string; classpath: string; propertiesFile: string; logDir: string },
+  args: {
+    java: string;
+    classpath: string;
+    propertiesFile: string;
+    logDir: string;
+    clusterId?: string;
+    /** A one-node dynamic quorum; false for a static `controller.quorum.voters` one. */
+    standalone: boolean;
+    scramUsers: Record<string, string>;
+  },
 ): Promise<void> {
   if (await exists(join(args.logDir, "meta.properties"))) return;
+  const scram = Object.entries(args.scramUsers).flatMap((
+    [name, password],
+  ) => ["--add-scram", `SCRAM-SHA-512=[name=${name},password=${password}]`]);
   const out = await new Deno.Command(args.java, {
     args: [
       "-Xmx256m",
@@ -182,8 +287,9 @@ async function formatOnce(
       "--config",
       args.propertiesFile,
       "--cluster-id",
-      randomClusterId(),
-      "--standalone",
+      args.clusterId ?? randomClusterId(),
+      ...(args.standalone ? ["--standalone"] : []),
+      ...scram,
     ],
     stdin: "null",
     stdout: "piped",
@@ -211,14 +317,16 @@ export function randomClusterId(): string {
 
 interface LauncherState {
   controllerPort?: number;
+  internalPort?: number;
 }
 
 async function readState(dataDir: string): Promise<LauncherState> {
   try {
     const parsed = JSON.parse(await Deno.readTextFile(join(dataDir, STATE_FILE)));
-    return typeof parsed?.controllerPort === "number"
-      ? { controllerPort: parsed.controllerPort }
-      : {};
+    const state: LauncherState = {};
+    if (typeof parsed?.controllerPort === "number") state.controllerPort = parsed.controllerPort;
+    if (typeof parsed?.internalPort === "number") state.internalPort = parsed.internalPort;
+    return state;
   } catch {
     return {};
   }

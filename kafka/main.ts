@@ -7,9 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
+import { type KafkaCluster, startKafkaCluster } from "./cluster.ts";
 import { KAFKA_VERSION, type KafkaBroker, startKafka } from "./launcher.ts";
 
-const HELP = `Usage: deno task kafka [--port N] [--data-dir DIR]
+const HELP = `Usage: deno task kafka [--port N] [--data-dir DIR] [--nodes N]
 
 Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) in the foreground, creates
 the pipeline's topics, prints one ready line and stops cleanly on Ctrl-C or SIGTERM.
@@ -18,7 +19,11 @@ and Maven: apt-get install openjdk-17-jdk-headless maven).
 
 Options:
   --port N          client port (env KAFKA_PORT, default 9092)
-  --data-dir DIR    data directory, kept across runs (env KAFKA_DATA_DIR, default .data/kafka)
+  --data-dir DIR    data directory, kept across runs (env KAFKA_DATA_DIR, default .data/kafka,
+                    or .data/kafka-cluster with --nodes above 1)
+  --nodes N         run a cluster of N broker+controller nodes on ports N..N+nodes-1
+                    (a static N-voter quorum, replication factor 3, min.insync.replicas 2;
+                    env KAFKA_NODES, default 1)
   -h, --help        show this help
 
 Environment:
@@ -33,6 +38,7 @@ async function main(): Promise<number> {
     options: {
       port: { type: "string" },
       "data-dir": { type: "string" },
+      nodes: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -43,13 +49,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const port = parsePort(values.port ?? Deno.env.get("KAFKA_PORT") ?? "9092");
-  const dataDir = values["data-dir"] ?? Deno.env.get("KAFKA_DATA_DIR") ?? ".data/kafka";
+  const nodes = parseNodes(values.nodes ?? Deno.env.get("KAFKA_NODES") ?? "1");
+  const dataDir = values["data-dir"] ?? Deno.env.get("KAFKA_DATA_DIR") ??
+    (nodes > 1 ? ".data/kafka-cluster" : ".data/kafka");
   const topics = topicSpecs({
     requests: Deno.env.get("TOPIC_PAYMENT_REQUESTS") || DEFAULT_TOPICS.requests,
     results: Deno.env.get("TOPIC_PAYMENT_RESULTS") || DEFAULT_TOPICS.results,
     dlq: Deno.env.get("TOPIC_PAYMENT_DLQ") || DEFAULT_TOPICS.dlq,
   });
 
+  if (nodes > 1) return await runCluster({ nodes, port, dataDir, topics });
   const broker = await startKafka({ port, dataDir, topics });
   const stopping = stopOnSignals(broker);
   console.log(
@@ -65,8 +74,42 @@ async function main(): Promise<number> {
   return 1;
 }
 
+/** `--nodes N`: a cluster in the foreground until a signal or until a node dies. */
+async function runCluster(
+  options: { nodes: number; port: number; dataDir: string; topics: ReturnType<typeof topicSpecs> },
+): Promise<number> {
+  const cluster = await startKafkaCluster({
+    nodes: options.nodes,
+    basePort: options.port,
+    dataDir: options.dataDir,
+    topics: options.topics,
+  });
+  const stopping = stopOnSignals(cluster);
+  const addresses = cluster.brokers.map((b) => b.replace(/^127\.0\.0\.1:/, "localhost:"));
+  console.log(
+    `Kafka cluster of ${options.nodes} nodes ready on ${addresses.join(",")} ` +
+      `(data: ${options.dataDir}, topics: ${options.topics.map((t) => t.topic).join(", ")})`,
+  );
+  const died = Promise.race(
+    cluster.nodeIds.map((id) => cluster.node(id).exited.then((code) => ({ id, code }))),
+  );
+  const first = await Promise.race([stopping.done, died]);
+  if (stopping.requested) {
+    await stopping.done;
+    return 0;
+  }
+  const { id, code } = first as { id: number; code: number };
+  console.error(
+    `Kafka node ${id} exited unexpectedly with code ${code}; see ${cluster.node(id).logFile}`,
+  );
+  await cluster.stop();
+  return 1;
+}
+
 /** Stops the broker on the first SIGINT or SIGTERM; `done` settles once it has stopped. */
-function stopOnSignals(broker: KafkaBroker): { done: Promise<void>; requested: boolean } {
+function stopOnSignals(
+  broker: Pick<KafkaBroker | KafkaCluster, "stop">,
+): { done: Promise<void>; requested: boolean } {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const state = { done: promise, requested: false };
@@ -77,6 +120,14 @@ function stopOnSignals(broker: KafkaBroker): { done: Promise<void>; requested: b
   };
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   return state;
+}
+
+function parseNodes(text: string): number {
+  const nodes = Number(text);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
+    throw new Error(`KAFKA_NODES / --nodes must be a whole number from 1 to 9, got "${text}"`);
+  }
+  return nodes;
 }
 
 function parsePort(text: string): number {

@@ -49,3 +49,59 @@ Deno.test("renderProperties escapes what java.util.Properties would misread", ()
   assert.equal(lines[1], "path=C:\\\\dir\\\\\\u00e9");
   assert.equal(lines[2], "multi=a\\nb");
 });
+
+Deno.test("serverProperties of a cluster node: static voters, replication factor 3, min ISR 2", () => {
+  const props = serverProperties({
+    ...base,
+    nodeId: 2,
+    voters: [1, 2, 3].map((id) => ({ id, host: "127.0.0.1", controllerPort: 9190 + id })),
+    replicationFactor: 3,
+    minInsyncReplicas: 2,
+  });
+  assert.equal(props.get("node.id"), "2");
+  assert.equal(
+    props.get("controller.quorum.voters"),
+    "1@127.0.0.1:9191,2@127.0.0.1:9192,3@127.0.0.1:9193",
+  );
+  assert.equal(props.has("controller.quorum.bootstrap.servers"), false);
+  for (const topic of ["offsets.topic", "transaction.state.log", "share.coordinator.state.topic"]) {
+    assert.equal(props.get(`${topic}.replication.factor`), "3", topic);
+  }
+  assert.equal(props.get("transaction.state.log.min.isr"), "2");
+  assert.equal(props.get("min.insync.replicas"), "2");
+  assert.equal(props.get("default.replication.factor"), "3");
+});
+
+Deno.test("serverProperties of a SASL_SSL client listener keeps replication on a PLAINTEXT one", () => {
+  const props = serverProperties({
+    ...base,
+    security: {
+      protocol: "SASL_SSL",
+      internalPort: 9094,
+      plainUsers: { alice: "pw-a" },
+      scram: true,
+      keystoreFile: "/certs/broker.keystore.pem",
+    },
+  });
+  assert.equal(
+    props.get("listeners"),
+    "CLIENT://127.0.0.1:9092,INTERNAL://127.0.0.1:9094,CONTROLLER://127.0.0.1:9093",
+  );
+  assert.equal(
+    props.get("listener.security.protocol.map"),
+    "CLIENT:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+  );
+  assert.equal(props.get("inter.broker.listener.name"), "INTERNAL");
+  assert.equal(props.get("sasl.enabled.mechanisms"), "PLAIN,SCRAM-SHA-512");
+  assert.match(props.get("listener.name.client.plain.sasl.jaas.config")!, / user_alice="pw-a";$/);
+  assert.equal(props.get("listener.name.client.ssl.keystore.type"), "PEM");
+});
+
+Deno.test("serverProperties refuses SASL users that would break the JAAS line", () => {
+  const security = (plainUsers: Record<string, string>) => ({
+    ...base,
+    security: { protocol: "SASL_PLAINTEXT" as const, internalPort: 1, plainUsers, scram: false },
+  });
+  assert.throws(() => serverProperties(security({ "a b": "x" })), /user name/);
+  assert.throws(() => serverProperties(security({ a: 'x"; evil' })), /quotes/);
+});
