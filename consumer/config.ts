@@ -1,12 +1,12 @@
 /**
  * Consumer-only settings from the environment: business rules, simulated latency and
- * failures, retries, the de-duplication window and the lag monitor. Shared settings
- * (Kafka, topics, group id, port, logs) come from `@payments/shared/config`.
+ * failures, retries and the de-duplication window. Shared settings (Kafka, topics,
+ * group id, port, logs, the lag monitor) come from `@payments/shared/config`.
  *
  * @module
  */
 import { z } from "zod";
-import { boolVar, type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
+import { type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
 
 /** The deterministic business rules of the processor. */
 export interface Rules {
@@ -38,7 +38,6 @@ export interface ConsumerSettings {
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
   shutdownTimeoutMs: number;
-  lagMonitor: { enabled: boolean; intervalMs: number };
 }
 
 const amountLimits = listVar.transform((items, ctx) => {
@@ -87,8 +86,6 @@ const schema = z.object({
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
   CONSUMER_TRANSACTION_TIMEOUT_MS: millisVar.default(60000),
   CONSUMER_SHUTDOWN_TIMEOUT_MS: millisVar.default(25000),
-  LAG_MONITOR_ENABLED: boolVar.default(true),
-  LAG_MONITOR_INTERVAL_MS: millisVar.default(5000),
 });
 
 /**
@@ -120,6 +117,5 @@ export function loadConsumerSettings(env: Env): ConsumerSettings {
     sessionTimeoutMs: vars.CONSUMER_SESSION_TIMEOUT_MS,
     transactionTimeoutMs: vars.CONSUMER_TRANSACTION_TIMEOUT_MS,
     shutdownTimeoutMs: vars.CONSUMER_SHUTDOWN_TIMEOUT_MS,
-    lagMonitor: { enabled: vars.LAG_MONITOR_ENABLED, intervalMs: vars.LAG_MONITOR_INTERVAL_MS },
   };
 }

@@ -7,7 +7,6 @@ Deno.test("consumer settings default to no simulated latency or failures", () =>
   assert.deepEqual(settings.simulatedLatencyMs, { min: 0, max: 0 });
   assert.equal(settings.failureRate, 0);
   assert.equal(settings.maxAttempts, 3);
-  assert.equal(settings.lagMonitor.intervalMs, 5000);
   assert.equal(settings.rules.defaultAmountLimit, 5000);
 });
 

@@ -101,9 +101,12 @@ export function createHistory(deps: HistoryDeps): History {
     }
   };
 
+  let removeListener: (() => void) | undefined;
+
   return {
     async start() {
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      // start() may be retried after Kafka was unreachable: listen only once.
+      removeListener ??= consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         positions.set(`${payload.topic}:${payload.partition}`, Number(payload.lastOffset) + 1);
         wake();
       });

@@ -1,14 +1,17 @@
+// deno-lint-ignore-file no-console
 /**
- * Composition root of the payment consumer: reads the environment, builds the
- * Kafka client, metrics, logger, service and HTTP server, and stops them in order on
- * SIGINT/SIGTERM (stop fetching, finish in-flight records, commit, leave the group,
- * disconnect, exit 0).
+ * `deno task consumer`: the payment consumer. The composition root: reads the
+ * environment, builds the Kafka client, metrics, logger, service and HTTP server,
+ * and stops them in order on SIGINT/SIGTERM (stop fetching, finish in-flight
+ * records, commit, leave the group, disconnect, exit 0).
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { loadConfig, redactConfig } from "@payments/shared/config";
+import { ConfigError, loadAll } from "@payments/shared/env";
 import { kafkaClientConfig } from "@payments/shared/kafka";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
@@ -16,76 +19,156 @@ import { loadConsumerSettings } from "./config.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
 
-const env = Deno.env.toObject();
-const config = loadConfig(env);
-const settings = loadConsumerSettings(env);
-const logging = await configureLogging(config.log);
-const logger = getLogger(["payments", "consumer"]);
-logger.info("Starting payment consumer", { config: redactConfig(config) });
+const HELP = `Usage: deno task consumer [--help]
 
-const kafka = new Kafka(kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`));
-const registry = createRegistry("payment-consumer");
-const admin = kafka.admin();
-await admin.connect();
-const { worker, lag } = createConsumerService({ kafka, admin, config, settings, registry });
+Consumes payment_requests in the consumer group, writes exactly one result per
+payment to payment_results (or the record to payment_requests.dlq) in a Kafka
+transaction with the consumed offset, and serves GET /health, /ready and /metrics.
+Configured from the environment (see .env.example):
 
-let reachable = { at: 0, ok: false };
-const kafkaReachable = async () => {
-  if (Date.now() - reachable.at < 2000) return reachable.ok;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const ok = await Promise.race([
-    admin.describeCluster().then(() => true, () => false),
-    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
-  ]);
-  clearTimeout(timer);
-  reachable = { at: Date.now(), ok };
-  return ok;
-};
+  KAFKA_BROKERS                      brokers, host:port,... (default localhost:9092)
+  CONSUMER_GROUP_ID                  consumer group (default payment-processor)
+  CONSUMER_PORT                      HTTP port (default 8001)
+  CONSUMER_AMOUNT_LIMITS             per-currency limits, e.g. USD:5000,EUR:4000
+  CONSUMER_DEFAULT_AMOUNT_LIMIT      limit for other currencies (default 5000)
+  CONSUMER_BLOCKED_MERCHANTS         merchants always declined, comma-separated
+  CONSUMER_VELOCITY_MAX_PER_MINUTE   per-customer payments per minute (default 10)
+  CONSUMER_SIMULATED_LATENCY_MS      demo latency, MS or MIN-MAX (default 0)
+  CONSUMER_FAILURE_RATE              demo transient failure probability (default 0)
+  CONSUMER_MAX_ATTEMPTS              attempts before dead-lettering (default 3)
+  CONSUMER_DEDUP_WINDOW              payment ids remembered per partition (default 100000)
+  LAG_MONITOR_ENABLED                export the group's lag (default true)
+  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables
+  and the other CONSUMER_* settings listed in .env.example.
 
-const server = Deno.serve(
-  {
-    port: config.consumerPort,
-    hostname: "0.0.0.0",
-    onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
-  },
-  createHandler({
-    registry,
-    status: worker.status,
-    topic: config.topics.requests,
-    lag: () => lag?.snapshot() ?? [],
-    kafkaReachable,
-  }),
-);
+SIGINT/SIGTERM: stop fetching, finish in-flight records, commit, leave the group, exit 0.
+`;
 
-let stopping: Promise<void> | undefined;
-function shutdown(signal: string): Promise<void> {
-  stopping ??= (async () => {
-    logger.info("Received {signal}: finishing in-flight records and leaving the group", {
-      signal,
-    });
-    const deadline = setTimeout(() => {
-      logger.error("Shutdown took longer than {ms} ms: exiting", {
-        ms: settings.shutdownTimeoutMs,
-      });
-      Deno.exit(1);
-    }, settings.shutdownTimeoutMs);
-    try {
-      await worker.stop();
-      await lag?.stop();
-      await admin.disconnect();
-      await server.shutdown();
-      logger.info("Consumer stopped cleanly");
-    } finally {
-      clearTimeout(deadline);
+/** Longest wait between attempts to reach Kafka at start. */
+const MAX_CONNECT_BACKOFF_MS = 30_000;
+
+/** Runs the consumer until a signal; resolves with the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { help: { type: "boolean", short: "h" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const env = Deno.env.toObject();
+  let config, settings;
+  try {
+    [config, settings] = loadAll(() => loadConfig(env), () => loadConsumerSettings(env));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
     }
-    await logging[Symbol.asyncDispose]();
-    Deno.exit(0);
-  })();
-  return stopping;
-}
-Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
-Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+    throw error;
+  }
 
-lag?.start();
-await worker.start();
-logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
+  const logging = await configureLogging(config.log);
+  const logger = getLogger(["payments", "consumer"]);
+  logger.info("Starting payment consumer", { config: redactConfig(config) });
+
+  const kafka = new Kafka(kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`));
+  const registry = createRegistry("payment-consumer");
+  const admin = kafka.admin();
+  const { worker, lag } = createConsumerService({ kafka, admin, config, settings, registry });
+
+  let reachable = { at: 0, ok: false };
+  const kafkaReachable = async () => {
+    if (Date.now() - reachable.at < 2000) return reachable.ok;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ok = await Promise.race([
+      admin.describeCluster().then(() => true, () => false),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
+    ]);
+    clearTimeout(timer);
+    reachable = { at: Date.now(), ok };
+    return ok;
+  };
+
+  // Served before Kafka is reached, so /health answers and /ready says 503 while
+  // the consumer keeps trying to connect.
+  const server = Deno.serve(
+    {
+      port: config.consumerPort,
+      hostname: "0.0.0.0",
+      onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
+    },
+    createHandler({
+      registry,
+      status: worker.status,
+      topic: config.topics.requests,
+      lag: () => lag?.snapshot() ?? [],
+      kafkaReachable,
+    }),
+  );
+
+  let stopRequested = false;
+  let wake: (() => void) | undefined;
+  const signal = new Promise<string>((resolve) => {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(name, () => {
+        stopRequested = true;
+        wake?.();
+        resolve(name);
+      });
+    }
+  });
+
+  // Kafka may be down or refuse our credentials at start: retry with backoff rather
+  // than crash-loop, logging each failure once with its reason.
+  for (let attempt = 0; !stopRequested; attempt++) {
+    try {
+      await admin.connect();
+      await worker.start();
+      lag?.start();
+      logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
+      break;
+    } catch (error) {
+      await worker.stop().catch(() => {});
+      const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
+      logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
+        error: (error as Error).message,
+        delay,
+      });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  const received = await signal;
+  logger.info("Received {signal}: finishing in-flight records and leaving the group", {
+    signal: received,
+  });
+  const deadline = setTimeout(() => {
+    logger.error("Shutdown took longer than {ms} ms: exiting", { ms: settings.shutdownTimeoutMs });
+    Deno.exit(1);
+  }, settings.shutdownTimeoutMs);
+  try {
+    await worker.stop();
+    await lag?.stop();
+    await admin.disconnect();
+    await server.shutdown();
+    logger.info("Consumer stopped cleanly");
+  } finally {
+    clearTimeout(deadline);
+  }
+  await logging[Symbol.asyncDispose]();
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

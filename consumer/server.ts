@@ -7,6 +7,7 @@
  */
 import type { Registry } from "prom-client";
 import { metricsResponse } from "@payments/shared/metrics";
+import { problem, problemResponse } from "@payments/shared/problem";
 import type { PartitionLag } from "@payments/shared/lag";
 import type { WorkerStatus } from "./worker.ts";
 
@@ -41,7 +42,10 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
   return async (request) => {
     const { pathname } = new URL(request.url);
     if (request.method !== "GET" && request.method !== "HEAD") {
-      return json({ title: "Method Not Allowed", status: 405 }, 405);
+      return problemResponse(
+        problem(405, "method-not-allowed", `${request.method} is not allowed on ${pathname}`),
+        { allow: "GET, HEAD" },
+      );
     }
     switch (pathname) {
       case "/metrics":
@@ -78,7 +82,7 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
         }, ready ? 200 : 503);
       }
       default:
-        return json({ title: "Not Found", status: 404, detail: `No route ${pathname}` }, 404);
+        return problemResponse(problem(404, "not-found", `No route ${pathname}`));
     }
   };
 }

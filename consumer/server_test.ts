@@ -40,7 +40,14 @@ Deno.test("/ready is 503 when Kafka is unreachable or the worker is not a member
 Deno.test("/health answers and unknown routes are 404", async () => {
   const handler = createHandler(deps());
   assert.equal((await handler(new Request("http://x/health"))).status, 200);
-  assert.equal((await (await handler(new Request("http://x/nope"))).text()).includes("404"), true);
+  const missing = await handler(new Request("http://x/nope"));
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get("content-type"), "application/problem+json");
+  assert.equal((await missing.json()).detail, "No route /nope");
+  const post = await handler(new Request("http://x/metrics", { method: "POST" }));
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  await post.body?.cancel();
 });
 
 Deno.test("/metrics exposes every contract metric with known labels at 0 and passes promtool", async () => {

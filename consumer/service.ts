@@ -21,7 +21,7 @@ export interface ServiceDeps {
   kafka: Kafka;
   /** A connected admin client (the caller owns it). */
   admin: Admin;
-  config: Pick<Config, "topics" | "consumerGroupId">;
+  config: Pick<Config, "topics" | "consumerGroupId" | "lagMonitor">;
   settings: ConsumerSettings;
   registry: Registry;
   faults?: FaultInjector;
@@ -82,13 +82,13 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     logger: getLogger(["payments", "consumer"]),
     ...(deps.faults ? { faults: deps.faults } : {}),
   });
-  const lag = settings.lagMonitor.enabled
+  const lag = config.lagMonitor.enabled
     ? createLagMonitor({
       admin,
       groupId: config.consumerGroupId,
       topics: [config.topics.requests],
       registry,
-      intervalMs: settings.lagMonitor.intervalMs,
+      intervalMs: config.lagMonitor.intervalMs,
       logger: getLogger(["payments", "consumer", "lag"]),
     })
     : undefined;

@@ -196,11 +196,10 @@ export function assertExactlyOnce(answers: Answer[], inputs: number, requestsTop
   assert.deepEqual([...approved].filter(([, n]) => n > 1), [], "payments approved twice");
 }
 
-/** Consumer settings for tests: fast sessions, no lag monitor unless asked. */
+/** Consumer settings for tests: fast sessions and retries. */
 export function testSettings(env: Record<string, string> = {}): ConsumerSettings {
   return loadConsumerSettings({
     CONSUMER_SESSION_TIMEOUT_MS: "6000",
-    LAG_MONITOR_ENABLED: "false",
     CONSUMER_RETRY_BACKOFF_MS: "20",
     ...env,
   });
@@ -214,7 +213,12 @@ export async function runService(
   const service = createConsumerService({
     kafka: t.kafka,
     admin: t.admin,
-    config: { topics: t.topics, consumerGroupId: t.groupId },
+    // Lag is measured by the tests themselves where they need it.
+    config: {
+      topics: t.topics,
+      consumerGroupId: t.groupId,
+      lagMonitor: { enabled: false, intervalMs: 5000 },
+    },
     settings: options.settings ?? testSettings(),
     registry: options.registry ?? new Registry(),
     ...(options.faults ? { faults: options.faults } : {}),

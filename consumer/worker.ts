@@ -432,27 +432,35 @@ export function createWorker(deps: WorkerDeps): Worker {
     });
   }
 
+  // start() may be retried after Kafka was unreachable: listen only once.
+  let listening = false;
+  function listen() {
+    if (listening) return;
+    listening = true;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      memberId = payload.memberId;
+      touch();
+      const mine = payload.memberAssignment[topics.requests] ?? [];
+      onAssignment([...mine].sort((a, b) => a - b));
+    });
+    consumer.on(consumer.events.HEARTBEAT, touch);
+    consumer.on(consumer.events.FETCH, touch);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      metrics.errors.labels("crash").inc();
+      logger.error("Consumer crashed (restart: {restart}): {error}", {
+        restart: payload.restart,
+        error: payload.error,
+      });
+      if (!payload.restart) state = "crashed";
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      logger.info("Group {group} is rebalancing", { group: groupId });
+    });
+  }
+
   return {
     async start() {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        memberId = payload.memberId;
-        touch();
-        const mine = payload.memberAssignment[topics.requests] ?? [];
-        onAssignment([...mine].sort((a, b) => a - b));
-      });
-      consumer.on(consumer.events.HEARTBEAT, touch);
-      consumer.on(consumer.events.FETCH, touch);
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        metrics.errors.labels("crash").inc();
-        logger.error("Consumer crashed (restart: {restart}): {error}", {
-          restart: payload.restart,
-          error: payload.error,
-        });
-        if (!payload.restart) state = "crashed";
-      });
-      consumer.on(consumer.events.REBALANCING, () => {
-        logger.info("Group {group} is rebalancing", { group: groupId });
-      });
+      listen();
       await history.start();
       await consumer.connect();
       await consumer.subscribe({ topics: [topics.requests], fromBeginning: true });

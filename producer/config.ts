@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { type Config, loadConfig } from "@payments/shared/config";
-import { ConfigError, type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
+import { type Env, listVar, loadAll, millisVar, parseEnv } from "@payments/shared/env";
 
 /** Everything the producer needs, resolved once at start. */
 export interface ProducerConfig extends Config {
@@ -52,22 +52,10 @@ const schema = z.object({
  * ```
  */
 export function loadProducerConfig(env: Env): ProducerConfig {
-  const problems: string[] = [];
-  let shared: Config | undefined;
-  let own: z.output<typeof schema> | undefined;
-  try {
-    shared = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  try {
-    own = parseEnv(schema, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (!shared || !own) throw new ConfigError(problems);
+  const [shared, own] = loadAll<[Config, z.output<typeof schema>]>(
+    () => loadConfig(env),
+    () => parseEnv(schema, env),
+  );
   return {
     ...shared,
     apiKeys: own.API_KEYS,

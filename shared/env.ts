@@ -58,3 +58,29 @@ export const listVar = z.string().transform((value) =>
 export const boolVar = z.string().trim().toLowerCase().pipe(
   z.enum(["true", "false", "1", "0", "yes", "no"]),
 ).transform((value) => value === "true" || value === "1" || value === "yes");
+
+/**
+ * Runs several configuration loaders and reports the problems of all of them in one
+ * {@linkcode ConfigError}, so a service names every bad variable at once.
+ *
+ * @example
+ * ```ts
+ * const [shared, own] = loadAll(() => loadConfig(env), () => parseEnv(schema, env));
+ * ```
+ */
+export function loadAll<T extends unknown[]>(
+  ...loaders: { [K in keyof T]: () => T[K] }
+): T {
+  const problems: string[] = [];
+  const results = loaders.map((load) => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return results as T;
+}

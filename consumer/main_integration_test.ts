@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { freePort } from "@payments/kafka/harness";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+function spawn(env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { LOG_LEVEL: "warning", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function get(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("invalid configuration stops the consumer at start with one message naming the variable", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { CONSUMER_PORT: "not-a-port", CONSUMER_FAILURE_RATE: "2" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr).trim();
+  assert.equal(output.code, 2);
+  assert.equal(stderr.split("\n").length, 1, stderr);
+  assert.match(stderr, /CONSUMER_PORT/);
+  assert.match(stderr, /CONSUMER_FAILURE_RATE/);
+});
+
+Deno.test("with Kafka unreachable the consumer stays up, /ready is 503, and SIGTERM exits 0", async () => {
+  const port = freePort();
+  const child = spawn({
+    KAFKA_BROKERS: `127.0.0.1:${freePort()}`,
+    KAFKA_CONNECTION_TIMEOUT_MS: "300",
+    CONSUMER_PORT: String(port),
+  });
+  const output = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  try {
+    let health: number | undefined;
+    for (let i = 0; i < 100 && health !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      health = await get(`http://127.0.0.1:${port}/health`);
+    }
+    assert.equal(health, 200);
+    // Long enough for several connection attempts: it must not have crashed.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    assert.equal(await get(`http://127.0.0.1:${port}/ready`), 503);
+    assert.equal(await get(`http://127.0.0.1:${port}/health`), 200);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const status = await child.status;
+  const [stdout] = await output;
+  assert.equal(status.code, 0);
+  assert.match(stdout, /Cannot start consuming .*retrying in \d+ ms/);
+});
