@@ -17,10 +17,25 @@ const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/**
+ * kafkajs logs every error response of a request at error level, including the
+ * retriable ones it goes on to retry (a coordinator still loading, a leader moving).
+ * The error also reaches the caller, which decides what it means, so these lines
+ * are warnings here.
+ */
+function levelOf(namespace: string, level: number, message: string) {
+  const name = levels[level] ?? "info";
+  if (name === "error" && namespace === "Connection" && message.startsWith("Response ")) {
+    return "warning";
+  }
+  return name;
+}
+
 /** A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`. */
 export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) => {
   const { message, ...fields } = log;
-  getLogger(["kafkajs", namespace || "client"])[levels[level] ?? "info"](String(message), fields);
+  const text = String(message);
+  getLogger(["kafkajs", namespace || "client"])[levelOf(namespace, level, text)](text, fields);
 };
 
 /**

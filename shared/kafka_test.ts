@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./config.ts";
-import { kafkaClientConfig } from "./kafka.ts";
+import type { LogRecord } from "@logtape/logtape";
+import { logLevel } from "kafkajs";
+import { configureLogging } from "./logging.ts";
+import { kafkaClientConfig, logTapeLogCreator } from "./kafka.ts";
 
 Deno.test("plaintext settings give kafkajs no TLS and no SASL", () => {
   const options = kafkaClientConfig(loadConfig({ KAFKA_BROKERS: "a:9092,b:9093" }).kafka);
@@ -43,4 +46,26 @@ Deno.test("a readable CA file is passed to kafkajs as PEM text", async () => {
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("kafkajs logs land in LogTape; error responses it retries become warnings", async () => {
+  const records: LogRecord[] = [];
+  await using _logging = await configureLogging(
+    { level: "debug", format: "json" },
+    { stdout: false, extraSink: (record) => records.push(record) },
+  );
+  const log = logTapeLogCreator(logLevel.INFO);
+  const entry = (namespace: string, message: string) => ({
+    namespace,
+    level: logLevel.ERROR,
+    label: "ERROR",
+    log: { message, timestamp: "", error: "The coordinator is loading" },
+  });
+  log(entry("Connection", "Response InitProducerId(key: 22, version: 1)"));
+  log(entry("Connection", "Connection error: connect ECONNREFUSED 127.0.0.1:9092"));
+  assert.deepEqual(records.map((r) => [r.category.join("."), r.level]), [
+    ["kafkajs.Connection", "warning"],
+    ["kafkajs.Connection", "error"],
+  ]);
+  assert.equal(records[0]!.properties.error, "The coordinator is loading");
 });
