@@ -481,6 +481,7 @@ async function main(args: string[]): Promise<number> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     mode: values.full ? "full" : "short",
+    loadAverageAtEnd: Deno.loadavg(),
     machine: info,
     recordSizeBytes: recordSize,
     plan,
