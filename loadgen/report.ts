@@ -126,6 +126,7 @@ export function formatReport(report: LoadReport): string {
           Object.entries(v.outcomes).map(([o, c]) => `${o} ${n(c)}`).join(", ") || "none",
         ],
         ["end-to-end", latencyLine(v.endToEnd)],
+        ["  visible", latencyLine(v.visible)],
       ]),
     );
   }

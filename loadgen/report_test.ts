@@ -65,6 +65,7 @@ Deno.test("verification results and the interrupted flag are shown", () => {
       resolvedUnknown: 0,
       outcomes: { APPROVED: 17_000, DECLINED: 1049, DUPLICATE: 950 },
       endToEnd: latency,
+      visible: { ...latency, p50: 20 },
       timedOut: true,
       waitedMs: 60_000,
       ok: false,
@@ -75,6 +76,7 @@ Deno.test("verification results and the interrupted flag are shown", () => {
   assert.match(text, /missing\s+1\n/);
   assert.match(text, /outcomes\s+APPROVED 17,000, DECLINED 1,049, DUPLICATE 950/);
   assert.match(text, /end-to-end\s+p50 3\.10/);
+  assert.match(text, /visible\s+p50 20\.0/);
 });
 
 Deno.test("a closed-model run shows the rate it managed", () => {

@@ -16,6 +16,8 @@ export interface ObservedResult {
   timestampMs: number;
   /** The payment's `created_at`: when the producer accepted it (ms since the epoch). */
   createdAtMs?: number;
+  /** When the verifier read the committed result (ms since the epoch). */
+  readAtMs?: number;
 }
 
 /** The verdict of a verification. */
@@ -37,6 +39,11 @@ export interface VerifySummary {
   outcomes: Record<string, number>;
   /** Producer accept (`created_at`) to the committed result's record timestamp. */
   endToEnd: LatencySummary;
+  /**
+   * Producer accept to the moment a read_committed reader had the result: includes the
+   * transaction commit and the reader's fetch wait, so it bounds `endToEnd` from above.
+   */
+  visible: LatencySummary;
   /** Whether the wait ended because the timeout passed. */
   timedOut: boolean;
   waitedMs: number;
@@ -58,6 +65,7 @@ export class ResultTracker {
   readonly #entries = new Map<string, Entry>();
   readonly #outcomes = new Map<string, number>();
   readonly endToEnd = new Latency();
+  readonly visible = new Latency();
   #expected = 0;
   #received = 0;
   #satisfied = 0;
@@ -106,6 +114,7 @@ export class ResultTracker {
     if (result.createdAtMs !== undefined && Number.isFinite(result.createdAtMs)) {
       endToEndMs = result.timestampMs - result.createdAtMs;
       this.endToEnd.record(endToEndMs);
+      if (result.readAtMs !== undefined) this.visible.record(result.readAtMs - result.createdAtMs);
     }
     this.onResult?.(result.outcome, endToEndMs);
   }
@@ -148,6 +157,7 @@ export class ResultTracker {
       resolvedUnknown,
       outcomes: Object.fromEntries([...this.#outcomes].sort(([a], [b]) => a.localeCompare(b))),
       endToEnd: this.endToEnd.summary(),
+      visible: this.visible.summary(),
       timedOut: timing.timedOut,
       waitedMs: Math.round(timing.waitedMs),
       ok: missing === 0 && doubleApprovals === 0,

@@ -21,6 +21,16 @@ Deno.test("every accepted payment with one result: nothing missing, verdict ok",
   assert.deepEqual(summary.outcomes, { APPROVED: 1, DECLINED: 1 });
   assert.equal(summary.endToEnd.count, 2);
   assert.equal(summary.endToEnd.max, 40);
+  assert.equal(summary.visible.count, 0, "no read time given, no visibility sample");
+});
+
+Deno.test("visibility latency runs from accept to the reader having the result", () => {
+  const tracker = new ResultTracker();
+  tracker.accepted(["a"]);
+  tracker.observe({ ...result("a", "APPROVED", 20), readAtMs: 1_000_000 + 75 });
+  const summary = tracker.summary({ timedOut: false, waitedMs: 0 });
+  assert.equal(summary.endToEnd.max, 20);
+  assert.equal(summary.visible.max, 75);
 });
 
 Deno.test("a result may arrive before its 202 is counted", () => {

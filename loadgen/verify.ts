@@ -104,6 +104,7 @@ export async function startResultReader(
     autoCommit: false,
     eachBatchAutoResolve: true,
     eachBatch: async ({ batch }) => {
+      const readAtMs = Date.now();
       for (const message of batch.messages) {
         const key = message.key ? decoder.decode(message.key) : "";
         // Keys are payment ids: skip other runs' results without parsing them.
@@ -124,6 +125,7 @@ export async function startResultReader(
           paymentId,
           outcome: String(value.outcome),
           timestampMs: Number(message.timestamp),
+          readAtMs,
           ...(createdAtMs !== undefined && !Number.isNaN(createdAtMs) ? { createdAtMs } : {}),
         });
       }
