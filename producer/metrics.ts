@@ -175,6 +175,9 @@ export function instrumentKafkaClient(
         if (!Number.isFinite(duration) || duration < 0) return;
         metrics.kafkaRequestDuration.labels(label(payload.apiName), label(payload.broker))
           .observe(duration / 1000);
+        // kafkajs reports the queue size only once a request has had to wait; start
+        // each broker's series at 0 so the panel shows an empty queue, not "No data".
+        metrics.kafkaRequestQueueSize.labels(label(payload.broker)).inc(0);
       }),
     ),
     client.on(

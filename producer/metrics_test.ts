@@ -89,11 +89,17 @@ Deno.test("kafkajs instrumentation events feed the client metrics and a bad payl
   };
   const stop = instrumentKafkaClient(client, metrics);
   listeners.get("r")!({ payload: { apiName: "Produce", broker: "b:1", duration: 12 } });
+  assert.match(
+    await metrics.registry.metrics(),
+    /kafka_client_request_queue_size\{[^}]*broker="b:1"[^}]*\} 0/,
+    "a broker's queue starts at 0 before kafkajs reports any wait",
+  );
   listeners.get("q")!({ payload: { broker: "b:1", queueSize: 3 } });
+  listeners.get("r")!({ payload: { apiName: "Produce", broker: "b:1", duration: 12 } });
   listeners.get("t")!({ payload: { apiName: "Produce", broker: "b:1" } });
   listeners.get("r")!({ payload: null as unknown as Record<string, unknown> });
   const text = await metrics.registry.metrics();
-  assert.match(text, /kafka_client_request_duration_seconds_count\{[^}]*api="Produce"[^}]*\} 1/);
+  assert.match(text, /kafka_client_request_duration_seconds_count\{[^}]*api="Produce"[^}]*\} 2/);
   assert.match(text, /kafka_client_request_queue_size\{[^}]*broker="b:1"[^}]*\} 3/);
   assert.match(text, /kafka_client_request_timeouts_total\{[^}]*\} 1/);
   stop();
