@@ -12,7 +12,7 @@ import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { loadConfig, redactConfig } from "@payments/shared/config";
 import { ConfigError, loadAll } from "@payments/shared/env";
-import { kafkaClientConfig } from "@payments/shared/kafka";
+import { explainKafkaError, kafkaClientConfig } from "@payments/shared/kafka";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { loadConsumerSettings } from "./config.ts";
@@ -135,7 +135,7 @@ export async function main(args: string[]): Promise<number> {
       await worker.stop().catch(() => {});
       const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
       logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
-        error: (error as Error).message,
+        error: explainKafkaError(error, config.kafka),
         delay,
       });
       await new Promise<void>((resolve) => {

@@ -43,6 +43,9 @@ export interface KafkaPublisherOptions {
   readyIntervalMs: number;
   metrics?: ProducerMetrics;
   logger?: Logger;
+  /** How log lines describe a Kafka error (main names the SASL user here); HTTP
+   * answers always use the plain {@linkcode describeError}. */
+  explain?: (error: unknown) => string;
 }
 
 interface Session {
@@ -57,6 +60,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
   readonly topic: string;
   readonly #options: KafkaPublisherOptions;
   readonly #log: Logger;
+  readonly #explain: (error: unknown) => string;
   #session: Session;
   #admin: Admin | undefined;
   #tail: Promise<unknown> = Promise.resolve();
@@ -70,6 +74,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
     this.topic = options.topic;
     this.#options = options;
     this.#log = options.logger ?? getLogger(["producer", "kafka"]);
+    this.#explain = options.explain ?? describeError;
     this.#session = this.#newSession();
   }
 
@@ -220,7 +225,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
         topic: this.topic,
         records: records.length,
         retriable,
-        error: describeError(error),
+        error: this.#explain(error),
       });
       this.#session = this.#newSession();
       await this.#disposeSession(session);
@@ -271,7 +276,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
       this.#markHealthy();
     } catch (error) {
       if (this.#metadataOk || this.#detail.startsWith("not connected")) {
-        this.#log.warn("Kafka not ready: {error}", { error: describeError(error) });
+        this.#log.warn("Kafka not ready: {error}", { error: this.#explain(error) });
       }
       this.#markUnhealthy(
         `Kafka unreachable or topic ${this.topic} unknown: ${describeError(error)}`,

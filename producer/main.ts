@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError } from "@payments/shared/env";
-import { kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
+import { explainKafkaError, kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
 import { runLagMonitor } from "@payments/shared/lag_runner";
 import { configureLogging } from "@payments/shared/logging";
 import { createApp } from "./app.ts";
@@ -90,6 +90,7 @@ export async function main(args: string[]): Promise<number> {
     sendTimeoutMs: config.sendTimeoutMs,
     readyIntervalMs: config.readyIntervalMs,
     metrics,
+    explain: (error) => explainKafkaError(error, config.kafka),
   });
   publisher.start();
 

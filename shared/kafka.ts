@@ -23,19 +23,52 @@ const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
  * The error also reaches the caller, which decides what it means, so these lines
  * are warnings here.
  */
-function levelOf(namespace: string, level: number, message: string) {
+function levelOf(namespace: string, level: number, message: string, fields: object) {
   const name = levels[level] ?? "info";
   if (name === "error" && namespace === "Connection" && message.startsWith("Response ")) {
     return "warning";
   }
+  // A refused login is reported once per attempt by the service, naming mechanism
+  // and user (explainKafkaError); kafkajs' own lines about it are repeats.
+  if ((name === "error" || name === "warning") && AUTH_FAILURE.test(JSON.stringify(fields))) {
+    return "debug";
+  }
   return name;
+}
+
+const AUTH_FAILURE = /SASL\w*Authentication|authentication failed/i;
+
+/** Whether kafkajs failed because the brokers refused our SASL credentials. */
+export function isAuthenticationError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (AUTH_FAILURE.test(`${e.name} ${e.message}`)) return true;
+    e = (e as { originalError?: unknown }).originalError ?? e.cause;
+  }
+  return false;
+}
+
+/**
+ * One sentence for a Kafka failure; a refused login names the mechanism and the user
+ * (never the password) so the operator knows which credentials to fix.
+ *
+ * @example
+ * ```ts
+ * logger.error("Cannot reach Kafka: {error}", { error: explainKafkaError(error, config.kafka) });
+ * ```
+ */
+export function explainKafkaError(error: unknown, settings: KafkaSettings): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!settings.sasl || !isAuthenticationError(error)) return text;
+  return `Kafka refused our credentials: SASL ${settings.sasl.mechanism} authentication ` +
+    `failed for user ${settings.sasl.username} (${text})`;
 }
 
 /** A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`. */
 export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) => {
   const { message, ...fields } = log;
   const text = String(message);
-  getLogger(["kafkajs", namespace || "client"])[levelOf(namespace, level, text)](text, fields);
+  const category = ["kafkajs", namespace || "client"];
+  getLogger(category)[levelOf(namespace, level, text, { text, ...fields })](text, fields);
 };
 
 /**

@@ -3,7 +3,12 @@ import { loadConfig } from "./config.ts";
 import type { LogRecord } from "@logtape/logtape";
 import { logLevel } from "kafkajs";
 import { configureLogging } from "./logging.ts";
-import { kafkaClientConfig, logTapeLogCreator } from "./kafka.ts";
+import {
+  explainKafkaError,
+  isAuthenticationError,
+  kafkaClientConfig,
+  logTapeLogCreator,
+} from "./kafka.ts";
 
 Deno.test("plaintext settings give kafkajs no TLS and no SASL", () => {
   const options = kafkaClientConfig(loadConfig({ KAFKA_BROKERS: "a:9092,b:9093" }).kafka);
@@ -68,4 +73,53 @@ Deno.test("kafkajs logs land in LogTape; error responses it retries become warni
     ["kafkajs.Connection", "error"],
   ]);
   assert.equal(records[0]!.properties.error, "The coordinator is loading");
+});
+
+const sasl = loadConfig({
+  KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+  SASL_MECHANISM: "SCRAM-SHA-512",
+  SASL_USERNAME: "payments-app",
+  SASL_PASSWORD: "s3cret-pw",
+}).kafka;
+
+function saslError(): Error {
+  const error = new Error("SASL SCRAM SHA512 authentication failed: Authentication failed");
+  error.name = "KafkaJSSASLAuthenticationError";
+  return error;
+}
+
+Deno.test("a refused login is explained with mechanism and user, never the password", () => {
+  const wrapped = Object.assign(new Error("Connection failed"), { originalError: saslError() });
+  for (const error of [saslError(), wrapped]) {
+    assert.equal(isAuthenticationError(error), true);
+    const text = explainKafkaError(error, sasl);
+    assert.match(text, /^Kafka refused our credentials: SASL SCRAM-SHA-512 .* user payments-app/);
+    assert.doesNotMatch(text, /s3cret-pw/);
+  }
+});
+
+Deno.test("other Kafka errors are explained as they are", () => {
+  const error = new TypeError("connect ECONNREFUSED");
+  assert.equal(isAuthenticationError(error), false);
+  assert.equal(explainKafkaError(error, sasl), "TypeError: connect ECONNREFUSED");
+  assert.equal(explainKafkaError("plain", sasl), "plain");
+});
+
+Deno.test("kafkajs' own lines about a refused login drop to debug", async () => {
+  const records: LogRecord[] = [];
+  await using _logging = await configureLogging(
+    { level: "debug", format: "json" },
+    { stdout: false, extraSink: (record) => records.push(record) },
+  );
+  logTapeLogCreator(logLevel.INFO)({
+    namespace: "BrokerPool",
+    level: logLevel.ERROR,
+    label: "ERROR",
+    log: {
+      message: "Failed to connect to seed broker",
+      timestamp: "",
+      error: "SASL PLAIN authentication failed: Authentication failed",
+    },
+  });
+  assert.deepEqual(records.map((r) => r.level), ["debug"]);
 });
