@@ -7,14 +7,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
 import {
   freePort,
   muteKafkajsTimeoutWarning,
   startThrowawayBroker,
   type ThrowawayBroker,
 } from "@payments/kafka/harness";
-import { KAFKA_VERSION } from "@payments/kafka/launcher";
 import type { TopicNames } from "@payments/shared/topics";
 import {
   consumerPerformance,
@@ -30,7 +28,8 @@ import {
   ratioTarget,
   throughputRow,
 } from "./bench_table.ts";
-import type { LoadOptions } from "./options.ts";
+import { PLANS } from "./bench_plan.ts";
+import { committed, endOffsetsSum, envPairs, loadOptions, machine } from "./bench_support.ts";
 import { runLoad } from "./run.ts";
 import {
   createTopics,
@@ -67,88 +66,8 @@ Every HTTP and end-to-end row is preceded by an unmeasured warm-up of the same
 shape (1 s, or 3 s with --full). Timings are never asserted: a missed target is
 reported, not failed.`;
 
-interface Plan {
-  perfRecords: number;
-  bare: Array<{ batch: number; records: number }>;
-  http: Array<{ batch: number; concurrency: number }>;
-  httpMs: number;
-  drainRecords: number;
-  e2e: Array<{ rate: number; batch: number }>;
-  e2eMs: number;
-  /** Unmeasured run of the same shape before each HTTP and end-to-end row (JIT, pools). */
-  warmupMs: number;
-}
-
-const PLANS: Record<"short" | "full", Plan> = {
-  short: {
-    perfRecords: 200_000,
-    bare: [{ batch: 1, records: 5_000 }, { batch: 10, records: 20_000 }, {
-      batch: 100,
-      records: 30_000,
-    }],
-    http: [
-      { batch: 1, concurrency: 8 },
-      { batch: 10, concurrency: 8 },
-      { batch: 100, concurrency: 4 },
-      { batch: 100, concurrency: 16 },
-    ],
-    httpMs: 5_000,
-    drainRecords: 30_000,
-    e2e: [{ rate: 200, batch: 1 }, { rate: 1000, batch: 10 }, { rate: 5000, batch: 50 }],
-    e2eMs: 6_000,
-    warmupMs: 1_000,
-  },
-  full: {
-    perfRecords: 1_000_000,
-    bare: [{ batch: 1, records: 20_000 }, { batch: 10, records: 100_000 }, {
-      batch: 100,
-      records: 100_000,
-    }],
-    http: [
-      { batch: 1, concurrency: 1 },
-      { batch: 1, concurrency: 8 },
-      { batch: 1, concurrency: 32 },
-      { batch: 10, concurrency: 8 },
-      { batch: 10, concurrency: 32 },
-      { batch: 100, concurrency: 4 },
-      { batch: 100, concurrency: 16 },
-      { batch: 100, concurrency: 32 },
-    ],
-    httpMs: 15_000,
-    drainRecords: 100_000,
-    e2e: [
-      { rate: 200, batch: 1 },
-      { rate: 1000, batch: 1 },
-      { rate: 1000, batch: 10 },
-      { rate: 5000, batch: 50 },
-    ],
-    e2eMs: 20_000,
-    warmupMs: 3_000,
-  },
-};
-
 const SECTIONS = ["ceiling", "producer", "consumer", "e2e"] as const;
 const MiB = 1024 * 1024;
-
-async function machine() {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
-  const javaOut = await new Deno.Command("java", { args: ["-version"], stderr: "piped" }).output()
-    .then((o) => new TextDecoder().decode(o.stderr).split("\n")[0]?.trim())
-    .catch(() => undefined);
-  const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
-  return {
-    nproc: navigator.hardwareConcurrency,
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim(),
-    ramGiB: Math.round(memKb / 1024 / 1024 * 10) / 10,
-    loadAverage: Deno.loadavg(),
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    java: javaOut,
-    kafka: KAFKA_VERSION,
-    kafkajs: "2.2.4",
-  };
-}
 
 async function rss(services: Array<Service | undefined>) {
   const [producer, consumer] = await Promise.all(services.map((s) => s?.rss()));
@@ -156,38 +75,6 @@ async function rss(services: Array<Service | undefined>) {
     ...(producer !== undefined ? { producer: producer / MiB } : {}),
     ...(consumer !== undefined ? { consumer: consumer / MiB } : {}),
   };
-}
-
-function loadOptions(fields: Partial<LoadOptions> & Pick<LoadOptions, "url">): LoadOptions {
-  return {
-    concurrency: 8,
-    batchSize: 1,
-    invalidRatio: 0,
-    duplicateRatio: 0,
-    seed: 1,
-    runId: `bench${crypto.randomUUID().slice(0, 6)}`,
-    verify: false,
-    brokers: [],
-    resultsTopic: "",
-    verifyTimeoutMs: 60_000,
-    requestTimeoutMs: 10_000,
-    progress: "none",
-    quiet: true,
-    watchRss: [],
-    watchEveryMs: 10_000,
-    ...fields,
-  };
-}
-
-async function committed(brokers: string[], groupId: string, topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: "bench-lag", brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -537,29 +424,6 @@ async function main(args: string[]): Promise<number> {
   await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
   console.log(`\nwritten to ${out}`);
   return 0;
-}
-
-/** Reads `KEY=VALUE` pairs into an environment record. */
-export function envPairs(pairs: string[], option: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf("=");
-    if (at < 1) throw new Error(`${option} takes KEY=VALUE (got "${pair}")`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return env;
-}
-
-async function endOffsetsSum(brokers: string[], topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: "bench-offsets", brokers, logLevel: logLevel.NOTHING })
-    .admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 if (import.meta.main) {

@@ -1,0 +1,68 @@
+/**
+ * How much `deno task bench` measures: record counts, run lengths, batch sizes,
+ * concurrencies and offered rates of the short (default) and `--full` runs.
+ *
+ * @module
+ */
+
+/** What a bench run measures and for how long. */
+export interface Plan {
+  perfRecords: number;
+  bare: Array<{ batch: number; records: number }>;
+  http: Array<{ batch: number; concurrency: number }>;
+  httpMs: number;
+  drainRecords: number;
+  e2e: Array<{ rate: number; batch: number }>;
+  e2eMs: number;
+  /** Unmeasured run of the same shape before each HTTP and end-to-end row (JIT, pools). */
+  warmupMs: number;
+}
+
+/** The default (short) plan and the `--full` one. */
+export const PLANS: Record<"short" | "full", Plan> = {
+  short: {
+    perfRecords: 200_000,
+    bare: [{ batch: 1, records: 5_000 }, { batch: 10, records: 20_000 }, {
+      batch: 100,
+      records: 30_000,
+    }],
+    http: [
+      { batch: 1, concurrency: 8 },
+      { batch: 10, concurrency: 8 },
+      { batch: 100, concurrency: 4 },
+      { batch: 100, concurrency: 16 },
+    ],
+    httpMs: 5_000,
+    drainRecords: 30_000,
+    e2e: [{ rate: 200, batch: 1 }, { rate: 1000, batch: 10 }, { rate: 5000, batch: 50 }],
+    e2eMs: 6_000,
+    warmupMs: 1_000,
+  },
+  full: {
+    perfRecords: 1_000_000,
+    bare: [{ batch: 1, records: 20_000 }, { batch: 10, records: 100_000 }, {
+      batch: 100,
+      records: 100_000,
+    }],
+    http: [
+      { batch: 1, concurrency: 1 },
+      { batch: 1, concurrency: 8 },
+      { batch: 1, concurrency: 32 },
+      { batch: 10, concurrency: 8 },
+      { batch: 10, concurrency: 32 },
+      { batch: 100, concurrency: 4 },
+      { batch: 100, concurrency: 16 },
+      { batch: 100, concurrency: 32 },
+    ],
+    httpMs: 15_000,
+    drainRecords: 100_000,
+    e2e: [
+      { rate: 200, batch: 1 },
+      { rate: 1000, batch: 1 },
+      { rate: 1000, batch: 10 },
+      { rate: 5000, batch: 50 },
+    ],
+    e2eMs: 20_000,
+    warmupMs: 3_000,
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * Small helpers of `deno task bench`: machine description, load options for a row,
+ * offsets read through the admin API, and `KEY=VALUE` service environments.
+ *
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+import { KAFKA_VERSION } from "@payments/kafka/launcher";
+import type { LoadOptions } from "./options.ts";
+
+/** The machine a bench ran on: CPUs, RAM, load and versions. */
+export async function machine() {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  const javaOut = await new Deno.Command("java", { args: ["-version"], stderr: "piped" }).output()
+    .then((o) => new TextDecoder().decode(o.stderr).split("\n")[0]?.trim())
+    .catch(() => undefined);
+  const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
+  return {
+    nproc: navigator.hardwareConcurrency,
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim(),
+    ramGiB: Math.round(memKb / 1024 / 1024 * 10) / 10,
+    loadAverage: Deno.loadavg(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    java: javaOut,
+    kafka: KAFKA_VERSION,
+    kafkajs: "2.2.4",
+  };
+}
+
+/** Complete load options for a bench row: defaults plus `fields`. */
+export function loadOptions(fields: Partial<LoadOptions> & Pick<LoadOptions, "url">): LoadOptions {
+  return {
+    concurrency: 8,
+    batchSize: 1,
+    invalidRatio: 0,
+    duplicateRatio: 0,
+    seed: 1,
+    runId: `bench${crypto.randomUUID().slice(0, 6)}`,
+    verify: false,
+    brokers: [],
+    resultsTopic: "",
+    verifyTimeoutMs: 60_000,
+    requestTimeoutMs: 10_000,
+    progress: "none",
+    quiet: true,
+    watchRss: [],
+    watchEveryMs: 10_000,
+    ...fields,
+  };
+}
+
+/** Sum of a group's committed offsets on `topic` (partitions without one count 0). */
+export async function committed(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<number> {
+  const admin = new Kafka({ clientId: "bench-lag", brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records currently held by `topic` (log-end minus log-start, over all partitions). */
+export async function endOffsetsSum(brokers: string[], topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: "bench-offsets", brokers, logLevel: logLevel.NOTHING })
+    .admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads `KEY=VALUE` pairs into an environment record. */
+export function envPairs(pairs: string[], option: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new Error(`${option} takes KEY=VALUE (got "${pair}")`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
