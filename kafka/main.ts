@@ -10,7 +10,7 @@ import { DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
 import { type KafkaCluster, startKafkaCluster } from "./cluster.ts";
 import { KAFKA_VERSION, type KafkaBroker, startKafka } from "./launcher.ts";
 
-const HELP = `Usage: deno task kafka [--port N] [--data-dir DIR] [--nodes N]
+const HELP = `Usage: deno task kafka [--port N] [--data-dir DIR] [--nodes N] [--ignore-sigint]
 
 Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) in the foreground, creates
 the pipeline's topics, prints one ready line and stops cleanly on Ctrl-C or SIGTERM.
@@ -24,6 +24,8 @@ Options:
   --nodes N         run a cluster of N broker+controller nodes on ports N..N+nodes-1
                     (a static N-voter quorum, replication factor 3, min.insync.replicas 2;
                     env KAFKA_NODES, default 1)
+  --ignore-sigint   stop on SIGTERM only (deno task dev uses it so a terminal's Ctrl-C
+                    stops the services first and the broker last)
   -h, --help        show this help
 
 Environment:
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
       port: { type: "string" },
       "data-dir": { type: "string" },
       nodes: { type: "string" },
+      "ignore-sigint": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -58,9 +61,12 @@ async function main(): Promise<number> {
     dlq: Deno.env.get("TOPIC_PAYMENT_DLQ") || DEFAULT_TOPICS.dlq,
   });
 
-  if (nodes > 1) return await runCluster({ nodes, port, dataDir, topics });
+  const stopSignals: Deno.Signal[] = values["ignore-sigint"] ? ["SIGTERM"] : ["SIGINT", "SIGTERM"];
+  // A listener replaces SIGINT's default action (exit), so the broker keeps running.
+  if (values["ignore-sigint"]) Deno.addSignalListener("SIGINT", () => {});
+  if (nodes > 1) return await runCluster({ nodes, port, dataDir, topics, stopSignals });
   const broker = await startKafka({ port, dataDir, topics });
-  const stopping = stopOnSignals(broker);
+  const stopping = stopOnSignals(broker, stopSignals);
   console.log(
     `Kafka ready on localhost:${port} (data: ${dataDir}, ` +
       `topics: ${topics.map((t) => t.topic).join(", ")})`,
@@ -76,7 +82,13 @@ async function main(): Promise<number> {
 
 /** `--nodes N`: a cluster in the foreground until a signal or until a node dies. */
 async function runCluster(
-  options: { nodes: number; port: number; dataDir: string; topics: ReturnType<typeof topicSpecs> },
+  options: {
+    nodes: number;
+    port: number;
+    dataDir: string;
+    topics: ReturnType<typeof topicSpecs>;
+    stopSignals: Deno.Signal[];
+  },
 ): Promise<number> {
   const cluster = await startKafkaCluster({
     nodes: options.nodes,
@@ -84,7 +96,7 @@ async function runCluster(
     dataDir: options.dataDir,
     topics: options.topics,
   });
-  const stopping = stopOnSignals(cluster);
+  const stopping = stopOnSignals(cluster, options.stopSignals);
   const addresses = cluster.brokers.map((b) => b.replace(/^127\.0\.0\.1:/, "localhost:"));
   console.log(
     `Kafka cluster of ${options.nodes} nodes ready on ${addresses.join(",")} ` +
@@ -109,9 +121,9 @@ async function runCluster(
 /** Stops the broker on the first SIGINT or SIGTERM; `done` settles once it has stopped. */
 function stopOnSignals(
   broker: Pick<KafkaBroker | KafkaCluster, "stop">,
+  signals: Deno.Signal[],
 ): { done: Promise<void>; requested: boolean } {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const state = { done: promise, requested: false };
   const onSignal = () => {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

@@ -75,13 +75,19 @@ async function waitForLine(child: Deno.ChildProcess, prefix: string, pattern: Re
   })().catch(() => {});
 }
 
+let broker: Deno.ChildProcess | undefined;
+
+function terminate(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  return child.status;
+}
+
+/** Services first, so they can commit and leave the group while Kafka is still up. */
 async function stopAll(code: number): Promise<never> {
-  for (const child of children.toReversed()) {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-  }
-  await Promise.allSettled(children.map((child) => child.status));
+  await Promise.allSettled(children.filter((child) => child !== broker).map(terminate));
+  if (broker) await terminate(broker).catch(() => {});
   Deno.exit(code);
 }
 
@@ -99,8 +105,15 @@ if (brokers) {
   brokers = `localhost:${kafkaPort}`;
   write(`reusing the Kafka broker already listening on ${brokers}\n`);
 } else {
-  const kafkaArgs = ["run", "-A", new URL("../kafka/main.ts", import.meta.url).pathname];
-  const kafka = new Deno.Command(Deno.execPath(), {
+  // --ignore-sigint: a terminal's Ctrl-C reaches every process of the group; the
+  // broker must outlive the services' shutdown, so it stops on our SIGTERM instead.
+  const kafkaArgs = [
+    "run",
+    "-A",
+    new URL("../kafka/main.ts", import.meta.url).pathname,
+    "--ignore-sigint",
+  ];
+  const kafka = broker = new Deno.Command(Deno.execPath(), {
     args: kafkaArgs,
     stdin: "piped",
     stdout: "piped",
