@@ -15,6 +15,7 @@ import { ConfigError, loadAll } from "@payments/shared/env";
 import { explainKafkaError, kafkaClientConfig } from "@payments/shared/kafka";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
+import { ListenError, serve } from "@payments/shared/serve";
 import { loadConsumerSettings } from "./config.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
@@ -95,20 +96,27 @@ export async function main(args: string[]): Promise<number> {
 
   // Served before Kafka is reached, so /health answers and /ready says 503 while
   // the consumer keeps trying to connect.
-  const server = Deno.serve(
-    {
-      port: config.consumerPort,
-      hostname: "0.0.0.0",
-      onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
-    },
-    createHandler({
-      registry,
-      status: worker.status,
-      topic: config.topics.requests,
-      lag: () => lag?.snapshot() ?? [],
-      kafkaReachable,
-    }),
-  );
+  let server;
+  try {
+    server = serve(
+      {
+        port: config.consumerPort,
+        variable: "CONSUMER_PORT",
+        onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
+      },
+      createHandler({
+        registry,
+        status: worker.status,
+        topic: config.topics.requests,
+        lag: () => lag?.snapshot() ?? [],
+        kafkaReachable,
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
 
   let stopRequested = false;
   let wake: (() => void) | undefined;
@@ -123,30 +131,36 @@ export async function main(args: string[]): Promise<number> {
   });
 
   // Kafka may be down or refuse our credentials at start: retry with backoff rather
-  // than crash-loop, logging each failure once with its reason.
-  for (let attempt = 0; !stopRequested; attempt++) {
-    try {
-      await admin.connect();
-      await worker.start();
-      lag?.start();
-      logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
-      break;
-    } catch (error) {
-      await worker.stop().catch(() => {});
-      const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
-      logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
-        error: explainKafkaError(error, config.kafka),
-        delay,
-      });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+  // than crash-loop, logging each failure once with its reason. It runs beside the
+  // wait for a signal, so a signal during start (say, a join waiting for a dead
+  // member's session to expire) is not held up by it.
+  const starting = (async () => {
+    for (let attempt = 0; !stopRequested; attempt++) {
+      try {
+        await admin.connect();
+        await worker.start();
+        if (stopRequested) return;
+        lag?.start();
+        logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
+        return;
+      } catch (error) {
+        await worker.stop().catch(() => {});
+        if (stopRequested) return;
+        const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
+        logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
+          error: explainKafkaError(error, config.kafka),
+          delay,
+        });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
-  }
+  })();
 
   const received = await signal;
   logger.info("Received {signal}: finishing in-flight records and leaving the group", {
@@ -157,7 +171,9 @@ export async function main(args: string[]): Promise<number> {
     Deno.exit(1);
   }, settings.shutdownTimeoutMs);
   try {
+    // Stopping the worker also ends a start still in progress.
     await worker.stop();
+    await starting;
     await lag?.stop();
     await admin.disconnect();
     await server.shutdown();

@@ -36,17 +36,18 @@ Deno.test("invalid configuration stops the consumer at start with one message na
   assert.match(stderr, /CONSUMER_FAILURE_RATE/);
 });
 
-Deno.test("with Kafka unreachable the consumer stays up, /ready is 503, and SIGTERM exits 0", async () => {
+Deno.test("with Kafka unreachable the consumer stays up, /ready is 503, says why, and SIGTERM exits 0", async () => {
   const port = freePort();
   const child = spawn({
     KAFKA_BROKERS: `127.0.0.1:${freePort()}`,
     KAFKA_CONNECTION_TIMEOUT_MS: "300",
     CONSUMER_PORT: String(port),
   });
-  const output = Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
+  const stderr = new Response(child.stderr).text();
+  let stdout = "";
+  const reading = (async () => {
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) stdout += text;
+  })();
   try {
     let health: number | undefined;
     for (let i = 0; i < 100 && health !== 200; i++) {
@@ -54,15 +55,43 @@ Deno.test("with Kafka unreachable the consumer stays up, /ready is 503, and SIGT
       health = await get(`http://127.0.0.1:${port}/health`);
     }
     assert.equal(health, 200);
-    // Long enough for several connection attempts: it must not have crashed.
-    await new Promise((resolve) => setTimeout(resolve, 4000));
     assert.equal(await get(`http://127.0.0.1:${port}/ready`), 503);
+    // kafkajs gives up one attempt after its own retries (about 20 s by default); the
+    // consumer must then say why and keep going rather than exit.
+    const deadline = Date.now() + 45_000;
+    while (!/Cannot start consuming/.test(stdout) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.match(stdout, /Cannot start consuming \(.*ECONNREFUSED.*\); retrying in \d+ ms/);
     assert.equal(await get(`http://127.0.0.1:${port}/health`), 200);
+    assert.equal(await get(`http://127.0.0.1:${port}/ready`), 503);
   } finally {
     child.kill("SIGTERM");
   }
   const status = await child.status;
-  const [stdout] = await output;
-  assert.equal(status.code, 0);
-  assert.match(stdout, /Cannot start consuming .*retrying in \d+ ms/);
+  await reading;
+  assert.equal(status.code, 0, await stderr);
+});
+
+Deno.test("a taken CONSUMER_PORT stops the consumer with one sentence, not a stack trace", async () => {
+  const taken = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN],
+      env: {
+        CONSUMER_PORT: String(taken.addr.port),
+        KAFKA_BROKERS: `127.0.0.1:${freePort()}`,
+        LOG_LEVEL: "fatal",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 1);
+    assert.equal(
+      new TextDecoder().decode(output.stderr).trim(),
+      `Cannot listen on port ${taken.addr.port} (CONSUMER_PORT): another process is listening there`,
+    );
+  } finally {
+    taken.close();
+  }
 });

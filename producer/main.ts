@@ -13,6 +13,7 @@ import { ConfigError } from "@payments/shared/env";
 import { explainKafkaError, kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
 import { runLagMonitor } from "@payments/shared/lag_runner";
 import { configureLogging } from "@payments/shared/logging";
+import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
 import { loadProducerConfig, redactProducerConfig } from "./config.ts";
 import { KafkaPublisher } from "./kafka_publisher.ts";
@@ -109,11 +110,20 @@ export async function main(args: string[]): Promise<number> {
   const readiness = () => publisher.ready();
 
   const app = createApp({ publisher, metrics, config, readiness });
-  const server = Deno.serve({
-    port: config.producerPort,
-    hostname: "0.0.0.0",
-    onListen: ({ port }) => log.info("Producer listening on port {port}", { port }),
-  }, app.fetch);
+  let server;
+  try {
+    server = serve({
+      port: config.producerPort,
+      variable: "PRODUCER_PORT",
+      onListen: ({ port }) => log.info("Producer listening on port {port}", { port }),
+    }, app.fetch);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    console.error(error.message);
+    await lagMonitor?.[Symbol.asyncDispose]();
+    await publisher.close();
+    return 1;
+  }
 
   const signal = await new Promise<Deno.Signal>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {

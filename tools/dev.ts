@@ -84,19 +84,40 @@ function terminate(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
   return child.status;
 }
 
-/** Services first, so they can commit and leave the group while Kafka is still up. */
-async function stopAll(code: number): Promise<never> {
-  await Promise.allSettled(children.filter((child) => child !== broker).map(terminate));
-  if (broker) await terminate(broker).catch(() => {});
-  Deno.exit(code);
+/** How long services get to finish after Ctrl-C before they are sent SIGTERM. */
+const GRACE_MS = 30_000;
+let stopping: Promise<never> | undefined;
+
+/**
+ * Services first, so they can commit and leave the group while Kafka is still up.
+ * After a terminal's Ctrl-C the services already have their SIGINT (and --watch
+ * forwards it): they are given time to finish rather than signalled again.
+ */
+function stopAll(code: number, servicesSignalled = false): Promise<never> {
+  return stopping ??= (async () => {
+    const services = children.filter((child) => child !== broker);
+    await Promise.allSettled(services.map(async (child) => {
+      if (servicesSignalled) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<void>((resolve) => timer = setTimeout(resolve, GRACE_MS));
+        await Promise.race([child.status, late]);
+        clearTimeout(timer);
+      }
+      await terminate(child);
+    }));
+    if (broker) await terminate(broker).catch(() => {});
+    Deno.exit(code);
+  })();
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    write("\nstopping...\n");
-    stopAll(0);
-  });
-}
+Deno.addSignalListener("SIGINT", () => {
+  write("\nstopping...\n");
+  stopAll(0, true);
+});
+Deno.addSignalListener("SIGTERM", () => {
+  write("\nstopping...\n");
+  stopAll(0);
+});
 
 let brokers = env.KAFKA_BROKERS;
 if (brokers) {
@@ -149,5 +170,6 @@ write(
 
 // A service that dies (not a file change: --watch restarts those) ends the session.
 const first = await Promise.race(children.map(async (child) => ({ status: await child.status })));
+if (stopping) await stopping;
 write(`a process exited with code ${first.status.code}; stopping the rest\n`);
 await stopAll(first.status.code === 0 ? 0 : 1);
