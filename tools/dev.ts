@@ -28,18 +28,26 @@ const consumerPort = env.CONSUMER_PORT ?? "8001";
 const encoder = new TextEncoder();
 const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
 const children: Deno.ChildProcess[] = [];
+/** Copies of the services' output, awaited before exit so no last line is lost. */
+const outputs: Promise<void>[] = [];
 
 function spawn(prefix: string, args: string[], extraEnv: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     env: extraEnv,
-    stdin: "piped", // closed when we die, which the broker launcher watches for
+    // Their own process group: a terminal's Ctrl-C reaches only us, and we pass on
+    // exactly one SIGINT, the signal --watch turns into a graceful stop (a second
+    // one from the group would cut the service's shutdown short).
+    detached: true,
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   children.push(child);
-  pipePrefixed(child.stdout, prefix, write).catch(() => {});
-  pipePrefixed(child.stderr, prefix, write).catch(() => {});
+  outputs.push(
+    pipePrefixed(child.stdout, prefix, write).catch(() => {}),
+    pipePrefixed(child.stderr, prefix, write).catch(() => {}),
+  );
   return child;
 }
 
@@ -84,40 +92,44 @@ function terminate(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
   return child.status;
 }
 
-/** How long services get to finish after Ctrl-C before they are sent SIGTERM. */
+/** How long services get to finish before they are killed. */
 const GRACE_MS = 30_000;
 let stopping: Promise<never> | undefined;
 
-/**
- * Services first, so they can commit and leave the group while Kafka is still up.
- * After a terminal's Ctrl-C the services already have their SIGINT (and --watch
- * forwards it): they are given time to finish rather than signalled again.
- */
-function stopAll(code: number, servicesSignalled = false): Promise<never> {
+/** SIGINT (a graceful stop, also under --watch), then SIGKILL after the grace period. */
+async function stopService(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGINT");
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) =>
+    timer = setTimeout(() => resolve("late"), GRACE_MS)
+  );
+  if (await Promise.race([child.status, late]) === "late") {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+  clearTimeout(timer);
+  await child.status;
+}
+
+/** Services first, so they can commit and leave the group while Kafka is still up. */
+function stopAll(code: number): Promise<never> {
   return stopping ??= (async () => {
-    const services = children.filter((child) => child !== broker);
-    await Promise.allSettled(services.map(async (child) => {
-      if (servicesSignalled) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<void>((resolve) => timer = setTimeout(resolve, GRACE_MS));
-        await Promise.race([child.status, late]);
-        clearTimeout(timer);
-      }
-      await terminate(child);
-    }));
+    await Promise.allSettled(children.filter((child) => child !== broker).map(stopService));
+    await Promise.allSettled(outputs);
     if (broker) await terminate(broker).catch(() => {});
     Deno.exit(code);
   })();
 }
 
-Deno.addSignalListener("SIGINT", () => {
-  write("\nstopping...\n");
-  stopAll(0, true);
-});
-Deno.addSignalListener("SIGTERM", () => {
-  write("\nstopping...\n");
-  stopAll(0);
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    if (!stopping) write("\nstopping...\n");
+    stopAll(0);
+  });
+}
 
 let brokers = env.KAFKA_BROKERS;
 if (brokers) {
@@ -151,7 +163,14 @@ if (brokers) {
   brokers = `localhost:${kafkaPort}`;
 }
 
-const serviceEnv = { KAFKA_BROKERS: brokers, LOG_FORMAT: env.LOG_FORMAT ?? "pretty" };
+const serviceEnv = {
+  KAFKA_BROKERS: brokers,
+  LOG_FORMAT: env.LOG_FORMAT ?? "pretty",
+  // `deno task` may cut a service's shutdown short on Ctrl-C, and --watch restarts
+  // on every save: a short session lets a restarted consumer take its partitions
+  // back within seconds instead of waiting out the previous member's 30 s session.
+  CONSUMER_SESSION_TIMEOUT_MS: env.CONSUMER_SESSION_TIMEOUT_MS ?? "10000",
+};
 const root = new URL("..", import.meta.url).pathname;
 spawn("[producer] ", ["run", "-A", "--watch", `${root}producer/main.ts`], serviceEnv);
 spawn("[consumer] ", ["run", "-A", "--watch", `${root}consumer/main.ts`], serviceEnv);
