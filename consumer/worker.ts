@@ -25,6 +25,7 @@ import type { History } from "./history.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { backoffMs, decide, type Decision, parseRecord, toResult } from "./processor.ts";
 import { buildResultRecord, type OutputRecord } from "./results.ts";
+import { chunkBySize } from "./send_chunks.ts";
 
 /** A failure worth retrying (simulated or real). */
 export class TransientError extends Error {
@@ -286,11 +287,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     const started = performance.now();
     const transaction = await producer.transaction();
     try {
-      const byTopic = new Map<string, OutputRecord[]>();
-      for (const { output } of answers) {
-        byTopic.set(output.topic, [...(byTopic.get(output.topic) ?? []), output]);
-      }
-      if (byTopic.size > 0) {
+      for (const chunk of chunkBySize(answers.map((answer) => answer.output))) {
+        const byTopic = new Map<string, OutputRecord[]>();
+        for (const output of chunk) {
+          const records = byTopic.get(output.topic) ?? [];
+          records.push(output);
+          byTopic.set(output.topic, records);
+        }
         await transaction.sendBatch({
           acks: -1,
           topicMessages: [...byTopic].map(([topic, records]) => ({

@@ -93,3 +93,19 @@ Deno.test("the same payment twice with a restart in between is APPROVED then DUP
   assertExactlyOnce(answers, 2, t.topics.requests);
   assert.deepEqual(answers.map((a) => a.result?.outcome), ["APPROVED", "DUPLICATE"]);
 });
+
+Deno.test("a transaction whose results exceed the broker's 1 MiB batch limit still commits", async () => {
+  await using t = await testKafka("big-transaction", 1);
+  // 3000 results of ~500 bytes in one transaction: one produce batch of about 1.5 MB
+  // would be refused (MESSAGE_TOO_LARGE) and the partition would stall.
+  const settings = testSettings({
+    CONSUMER_MAX_RECORDS_PER_TRANSACTION: "3000",
+    CONSUMER_VELOCITY_MAX_PER_MINUTE: "100000",
+  });
+  const inputs = Array.from({ length: 3000 }, () => payment());
+  await produce(t, inputs, 0);
+  await using _service = await runService(t, { settings });
+  const answers = await readAnswers(t, inputs.length, 45_000);
+  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assert.ok(answers.every((a) => a.result?.outcome === "APPROVED"));
+});
