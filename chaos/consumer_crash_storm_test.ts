@@ -10,9 +10,10 @@ import {
   startThrowawayBroker,
   withTimeout,
 } from "@payments/kafka/harness";
-import { createPipelineTopics, readCommitted } from "@payments/kafka/testing/records";
-import { reportFigures } from "@payments/kafka/testing/report";
-import { serviceEnv, type ServiceProcess, startService } from "@payments/kafka/testing/services";
+import { readCommitted } from "@payments/testing/records";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { reportFigures } from "@payments/testing/report";
+import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
 import { pick, sleep } from "./support.ts";
 
 const PAYMENTS = pick(5000, 2000);

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { startKafkaCluster } from "@payments/kafka/cluster";
 import { withTimeout } from "@payments/kafka/harness";
-import { reportFigures } from "@payments/kafka/testing/report";
-import { startService } from "@payments/kafka/testing/services";
+import { reportFigures } from "@payments/testing/report";
+import { startService } from "@payments/testing/services";
 import { DEFAULT_TOPICS } from "@payments/shared/topics";
 import {
   countStatuses,

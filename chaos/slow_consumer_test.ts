@@ -13,9 +13,9 @@ import {
   startThrowawayBroker,
   withTimeout,
 } from "@payments/kafka/harness";
-import { createPipelineTopics } from "@payments/kafka/testing/records";
-import { reportFigures } from "@payments/kafka/testing/report";
-import { serviceEnv, startService } from "@payments/kafka/testing/services";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { reportFigures } from "@payments/testing/report";
+import { serviceEnv, startService } from "@payments/testing/services";
 import { startPrometheus } from "./prometheus.ts";
 import { sleep } from "./support.ts";
 

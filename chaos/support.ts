@@ -7,7 +7,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning } from "@payments/kafka/harness";
-import { readCommitted, type TopicRecord } from "@payments/kafka/testing/records";
+import { readCommitted, type TopicRecord } from "@payments/testing/records";
 
 /** `CHAOS_QUICK=1`: shorter outages and fewer payments, for CI. */
 export const QUICK = Deno.env.get("CHAOS_QUICK") === "1";

@@ -8,13 +8,10 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning, sharedBrokers, withTimeout } from "@payments/kafka/harness";
-import {
-  createPipelineTopics,
-  readCommitted,
-  type TopicRecord,
-} from "@payments/kafka/testing/records";
-import { reportFigures } from "@payments/kafka/testing/report";
-import { serviceEnv, startService } from "@payments/kafka/testing/services";
+import { readCommitted, type TopicRecord } from "@payments/testing/records";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { reportFigures } from "@payments/testing/report";
+import { serviceEnv, startService } from "@payments/testing/services";
 
 const encoder = new TextEncoder();
 let n = 0;

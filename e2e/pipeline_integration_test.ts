@@ -6,10 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, sharedBrokers } from "@payments/kafka/harness";
-import { createTopics, deleteTopics, startService, uniqueTopics } from "@payments/loadgen/services";
+import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { startService } from "@payments/testing/services";
+import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { type PaymentResult, PaymentResultSchema } from "@payments/shared/payment";
 
+muteKafkajsTimeoutWarning();
 const brokers = sharedBrokers();
 
 async function post(url: string, body: unknown): Promise<Response> {

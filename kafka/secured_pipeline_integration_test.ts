@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { createTestCertificates } from "./certs.ts";
 import { startThrowawayBroker, withTimeout } from "./harness.ts";
-import { readCommitted } from "./testing/records.ts";
-import { reportFigures } from "./testing/report.ts";
-import { type ServiceProcess, startService } from "./testing/services.ts";
+import { readCommitted } from "@payments/testing/records";
+import { reportFigures } from "@payments/testing/report";
+import { type ServiceProcess, startService } from "@payments/testing/services";
 
 const USER = "payments-svc";
 const PASSWORD = `pw-${crypto.randomUUID()}`;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
 import type { LoadReport } from "./report.ts";
-import { createTopics, deleteTopics, startService, uniqueTopics } from "./services.ts";
+import { startService } from "@payments/testing/services";
+import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 

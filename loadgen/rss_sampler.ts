@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { metricValue } from "./services.ts";
+import { metricValue } from "@payments/shared/metrics";
 
 /** The memory of one service over a run. */
 export interface RssSeries {

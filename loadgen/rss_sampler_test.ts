@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { metricValue } from "@payments/shared/metrics";
 import { startRssSampler, summarizeRss } from "./rss_sampler.ts";
-import { metricValue } from "./services.ts";
 
 Deno.test("metricValue reads a sample with or without labels, skipping HELP and TYPE", () => {
   const text = [

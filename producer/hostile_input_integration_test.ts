@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { sharedBrokers, withTimeout } from "@payments/kafka/harness";
-import { chunked, rawRequest, type RawResponse } from "@payments/kafka/testing/raw_http";
-import { createPipelineTopics, endOffsets } from "@payments/kafka/testing/records";
-import { reportFigures } from "@payments/kafka/testing/report";
-import { serviceEnv, startService } from "@payments/kafka/testing/services";
+import { chunked, rawRequest, type RawResponse } from "@payments/testing/raw_http";
+import { endOffsets } from "@payments/testing/records";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { reportFigures } from "@payments/testing/report";
+import { serviceEnv, startService } from "@payments/testing/services";
 
 const encoder = new TextEncoder();
 const json = (value: unknown) => encoder.encode(JSON.stringify(value));

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
-import {
-  createTopics,
-  deleteTopics,
-  type Service,
-  startService,
-  uniqueTopics,
-} from "@payments/loadgen/services";
+import { type ServiceProcess as Service, startService } from "@payments/testing/services";
+import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { substituteVariables } from "./grafana_variables.ts";
 import { type PrometheusServer, startPrometheus } from "./server.ts";
 import { dashboardExpressions, loadAlertRules, loadDashboards, repoPath } from "./sources.ts";

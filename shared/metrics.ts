@@ -61,3 +61,22 @@ export function batchSizeRange(size: number): (typeof BATCH_SIZE_RANGES)[number]
   if (size <= 100) return "large";
   return "xlarge";
 }
+
+/**
+ * The first sample of `name` in a Prometheus text exposition (with or without
+ * labels), or undefined when it is absent.
+ *
+ * @example
+ * ```ts
+ * metricValue("process_resident_memory_bytes 1024\n", "process_resident_memory_bytes"); // 1024
+ * ```
+ */
+export function metricValue(text: string, name: string): number | undefined {
+  for (const line of text.split("\n")) {
+    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (Number.isFinite(value)) return value;
+    }
+  }
+  return undefined;
+}

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { startService } from "@payments/kafka/testing/services";
+ * import { startService } from "@payments/testing/services";
  * await using producer = await startService("producer", { env: { KAFKA_BROKERS: "127.0.0.1:9092" } });
  * await fetch(`${producer.url}/health`);
  * ```
@@ -13,9 +13,11 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { freePort } from "../ports.ts";
+import { freePort } from "@payments/kafka/harness";
+import { metricValue } from "@payments/shared/metrics";
+import type { TopicNames } from "@payments/shared/topics";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** Options of {@linkcode startService}. */
 export interface ServiceOptions {
@@ -27,6 +29,10 @@ export interface ServiceOptions {
   waitReady?: boolean;
   /** Milliseconds to wait for `/ready` or `/health` (default 60 000). */
   timeoutMs?: number;
+  /** Shorthand for the connection variables ({@linkcode serviceEnv}); `env` wins. */
+  brokers?: string[];
+  topics?: TopicNames;
+  groupId?: string;
 }
 
 /** A running service subprocess. */
@@ -48,6 +54,8 @@ export interface ServiceProcess extends AsyncDisposable {
   kill(signal?: Deno.Signal): void;
   /** SIGTERM, SIGKILL after `timeoutMs` (default 15 000); resolves with the exit code. */
   stop(timeoutMs?: number): Promise<number>;
+  /** `process_resident_memory_bytes` from its `/metrics`, undefined when unreadable. */
+  rss(): Promise<number | undefined>;
 }
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSTOP: 19 };
@@ -66,6 +74,10 @@ export async function startService(
       LOG_FORMAT: "json",
       NO_COLOR: "1",
       ...(name === "producer" ? { PRODUCER_PORT: String(port) } : { CONSUMER_PORT: String(port) }),
+      ...(options.brokers && options.topics
+        ? serviceEnv(options.brokers.join(","), options.topics)
+        : {}),
+      ...(options.groupId ? { CONSUMER_GROUP_ID: options.groupId } : {}),
       ...options.env,
     },
     stdin: "null",
@@ -145,6 +157,14 @@ export async function startService(
     waitReady: (timeoutMs = 60_000) => waitFor("/ready", timeoutMs),
     kill,
     stop,
+    async rss() {
+      try {
+        const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+        return metricValue(await response.text(), "process_resident_memory_bytes");
+      } catch {
+        return undefined;
+      }
+    },
     [Symbol.asyncDispose]: async () => {
       await stop();
     },
@@ -161,7 +181,7 @@ export async function startService(
 /** Environment connecting a service to `brokers` with the given topic names and group. */
 export function serviceEnv(
   brokers: string,
-  topics: { requests: string; results: string; dlq: string },
+  topics: TopicNames,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {

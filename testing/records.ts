@@ -68,29 +68,3 @@ export async function endOffsets(brokers: string[], topic: string): Promise<numb
     await admin.disconnect();
   }
 }
-
-/** Creates `<prefix>-<random>.requests/.results/.dlq` with `partitions` each. */
-export async function createPipelineTopics(
-  brokers: string[],
-  prefix: string,
-  options: { partitions?: number; replicationFactor?: number } = {},
-): Promise<{ requests: string; results: string; dlq: string }> {
-  muteKafkajsTimeoutWarning();
-  const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const topics = { requests: `${id}.requests`, results: `${id}.results`, dlq: `${id}.dlq` };
-  const admin = new Kafka({ clientId: "test-topics", brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({
-        topic,
-        numPartitions: options.partitions ?? 3,
-        replicationFactor: options.replicationFactor ?? 1,
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return topics;
-}

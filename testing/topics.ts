@@ -1,0 +1,67 @@
+/**
+ * Topics for one test or benchmark run: unique names so runs never see each
+ * other's records, created with leaders before use, deleted afterwards.
+ *
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import type { TopicNames } from "@payments/shared/topics";
+
+function admin(brokers: string[]) {
+  muteKafkajsTimeoutWarning();
+  return new Kafka({ clientId: "test-topics", brokers, logLevel: logLevel.NOTHING }).admin();
+}
+
+/** `<prefix>-<random>.requests`, `.results` and `.requests.dlq`. */
+export function uniqueTopics(prefix: string): TopicNames {
+  const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  return { requests: `${id}.requests`, results: `${id}.results`, dlq: `${id}.requests.dlq` };
+}
+
+/** Creates the three topics with `partitions` each and waits for their leaders. */
+export async function createTopics(
+  brokers: string[],
+  topics: TopicNames,
+  partitions = 6,
+  replicationFactor = 1,
+): Promise<void> {
+  const client = admin(brokers);
+  await client.connect();
+  try {
+    await client.createTopics({
+      waitForLeaders: true,
+      topics: [topics.requests, topics.results, topics.dlq].map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor,
+      })),
+    });
+  } finally {
+    await client.disconnect();
+  }
+}
+
+/** {@linkcode uniqueTopics} created on `brokers` (3 partitions unless told). */
+export async function createPipelineTopics(
+  brokers: string[],
+  prefix: string,
+  options: { partitions?: number; replicationFactor?: number } = {},
+): Promise<TopicNames> {
+  const topics = uniqueTopics(prefix);
+  await createTopics(brokers, topics, options.partitions ?? 3, options.replicationFactor ?? 1);
+  return topics;
+}
+
+/** Deletes topics; errors are ignored (clean-up must not hide a test's failure). */
+export async function deleteTopics(brokers: string[], names: string[]): Promise<void> {
+  const client = admin(brokers);
+  try {
+    await client.connect();
+    await client.deleteTopics({ topics: names, timeout: 10_000 });
+  } catch {
+    /* best effort */
+  } finally {
+    await client.disconnect().catch(() => {});
+  }
+}
