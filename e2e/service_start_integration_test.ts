@@ -1,0 +1,58 @@
+/**
+ * How each service refuses to start: bad configuration and a taken port end the
+ * process at once with one sentence on stderr, never a stack trace.
+ */
+import assert from "node:assert/strict";
+import { freePort } from "@payments/kafka/harness";
+
+const SERVICES = [
+  {
+    name: "producer",
+    portVariable: "PRODUCER_PORT",
+    badConfig: { PRODUCER_PORT: "99999", PRODUCER_SEND_TIMEOUT_MS: "soon" },
+    badVariables: ["PRODUCER_PORT", "PRODUCER_SEND_TIMEOUT_MS"],
+  },
+  {
+    name: "consumer",
+    portVariable: "CONSUMER_PORT",
+    badConfig: { CONSUMER_PORT: "not-a-port", CONSUMER_FAILURE_RATE: "2" },
+    badVariables: ["CONSUMER_PORT", "CONSUMER_FAILURE_RATE"],
+  },
+] as const;
+
+async function run(service: string, env: Record<string, string>) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(`../${service}/main.ts`, import.meta.url).pathname],
+    env: { LAG_MONITOR_ENABLED: "false", LOG_LEVEL: "fatal", ...env },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr).trim() };
+}
+
+for (const service of SERVICES) {
+  Deno.test(`invalid configuration stops the ${service.name} with one message naming every bad variable`, async () => {
+    const { code, stderr } = await run(service.name, service.badConfig);
+    assert.equal(code, 2);
+    assert.equal(stderr.split("\n").length, 1, stderr);
+    for (const variable of service.badVariables) assert.match(stderr, new RegExp(variable));
+  });
+
+  Deno.test(`a taken ${service.portVariable} stops the ${service.name} with one sentence`, async () => {
+    const taken = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    try {
+      const { code, stderr } = await run(service.name, {
+        [service.portVariable]: String(taken.addr.port),
+        KAFKA_BROKERS: `127.0.0.1:${freePort()}`,
+      });
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        `Cannot listen on port ${taken.addr.port} (${service.portVariable}): ` +
+          "another process is listening there",
+      );
+    } finally {
+      taken.close();
+    }
+  });
+}
