@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { startKafkaCluster } from "./cluster.ts";
 import { withTimeout } from "./harness.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+
+// kafkajs warns of a negative timer on every connection under Deno.
+muteKafkajsTimeoutWarning();
 
 const topic = "replicated";
 
@@ -22,6 +26,10 @@ Deno.test("a 3-node cluster replicates 3 ways, survives a kill -9 of a leader wi
         clientId: "cluster-test",
         brokers: cluster.brokers,
         logLevel: logLevel.NOTHING,
+        // After a kill -9 the controller moves leadership only once the dead broker's
+        // session expires; on a loaded machine that outlasts kafkajs' default ~9 s of
+        // retries, so the client is given up to about 30 s to ride the failover out.
+        retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 3000 },
       });
       const admin = kafka.admin();
       await admin.connect();

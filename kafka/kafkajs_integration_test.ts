@@ -5,6 +5,10 @@
 import assert from "node:assert/strict";
 import { type EachMessagePayload, Kafka, logLevel } from "kafkajs";
 import { startThrowawayBroker, withTimeout } from "./harness.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+
+// kafkajs warns of a negative timer on every connection under Deno.
+muteKafkajsTimeoutWarning();
 
 const topic = "compat";
 

@@ -4,6 +4,10 @@ import { DEFAULT_PARTITIONS, DEFAULT_TOPICS } from "@payments/shared/topics";
 import { freePort, startThrowawayBroker, withTimeout } from "./harness.ts";
 import { ensureKafkaJars } from "./jars.ts";
 import { KafkaLauncherError, startKafka } from "./launcher.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+
+// kafkajs warns of a negative timer on every connection under Deno.
+muteKafkajsTimeoutWarning();
 
 const TOPICS = [DEFAULT_TOPICS.requests, DEFAULT_TOPICS.results, DEFAULT_TOPICS.dlq];
 

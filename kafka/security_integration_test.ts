@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { createTestCertificates } from "./certs.ts";
 import { startThrowawayBroker, withTimeout } from "./harness.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+
+// kafkajs warns of a negative timer on every connection under Deno.
+muteKafkajsTimeoutWarning();
 
 const topic = "secured";
 const users = { alice: "alice-Secret-1", bob: "bob-Secret-2" };

@@ -3,7 +3,10 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { Registry } from "prom-client";
 import { freePort, sharedBrokers } from "@payments/kafka/harness";
+import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
 import { runLagMonitor } from "./lag_runner.ts";
+
+muteKafkajsTimeoutWarning();
 
 function lagOf(text: string, metric: string, group: string): number {
   return text.split("\n")
