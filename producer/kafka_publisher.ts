@@ -10,6 +10,11 @@
  * adapter throws its kafkajs producer away and starts a new one (a new producer
  * id), and no other send runs while one is unresolved.
  *
+ * So that one-at-a-time does not mean one request at a time, the requests that
+ * arrive while a send is in flight go out together in the next send (up to
+ * {@linkcode MAX_RECORDS_PER_SEND} records; a request is never split), and each
+ * request still answers only once Kafka acknowledged its own records.
+ *
  * @module
  */
 import {
@@ -32,6 +37,20 @@ import {
   type RecordPosition,
 } from "./publisher.ts";
 import { instrumentKafkaClient, type ProducerMetrics } from "./metrics.ts";
+
+/**
+ * Most records one coalesced send carries: with payments of at most ~1 KB this keeps
+ * each partition's batch far below the broker's 1 MiB `message.max.bytes`.
+ */
+export const MAX_RECORDS_PER_SEND = 1000;
+
+/** A request waiting for the next send. */
+interface Waiting {
+  records: readonly OutgoingRecord[];
+  deadline: number;
+  resolve: (positions: RecordPosition[]) => void;
+  reject: (error: unknown) => void;
+}
 
 /** Options of {@linkcode KafkaPublisher}. */
 export interface KafkaPublisherOptions {
@@ -69,6 +88,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #checking: Promise<void> | undefined;
+  #waiting: Waiting[] = [];
 
   constructor(options: KafkaPublisherOptions) {
     this.topic = options.topic;
@@ -109,7 +129,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
       throw new PublishError("Cannot publish: the producer is shutting down", { retriable: true });
     }
     const deadline = Date.now() + timeoutMs;
-    const task = this.#enqueue(() => this.#send(records, deadline));
+    const task = this.#sendWithOthers(records, deadline);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() =>
@@ -184,6 +204,52 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
     await session.producer.disconnect().catch(() => {});
   }
 
+  /** Queues a request for the next send; the first of a group schedules that send. */
+  #sendWithOthers(records: readonly OutgoingRecord[], deadline: number) {
+    return new Promise<RecordPosition[]>((resolve, reject) => {
+      this.#waiting.push({ records, deadline, resolve, reject });
+      if (this.#waiting.length === 1) void this.#enqueue(() => this.#sendWaiting());
+    });
+  }
+
+  /** Sends the waiting requests in one send and answers each with its positions. */
+  async #sendWaiting(): Promise<void> {
+    let total = 0;
+    let take = 0;
+    while (
+      take < this.#waiting.length &&
+      (take === 0 || total + this.#waiting[take]!.records.length <= MAX_RECORDS_PER_SEND)
+    ) {
+      total += this.#waiting[take]!.records.length;
+      take++;
+    }
+    const taken = this.#waiting.splice(0, take);
+    // Whatever did not fit gets a send of its own, after this one.
+    if (this.#waiting.length > 0) void this.#enqueue(() => this.#sendWaiting());
+    // A request whose own time ran out while it waited has been answered 503 already.
+    const now = Date.now();
+    const group = taken.filter((waiting) => waiting.deadline > now);
+    for (const late of taken.filter((waiting) => waiting.deadline <= now)) {
+      late.reject(
+        new PublishError("Cannot publish: timed out waiting for earlier sends", {
+          retriable: true,
+        }),
+      );
+    }
+    if (group.length === 0) return;
+    try {
+      const deadline = Math.min(...group.map((w) => w.deadline));
+      const positions = await this.#send(group.flatMap((w) => w.records), deadline);
+      let start = 0;
+      for (const waiting of group) {
+        waiting.resolve(positions.slice(start, start + waiting.records.length));
+        start += waiting.records.length;
+      }
+    } catch (error) {
+      for (const waiting of group) waiting.reject(error);
+    }
+  }
+
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#tail.then(task, task);
     this.#tail = run.catch(() => {});
@@ -231,7 +297,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
       await this.#disposeSession(session);
       void this.check();
       throw new PublishError(
-        `Cannot publish ${records.length} payments to ${this.topic}: ${describeError(error)}`,
+        `Cannot publish to ${this.topic}: ${describeError(error)}`,
         { retriable, cause: error },
       );
     }

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { sharedBrokers } from "@payments/kafka/harness";
+import { readCommitted } from "@payments/testing/records";
+import { KafkaPublisher } from "./kafka_publisher.ts";
+import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
+import { createTopic, testKafka } from "./integration_support.ts";
+
+Deno.test("concurrent requests share sends, and each gets the positions of its own records", async () => {
+  const [bootstrap] = sharedBrokers();
+  const kafka = testKafka(bootstrap!);
+  const topic = await createTopic(kafka, "coalesce", 3);
+  const metrics = createProducerMetrics(createProducerRegistry({ defaults: false }), topic);
+  await using publisher = new KafkaPublisher({
+    kafka,
+    topic,
+    sendTimeoutMs: 10_000,
+    readyIntervalMs: 60_000,
+    metrics,
+  });
+  publisher.start();
+  await publisher.whenReady(20_000);
+
+  const requests = Array.from({ length: 30 }, (_, r) =>
+    Array.from({ length: 10 }, (_, i) => ({
+      key: `r${r}-p${i}`,
+      value: JSON.stringify({ request: r, payment: i }),
+      headers: { correlation_id: `corr-${r}` },
+    })));
+  const answers = await Promise.all(
+    requests.map((records) => publisher.publish(records, { timeoutMs: 10_000 })),
+  );
+
+  const stored = new Map(
+    (await readCommitted(bootstrap!, topic)).map((r) => [`${r.partition}@${r.offset}`, r]),
+  );
+  assert.equal(stored.size, 300);
+  requests.forEach((records, r) => {
+    records.forEach((record, i) => {
+      const position = answers[r]![i]!;
+      const found = stored.get(`${position.partition}@${position.offset}`);
+      assert.equal(
+        found?.key,
+        record.key,
+        `request ${r} payment ${i} at ${JSON.stringify(position)}`,
+      );
+      assert.equal(found?.headers.correlation_id, `corr-${r}`);
+    });
+  });
+  const produceRequests = (await metrics.registry.metrics()).split("\n")
+    .filter((line) =>
+      line.startsWith("kafka_client_request_duration_seconds_count{") &&
+      line.includes('api="Produce"')
+    )
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+  assert.ok(
+    produceRequests < requests.length,
+    `30 concurrent requests went out in ${produceRequests} produce requests`,
+  );
+});
