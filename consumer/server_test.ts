@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { checkMetrics } from "@payments/testing/promtool";
 import { createRegistry } from "@payments/shared/metrics";
 import { createConsumerMetrics } from "./metrics.ts";
 import { createHandler, type ServerDeps } from "./server.ts";
@@ -62,17 +63,7 @@ Deno.test("/metrics exposes every contract metric with known labels at 0 and pas
       'message_processing_duration_seconds_bucket{le="7.5",service="payment-consumer",topic="payment_requests",status="failed"} 0',
     ]
   ) assert.ok(text.includes(line), line);
-  const promtool = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = promtool.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await promtool.output();
-  const out = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  const { code, output: out } = await checkMetrics(text);
   assert.equal(code, 0, out);
   assert.equal(out.trim(), "");
 });

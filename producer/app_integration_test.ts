@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { checkMetrics } from "@payments/testing/promtool";
 import type { LogRecord } from "@logtape/logtape";
 import { sharedBrokers } from "@payments/kafka/harness";
 import { configureLogging } from "@payments/shared/logging";
@@ -105,17 +106,8 @@ Deno.test("metrics move by exactly the payments sent and the exposition passes p
     text,
     /kafka_produce_duration_seconds_count\{[^}]*status="success"[^}]*\} 2\n/,
   );
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const result = await child.output();
-  assert.equal(result.code, 0, new TextDecoder().decode(result.stdout));
+  const result = await checkMetrics(text);
+  assert.equal(result.code, 0, result.output);
 });
 
 Deno.test("every log line of a request carries its correlation id and no API key is logged", async () => {

@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { createProducerMetrics, createProducerRegistry, recordPayments } from "./metrics.ts";
+import { checkMetrics } from "@payments/testing/promtool";
 import { payment, postJson, testApp } from "./testing.ts";
-
-async function promtool(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
-}
 
 Deno.test("the producer's exposition, default metrics included, passes promtool check metrics", async () => {
   const metrics = createProducerMetrics(createProducerRegistry(), "payment_requests");
   recordPayments(metrics, "success", 3);
-  const { code, output } = await promtool(await metrics.registry.metrics());
+  const { code, output } = await checkMetrics(await metrics.registry.metrics());
   assert.equal(code, 0, output);
 });
 
