@@ -5,6 +5,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning } from "@payments/kafka/harness";
 import { readCommitted, type TopicRecord } from "@payments/testing/records";
@@ -144,6 +145,13 @@ export async function verifyResults(
     repeated: acknowledged.filter((id) => (perId.get(id) ?? 0) > 1),
     approvedTwice: [...approved].filter(([, n]) => n > 1).map(([id]) => id),
   };
+}
+
+/** Fails unless every acknowledged payment has exactly one result and none was approved twice. */
+export function assertExactlyOnce(verdict: Verdict): void {
+  assert.deepEqual(verdict.lost, [], "acknowledged payments without a result");
+  assert.deepEqual(verdict.repeated, [], "acknowledged payments with several results");
+  assert.deepEqual(verdict.approvedTwice, [], "payments approved twice");
 }
 
 /** Partition to leader node id of `topic`. */

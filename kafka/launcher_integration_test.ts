@@ -76,21 +76,7 @@ Deno.test("a throw-away broker serves the three topics with 6 partitions and kee
         const pidBefore = broker.pid;
         await broker.restart();
         assert.notEqual(broker.pid, pidBefore);
-        const out = await kcat([
-          "-b",
-          broker.bootstrap,
-          "-C",
-          "-t",
-          DEFAULT_TOPICS.requests,
-          "-p",
-          "2",
-          "-o",
-          "beginning",
-          "-e",
-          "-q",
-          "-f",
-          "%k=%s\n",
-        ]);
+        const out = await readPartition2(broker.bootstrap);
         assert.equal(out, "P-restart=survives\n");
       });
 
@@ -98,21 +84,7 @@ Deno.test("a throw-away broker serves the three topics with 6 partitions and kee
         await broker.crash();
         assert.equal(broker.running, false);
         await broker.start();
-        const out = await kcat([
-          "-b",
-          broker.bootstrap,
-          "-C",
-          "-t",
-          DEFAULT_TOPICS.requests,
-          "-p",
-          "2",
-          "-o",
-          "beginning",
-          "-e",
-          "-q",
-          "-f",
-          "%k=%s\n",
-        ]);
+        const out = await readPartition2(broker.bootstrap);
         assert.equal(out, "P-restart=survives\n");
       });
 
@@ -193,4 +165,23 @@ async function javaPidsUsing(dir: string): Promise<number[]> {
     }
   }
   return pids;
+}
+
+/** `key=value` lines of partition 2 of the requests topic, read by kcat. */
+function readPartition2(bootstrap: string): Promise<string> {
+  return kcat([
+    "-b",
+    bootstrap,
+    "-C",
+    "-t",
+    DEFAULT_TOPICS.requests,
+    "-p",
+    "2",
+    "-o",
+    "beginning",
+    "-e",
+    "-q",
+    "-f",
+    "%k=%s\n",
+  ]);
 }

@@ -16,18 +16,7 @@ Deno.test("deno task kafka prints one ready line and exits 0 on SIGTERM", async 
   }).spawn();
   try {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let stdout = "";
-    await withTimeout(
-      (async () => {
-        while (!stdout.includes("\n")) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          stdout += value;
-        }
-      })(),
-      90_000,
-      "waiting for the ready line",
-    );
+    const stdout = await readFirstLine(reader, 90_000, "waiting for the ready line");
     assert.equal(
       stdout,
       `Kafka ready on localhost:${port} (data: ${dataDir}, ` +
@@ -61,18 +50,7 @@ Deno.test("deno task kafka -- --nodes 3 runs a 3-node cluster that kcat sees, an
   }).spawn();
   try {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let stdout = "";
-    await withTimeout(
-      (async () => {
-        while (!stdout.includes("\n")) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          stdout += value;
-        }
-      })(),
-      120_000,
-      "waiting for the cluster's ready line",
-    );
+    const stdout = await readFirstLine(reader, 120_000, "waiting for the cluster's ready line");
     const addresses = [0, 1, 2].map((i) => `localhost:${port + i}`).join(",");
     assert.equal(
       stdout,
@@ -138,4 +116,25 @@ function consecutiveFreePorts(count: number): number {
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** What the CLI printed up to its first newline (its ready line), bounded in time. */
+async function readFirstLine(
+  reader: ReadableStreamDefaultReader<string>,
+  timeoutMs: number,
+  what: string,
+): Promise<string> {
+  let text = "";
+  await withTimeout(
+    (async () => {
+      while (!text.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    })(),
+    timeoutMs,
+    what,
+  );
+  return text;
 }
