@@ -19,6 +19,21 @@ export interface Rules {
   velocityMaxPerMinute: number;
 }
 
+/**
+ * kafkajs' retry policy for the transactional producers. The first retry matters
+ * most: a transaction that starts right after the previous commit is answered
+ * CONCURRENT_TRANSACTIONS until the broker has written that commit's markers, a few
+ * milliseconds later. kafkajs' default first retry (300 ms) put that wait on the
+ * end-to-end tail; the Java client retries this error after 20 ms. Later retries
+ * double (kafkajs' multiplier 2, jitter 0.2, at most 30 s apart), so the default of
+ * 10 retries waits about 20 s in all before a send fails and the worker retries the
+ * transaction itself.
+ */
+export interface TransactionRetry {
+  initialRetryTimeMs: number;
+  retries: number;
+}
+
 /** Fully resolved consumer settings. */
 export interface ConsumerSettings {
   rules: Rules;
@@ -37,6 +52,8 @@ export interface ConsumerSettings {
   maxRecordsPerTransaction: number;
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
+  /** How the transactional producers retry a request Kafka answered with a retriable error. */
+  transactionRetry: TransactionRetry;
   shutdownTimeoutMs: number;
 }
 
@@ -85,6 +102,8 @@ const schema = z.object({
   CONSUMER_MAX_RECORDS_PER_TRANSACTION: count.default(500),
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
   CONSUMER_TRANSACTION_TIMEOUT_MS: millisVar.default(60000),
+  CONSUMER_TRANSACTION_RETRY_INITIAL_MS: millisVar.default(20),
+  CONSUMER_TRANSACTION_RETRIES: count.default(10),
   CONSUMER_SHUTDOWN_TIMEOUT_MS: millisVar.default(25000),
 });
 
@@ -116,6 +135,10 @@ export function loadConsumerSettings(env: Env): ConsumerSettings {
     maxRecordsPerTransaction: vars.CONSUMER_MAX_RECORDS_PER_TRANSACTION,
     sessionTimeoutMs: vars.CONSUMER_SESSION_TIMEOUT_MS,
     transactionTimeoutMs: vars.CONSUMER_TRANSACTION_TIMEOUT_MS,
+    transactionRetry: {
+      initialRetryTimeMs: vars.CONSUMER_TRANSACTION_RETRY_INITIAL_MS,
+      retries: vars.CONSUMER_TRANSACTION_RETRIES,
+    },
     shutdownTimeoutMs: vars.CONSUMER_SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -46,3 +46,21 @@ Deno.test("bad consumer settings fail with one error naming each variable", () =
     },
   );
 });
+
+Deno.test("transactional retries start at 20 ms by default and are configurable", () => {
+  assert.deepEqual(loadConsumerSettings({}).transactionRetry, {
+    initialRetryTimeMs: 20,
+    retries: 10,
+  });
+  assert.deepEqual(
+    loadConsumerSettings({
+      CONSUMER_TRANSACTION_RETRY_INITIAL_MS: "100",
+      CONSUMER_TRANSACTION_RETRIES: "3",
+    }).transactionRetry,
+    { initialRetryTimeMs: 100, retries: 3 },
+  );
+  assert.throws(
+    () => loadConsumerSettings({ CONSUMER_TRANSACTION_RETRIES: "0" }),
+    /CONSUMER_TRANSACTION_RETRIES/,
+  );
+});

@@ -17,6 +17,7 @@ import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
 import { loadConsumerSettings } from "./config.ts";
+import { createConsumerMetrics } from "./metrics.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
 
@@ -76,10 +77,24 @@ export async function main(args: string[]): Promise<number> {
   const logger = getLogger(["payments", "consumer"]);
   logger.info("Starting payment consumer", { config: redactConfig(config) });
 
-  const kafka = new Kafka(kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`));
   const registry = createRegistry("payment-consumer");
+  const metrics = createConsumerMetrics(registry, config.topics.requests);
+  // Only the transactional producers send with this client, so its producer retries
+  // are the transactions' retries.
+  const kafka = new Kafka(
+    kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`, {
+      onProducerRetry: (error) => metrics.transactionRetries.labels(error).inc(),
+    }),
+  );
   const admin = kafka.admin();
-  const { worker, lag } = createConsumerService({ kafka, admin, config, settings, registry });
+  const { worker, lag } = createConsumerService({
+    kafka,
+    admin,
+    config,
+    settings,
+    registry,
+    metrics,
+  });
 
   let reachable = { at: 0, ok: false };
   const kafkaReachable = async () => {

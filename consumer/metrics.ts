@@ -69,6 +69,7 @@ export interface ConsumerMetrics {
   retries: Counter<"topic">;
   transactionDuration: Histogram<"result">;
   transactionRecords: Histogram;
+  transactionRetries: Counter<"error">;
   kafkaRequestDuration: Histogram<"api">;
   fetchDuration: Histogram;
   groupJoinDuration: Histogram;
@@ -155,6 +156,13 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers,
     }),
+    transactionRetries: new Counter({
+      name: "kafka_transaction_retries_total",
+      help:
+        "Sends of the transactional producers that Kafka answered with a retriable error and kafkajs retried, by protocol error",
+      labelNames: ["error"],
+      registers,
+    }),
     kafkaRequestDuration: new Histogram({
       name: "kafka_consumer_request_duration_seconds",
       help: "Kafka protocol request latency seen by the consumer client, by API",
@@ -186,6 +194,7 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
   for (const outcome of OutcomeSchema.options) metrics.results.labels(outcome).inc(0);
   for (const reason of DLQ_REASONS) metrics.deadLetters.labels(reason).inc(0);
   for (const result of ["committed", "aborted"]) metrics.transactionDuration.zero({ result });
+  metrics.transactionRetries.labels("CONCURRENT_TRANSACTIONS").inc(0);
   return metrics;
 }
 

@@ -13,7 +13,7 @@ import { createLagMonitor, type LagMonitor } from "@payments/shared/lag";
 import type { ConsumerSettings } from "./config.ts";
 import { DedupWindow, VelocityTracker } from "./dedup.ts";
 import { createHistory } from "./history.ts";
-import { type ConsumerMetrics, createConsumerMetrics, instrumentConsumer } from "./metrics.ts";
+import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
 import { createWorker, type FaultInjector, type Worker } from "./worker.ts";
 
 /** What a service is built from. */
@@ -24,6 +24,8 @@ export interface ServiceDeps {
   config: Pick<Config, "topics" | "consumerGroupId" | "lagMonitor">;
   settings: ConsumerSettings;
   registry: Registry;
+  /** The service's metrics, on `registry` (main.ts also feeds them from the Kafka client). */
+  metrics: ConsumerMetrics;
   faults?: FaultInjector;
 }
 
@@ -37,8 +39,7 @@ export interface ConsumerService {
 
 /** Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`. */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
-  const { kafka, admin, config, settings, registry } = deps;
-  const metrics = createConsumerMetrics(registry, config.topics.requests);
+  const { kafka, admin, config, settings, registry, metrics } = deps;
   const consumer = kafka.consumer({
     groupId: config.consumerGroupId,
     sessionTimeout: settings.sessionTimeoutMs,
@@ -70,6 +71,10 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: settings.transactionTimeoutMs,
+        retry: {
+          initialRetryTime: settings.transactionRetry.initialRetryTimeMs,
+          retries: settings.transactionRetry.retries,
+        },
         createPartitioner: Partitioners.DefaultPartitioner,
       }),
     history,

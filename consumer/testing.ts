@@ -13,6 +13,7 @@ import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/ka
 import type { PaymentEvent, PaymentResult } from "@payments/shared/payment";
 import type { TopicNames } from "@payments/shared/topics";
 import { type ConsumerSettings, loadConsumerSettings } from "./config.ts";
+import { createConsumerMetrics } from "./metrics.ts";
 import { type ConsumerService, createConsumerService } from "./service.ts";
 import type { FaultInjector } from "./worker.ts";
 
@@ -210,6 +211,7 @@ export async function runService(
   t: TestKafka,
   options: { settings?: ConsumerSettings; faults?: FaultInjector; registry?: Registry } = {},
 ): Promise<ConsumerService & AsyncDisposable> {
+  const registry = options.registry ?? new Registry();
   const service = createConsumerService({
     kafka: t.kafka,
     admin: t.admin,
@@ -220,7 +222,8 @@ export async function runService(
       lagMonitor: { enabled: false, intervalMs: 5000 },
     },
     settings: options.settings ?? testSettings(),
-    registry: options.registry ?? new Registry(),
+    registry,
+    metrics: createConsumerMetrics(registry, t.topics.requests),
     ...(options.faults ? { faults: options.faults } : {}),
   });
   await service.worker.start();

@@ -8,6 +8,7 @@ import type { KafkaConfig, logCreator, SASLOptions } from "kafkajs";
 import { logLevel } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaSettings } from "./config.ts";
+import { protocolErrorType } from "./kafka_errors.ts";
 import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
 
 const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
@@ -63,13 +64,63 @@ export function explainKafkaError(error: unknown, settings: KafkaSettings): stri
     `failed for user ${settings.sasl.username} (${text})`;
 }
 
-/** A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`. */
-export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) => {
-  const { message, ...fields } = log;
-  const text = String(message);
-  const category = ["kafkajs", namespace || "client"];
-  getLogger(category)[levelOf(namespace, level, text, { text, ...fields })](text, fields);
-};
+/** What a service wants to hear from its kafkajs client besides log lines. */
+export interface KafkaClientHooks {
+  /**
+   * A producer's send failed with a retriable error that kafkajs retries by itself;
+   * `errorType` is the protocol error's name (`CONCURRENT_TRANSACTIONS`, ...) or
+   * `unknown`. Called once per retried attempt.
+   */
+  onProducerRetry?: (errorType: string) => void;
+}
+
+const SEND_RETRY_PREFIX = "Failed to send messages: ";
+/**
+ * Only the consumer's transactional producers limit their retries, and for them the
+ * warning does not hold: a send that runs out of retries fails its transaction, which
+ * is aborted and retried whole, so nothing is written twice.
+ */
+const LIMITED_RETRIES_WARNING = "Limiting retries for the idempotent producer may invalidate EoS";
+
+/**
+ * A transaction that starts right after the previous one committed is answered
+ * CONCURRENT_TRANSACTIONS until the broker has written the previous commit's markers:
+ * normal, frequent, and retried within milliseconds. It is counted
+ * (`onProducerRetry`), not logged above debug.
+ */
+function isConcurrentTransactions(text: string): boolean {
+  return protocolErrorType(text) === "CONCURRENT_TRANSACTIONS";
+}
+
+/**
+ * A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`,
+ * reporting the producer retries it sees to `hooks`.
+ */
+export function createLogTapeLogCreator(hooks: KafkaClientHooks = {}): logCreator {
+  return () => ({ namespace, level, log }) => {
+    const { message, ...fields } = log;
+    const text = String(message);
+    const category = ["kafkajs", namespace || "client"];
+    let name = levelOf(namespace, level, text, { text, ...fields });
+    if (namespace === "Producer" && text.startsWith(SEND_RETRY_PREFIX)) {
+      // kafkajs rethrows after its last retry and our caller reports that failure.
+      const reason = text.slice(SEND_RETRY_PREFIX.length);
+      hooks.onProducerRetry?.(protocolErrorType(reason) ?? "unknown");
+      name = isConcurrentTransactions(reason) ? "debug" : "warning";
+    } else if (namespace === "Producer" && text.startsWith(LIMITED_RETRIES_WARNING)) {
+      name = "debug";
+    } else if (
+      namespace === "Connection" && text.startsWith("Response ") &&
+      isConcurrentTransactions(String((fields as { error?: unknown }).error))
+    ) {
+      name = "debug";
+    }
+    getLogger(category)[name](text, fields);
+  };
+}
+
+/** {@linkcode createLogTapeLogCreator} without hooks. */
+export const logTapeLogCreator: logCreator = createLogTapeLogCreator();
 
 /**
  * kafkajs client options for `new Kafka(...)`. Reads the CA file when one is
@@ -80,7 +131,11 @@ export const logTapeLogCreator: logCreator = () => ({ namespace, level, log }) =
  * const kafka = new Kafka(kafkaClientConfig(config.kafka, "payment-producer"));
  * ```
  */
-export function kafkaClientConfig(settings: KafkaSettings, clientId?: string): KafkaConfig {
+export function kafkaClientConfig(
+  settings: KafkaSettings,
+  clientId?: string,
+  hooks: KafkaClientHooks = {},
+): KafkaConfig {
   // Every service builds its client here, so this is the one place that keeps
   // kafkajs' harmless negative-timeout warning off stderr.
   muteKafkajsTimeoutWarning();
@@ -94,7 +149,7 @@ export function kafkaClientConfig(settings: KafkaSettings, clientId?: string): K
     ssl: tls ? (ca ? { ca: [ca] } : true) : false,
     ...(settings.sasl ? { sasl: saslOptions(settings.sasl) } : {}),
     logLevel: logLevel.WARN,
-    logCreator: logTapeLogCreator,
+    logCreator: createLogTapeLogCreator(hooks),
   };
 }
 

@@ -4,6 +4,7 @@ import type { LogRecord } from "@logtape/logtape";
 import { logLevel } from "kafkajs";
 import { configureLogging } from "./logging.ts";
 import {
+  createLogTapeLogCreator,
   explainKafkaError,
   isAuthenticationError,
   kafkaClientConfig,
@@ -122,4 +123,44 @@ Deno.test("kafkajs' own lines about a refused login drop to debug", async () => 
     },
   });
   assert.deepEqual(records.map((r) => r.level), ["debug"]);
+});
+
+Deno.test("a send kafkajs retries is counted by protocol error; CONCURRENT_TRANSACTIONS logs only at debug", async () => {
+  const records: LogRecord[] = [];
+  await using _logging = await configureLogging(
+    { level: "debug", format: "json" },
+    { stdout: false, extraSink: (record) => records.push(record) },
+  );
+  const retried: string[] = [];
+  const log = createLogTapeLogCreator({ onProducerRetry: (type) => retried.push(type) })(
+    logLevel.INFO,
+  );
+  const concurrent =
+    "The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing";
+  const entry = (namespace: string, message: string, error?: string) => ({
+    namespace,
+    level: logLevel.ERROR,
+    label: "ERROR",
+    log: { message, timestamp: "", ...(error ? { error } : {}) },
+  });
+  log(entry("Connection", "Response AddPartitionsToTxn(key: 24, version: 1)", concurrent));
+  log(entry("Producer", `Failed to send messages: ${concurrent}`));
+  log(
+    entry(
+      "Producer",
+      "Failed to send messages: This server is not the leader for that topic-partition",
+    ),
+  );
+  log(entry("Producer", "Failed to send messages: something new"));
+  log(
+    entry("Producer", "Limiting retries for the idempotent producer may invalidate EoS guarantees"),
+  );
+  assert.deepEqual(retried, ["CONCURRENT_TRANSACTIONS", "NOT_LEADER_FOR_PARTITION", "unknown"]);
+  assert.deepEqual(records.map((r) => r.level), [
+    "debug",
+    "debug",
+    "warning",
+    "warning",
+    "debug",
+  ]);
 });
