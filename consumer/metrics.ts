@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Consumer } from "kafkajs";
+import { createExemplarHistogram } from "@payments/shared/metrics";
 import { OutcomeSchema } from "@payments/shared/payment";
 import { DLQ_REASONS } from "./dlq.ts";
 
@@ -93,19 +94,19 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["topic", "status"],
       registers,
     }),
-    processingDuration: new Histogram({
+    // Exemplars: the trace and correlation ids of the last payment in each bucket.
+    processingDuration: createExemplarHistogram(registry, {
       name: "message_processing_duration_seconds",
       help: "Time to decide one input record, retries and simulated latency included",
       labelNames: ["topic", "status"],
       buckets: LAB_BUCKETS,
-      registers,
     }),
-    endToEndLatency: new Histogram({
+    // The decision-latency SLO counts results within 1 s: keep 1 a bucket boundary.
+    endToEndLatency: createExemplarHistogram(registry, {
       name: "end_to_end_latency_seconds",
       help: "From the payment's created_at (UTC) to its committed result",
       labelNames: ["topic"],
       buckets: END_TO_END_BUCKETS,
-      registers,
     }),
     rebalances: new Counter({
       name: "consumer_rebalances_total",

@@ -49,7 +49,7 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
     }
     switch (pathname) {
       case "/metrics":
-        return await metricsResponse(deps.registry);
+        return await metricsResponse(deps.registry, request.headers.get("accept"));
       case "/health":
         return json({
           status: "healthy",

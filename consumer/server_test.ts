@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkMetrics } from "@payments/testing/promtool";
-import { createRegistry } from "@payments/shared/metrics";
+import { createRegistry, observeWithExemplar } from "@payments/shared/metrics";
 import { createConsumerMetrics } from "./metrics.ts";
 import { createHandler, type ServerDeps } from "./server.ts";
 
@@ -66,4 +66,28 @@ Deno.test("/metrics exposes every contract metric with known labels at 0 and pas
   const { code, output: out } = await checkMetrics(text);
   assert.equal(code, 0, out);
   assert.equal(out.trim(), "");
+});
+
+Deno.test("/metrics answers OpenMetrics with exemplars to a scraper that asks for it, text otherwise", async () => {
+  const registry = createRegistry("payment-consumer", { defaults: false });
+  const metrics = createConsumerMetrics(registry, "payment_requests");
+  observeWithExemplar(metrics.endToEndLatency, { topic: "payment_requests" }, 0.2, {
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    correlationId: "corr-consumer-1",
+  });
+  const handler = createHandler(deps({ registry }));
+  const openMetrics = await handler(
+    new Request("http://x/metrics", {
+      headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;q=0.5" },
+    }),
+  );
+  assert.match(openMetrics.headers.get("content-type")!, /^application\/openmetrics-text/);
+  assert.match(
+    await openMetrics.text(),
+    /^end_to_end_latency_seconds_bucket\{le="0\.25",[^}]*\} 1 # \{trace_id="4bf92f3577b34da6a3ce929d0e0e4736",correlation_id="corr-consumer-1"\} 0\.2 /m,
+  );
+  const text = await handler(new Request("http://x/metrics"));
+  assert.match(text.headers.get("content-type")!, /^text\/plain/);
+  const { code, output } = await checkMetrics(await text.text());
+  assert.equal(code, 0, output);
 });

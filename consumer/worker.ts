@@ -15,6 +15,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from "kafkajs";
 import { type Logger, withContext } from "@logtape/logtape";
+import { observeWithExemplar } from "@payments/shared/metrics";
 import type { PaymentEvent } from "@payments/shared/payment";
 import { readRecordHeaders } from "@payments/shared/record_headers";
 import type { TopicNames } from "@payments/shared/topics";
@@ -329,7 +330,13 @@ export function createWorker(deps: WorkerDeps): Worker {
       history.markHandled(partition, a.offset);
       const status = a.kind === "result" ? "success" : "failed";
       metrics.consumed.labels(topics.requests, status).inc();
-      metrics.processingDuration.labels(topics.requests, status).observe(a.processingSeconds);
+      const exemplar = { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id };
+      observeWithExemplar(
+        metrics.processingDuration,
+        { topic: topics.requests, status },
+        a.processingSeconds,
+        exemplar,
+      );
       if (a.event) {
         const createdAt = Date.parse(a.event.created_at);
         if (a.kind === "result") {
@@ -337,8 +344,11 @@ export function createWorker(deps: WorkerDeps): Worker {
           if (a.outcome !== "DUPLICATE") {
             velocity.add(a.event.customer_id, a.event.payment_id, createdAt);
           }
-          metrics.endToEndLatency.labels(topics.requests).observe(
+          observeWithExemplar(
+            metrics.endToEndLatency,
+            { topic: topics.requests },
             Math.max(0, (now - createdAt) / 1000),
+            exemplar,
           );
         }
       }

@@ -10,7 +10,9 @@ import {
   BATCH_SIZE_BUCKETS,
   BATCH_SIZE_RANGES,
   batchSizeRange,
+  createExemplarHistogram,
   createRegistry,
+  type ServiceRegistry,
 } from "@payments/shared/metrics";
 
 /** Outcome of the payments of one request. */
@@ -21,7 +23,7 @@ const PAYMENT_ROUTES = ["/payments", "/payments/single", "/payments/batch"];
 const PRECREATED_STATUSES = ["202", "400", "401", "413", "415", "503"];
 
 /** The producer's registry: default process metrics and the `service` label. */
-export function createProducerRegistry({ defaults = true } = {}): Registry {
+export function createProducerRegistry({ defaults = true } = {}): ServiceRegistry {
   return createRegistry("payment-producer", { defaults });
 }
 
@@ -74,12 +76,12 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
     labelNames: ["method", "handler", "status"] as const,
     registers,
   });
-  const httpDuration = new Histogram({
+  // Exemplars: the trace and correlation ids of the last request in each bucket.
+  const httpDuration = createExemplarHistogram(registry, {
     name: "http_request_duration_seconds",
     help: "HTTP request duration, by method, route pattern and status",
     labelNames: ["method", "handler", "status"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
   });
   const kafkaRequestDuration = new Histogram({
     name: "kafka_client_request_duration_seconds",

@@ -92,3 +92,32 @@ Deno.test("kafkajs instrumentation events feed the client metrics and a bad payl
   stop();
   assert.equal(listeners.size, 0);
 });
+
+Deno.test("GET /metrics with an OpenMetrics Accept header shows the request's trace and correlation ids as exemplar", async () => {
+  const { app } = testApp();
+  const traceId = "0af7651916cd43dd8448eb211c80319c";
+  const sent = await app.request(
+    "/payments",
+    postJson(payment("P-EX-1"), {
+      traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      "x-correlation-id": "corr-exemplar-1",
+    }),
+  );
+  assert.equal(sent.status, 202);
+  const openMetrics = await app.request("/metrics", {
+    headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;q=0.5" },
+  });
+  assert.match(openMetrics.headers.get("content-type")!, /^application\/openmetrics-text/);
+  const line = (await openMetrics.text()).split("\n").find((l) =>
+    l.startsWith("http_request_duration_seconds_bucket{") && l.includes('handler="/payments"') &&
+    l.includes(" # {")
+  );
+  assert.ok(line, "a /payments bucket carries an exemplar");
+  assert.match(line, new RegExp(`# \\{trace_id="${traceId}",correlation_id="corr-exemplar-1"\\}`));
+
+  const text = await app.request("/metrics");
+  assert.match(text.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+  const body = await text.text();
+  assert.doesNotMatch(body, / # \{/);
+  assert.match(body, /^http_requests_total\{method="POST",handler="\/payments",status="202"/m);
+});

@@ -6,6 +6,8 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import { observeWithExemplar } from "@payments/shared/metrics";
+import type { ProducerEnv } from "../context.ts";
 import type { ProducerMetrics } from "../metrics.ts";
 
 /** `handler` label of requests that matched no route. */
@@ -19,17 +21,23 @@ export function handlerLabel(c: Context): string {
   return route?.path ?? UNMATCHED;
 }
 
-/** Counts and times every request, including those answered by `onError` or `notFound`. */
-export function httpMetrics(metrics: ProducerMetrics): MiddlewareHandler {
+/**
+ * Counts and times every request, including those answered by `onError` or `notFound`;
+ * the duration's exemplar carries the request's trace and correlation ids.
+ */
+export function httpMetrics(metrics: ProducerMetrics): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
     const started = performance.now();
     try {
       await next();
     } finally {
       const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-      const labels = [method, handlerLabel(c), String(c.res.status)] as const;
-      metrics.httpRequests.labels(...labels).inc();
-      metrics.httpDuration.labels(...labels).observe((performance.now() - started) / 1000);
+      const labels = { method, handler: handlerLabel(c), status: String(c.res.status) };
+      metrics.httpRequests.labels(labels).inc();
+      observeWithExemplar(metrics.httpDuration, labels, (performance.now() - started) / 1000, {
+        traceparent: c.get("traceparent"),
+        correlationId: c.get("correlationId"),
+      });
     }
   };
 }

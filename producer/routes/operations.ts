@@ -75,7 +75,7 @@ export function registerOperationRoutes(
     },
   );
 
-  app.get("/metrics", () => metricsResponse(deps.metrics.registry));
+  app.get("/metrics", (c) => metricsResponse(deps.metrics.registry, c.req.header("accept")));
 
   app.openapi(
     createRoute({
