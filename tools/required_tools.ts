@@ -19,6 +19,12 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: "kcat", args: ["-V"], install: "apt-get install kcat" },
   { command: "promtool", args: ["--version"], install: "apt-get install prometheus" },
   { command: "prometheus", args: ["--version"], install: "apt-get install prometheus" },
+  {
+    command: "prometheus-alertmanager",
+    args: ["--version"],
+    install: "apt-get install prometheus-alertmanager",
+  },
+  { command: "amtool", args: ["--version"], install: "apt-get install prometheus-alertmanager" },
   { command: "docker-compose", args: ["version"], install: "apt-get install docker-compose" },
 ];
 
