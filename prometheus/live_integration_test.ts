@@ -6,6 +6,7 @@ import { substituteVariables } from "./grafana_variables.ts";
 import { type PrometheusServer, startPrometheus } from "./server.ts";
 import { dashboardExpressions, loadAlertRules, loadDashboards, repoPath } from "./sources.ts";
 import { parseYaml } from "./tool.ts";
+import { startAll, waitFor } from "./wait.ts";
 
 const JOBS = ["payment-producer", "payment-consumer"];
 const BLOCKED_MERCHANT = "M-BLOCKED-LIVE";
@@ -141,40 +142,6 @@ async function driveTraffic(producerUrl: string): Promise<number> {
     "the producer answered these requests unexpectedly ([what, expected, actual])",
   );
   return accepted;
-}
-
-/** Polls until every condition holds or `timeoutMs` passes; fails naming what never held. */
-async function waitFor(
-  conditions: Record<string, () => Promise<boolean>>,
-  timeoutMs: number,
-  context: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let pending = Object.keys(conditions);
-  while (pending.length > 0) {
-    const checks = await Promise.all(pending.map((name) => conditions[name]!()));
-    pending = pending.filter((_, i) => !checks[i]);
-    if (pending.length === 0) return;
-    if (Date.now() > deadline) {
-      assert.fail(`Not met within ${timeoutMs} ms: ${pending.join("; ")}\n${context()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-/** Starts everything in parallel; stops what did start when anything failed. */
-async function startAll<T extends readonly Promise<AsyncDisposable>[]>(
-  starts: T,
-): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(starts);
-  const failed = settled.filter((s) => s.status === "rejected");
-  if (failed.length > 0) {
-    for (const s of settled) if (s.status === "fulfilled") await s.value[Symbol.asyncDispose]();
-    throw (failed[0] as PromiseRejectedResult).reason;
-  }
-  return settled.map((s) => (s as PromiseFulfilledResult<AsyncDisposable>).value) as {
-    -readonly [K in keyof T]: Awaited<T[K]>;
-  };
 }
 
 Deno.test("on live services every dashboard query returns data and every alert rule evaluates", async () => {
