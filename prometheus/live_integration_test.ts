@@ -4,7 +4,13 @@ import { type ServiceProcess as Service, startService } from "@payments/testing/
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { substituteVariables } from "./grafana_variables.ts";
 import { type PrometheusServer, startPrometheus } from "./server.ts";
-import { dashboardExpressions, loadAlertRules, loadDashboards, repoPath } from "./sources.ts";
+import {
+  dashboardExpressions,
+  loadAllAlertRules,
+  loadDashboards,
+  loadRuleGroups,
+  repoPath,
+} from "./sources.ts";
 import { parseYaml } from "./tool.ts";
 import { startAll, waitFor } from "./wait.ts";
 
@@ -35,14 +41,20 @@ const VARIABLES = {
 interface PrometheusConfig {
   global?: Record<string, unknown>;
   rule_files: string[];
+  alerting?: unknown;
   scrape_configs: { job_name: string; [key: string]: unknown }[];
 }
 
 /**
- * The real prometheus.yml with 1 s intervals, absolute rule files, and loopback targets:
- * `targets[job]` for the services, the test's own Prometheus for any other job (itself).
+ * The real prometheus.yml with 1 s intervals, loopback targets (`targets[job]` for the
+ * services, the test's own Prometheus for any other job: itself) and no Alertmanager
+ * (alert_delivery_integration_test.ts has one); and its rule files, to be written beside
+ * it, with every group evaluated at the test's 1 s (the 30-day SLO group's 5m would leave
+ * its panels empty for minutes).
  */
-async function testConfig(targets: Record<string, string>): Promise<PrometheusConfig> {
+async function testConfig(
+  targets: Record<string, string>,
+): Promise<{ config: PrometheusConfig; files: Record<string, string> }> {
   const real = parseYaml(
     await Deno.readTextFile(repoPath("prometheus/prometheus.yml")),
   ) as PrometheusConfig;
@@ -50,20 +62,26 @@ async function testConfig(targets: Record<string, string>): Promise<PrometheusCo
     !real.scrape_configs.some((c) => c.job_name === job)
   );
   assert.deepEqual(missing, [], "prometheus.yml must scrape these jobs");
-  return {
-    ...real,
+  const files: Record<string, string> = {};
+  for (const file of real.rule_files) {
+    const groups = (await loadRuleGroups(file)).map(({ interval: _, ...group }) => group);
+    files[file] = JSON.stringify({ groups });
+  }
+  const { alerting: _, ...withoutAlerting } = real;
+  const config = {
+    ...withoutAlerting,
     global: {
       ...real.global,
       scrape_interval: "1s",
       scrape_timeout: "1s",
       evaluation_interval: "1s",
     },
-    rule_files: real.rule_files.map((file) => repoPath(`prometheus/${file}`)),
     scrape_configs: real.scrape_configs.map((job) => ({
       ...job,
       static_configs: [{ targets: [targets[job.job_name] ?? "127.0.0.1:{{PORT}}"] }],
     })),
   };
+  return { config, files };
 }
 
 /** POSTs JSON (or a raw body) to the producer; returns the status, body consumed. */
@@ -97,6 +115,35 @@ async function kcat(brokers: string[], topic: string, lines: string[]): Promise<
   await writer.close();
   const { code, stderr } = await child.output();
   assert.equal(code, 0, `kcat: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** POSTs one payment with a fresh `traceparent` and correlation id; returns both ids. */
+async function sendTaggedPayment(producerUrl: string) {
+  const hex = (bytes: number) =>
+    Array.from(
+      crypto.getRandomValues(new Uint8Array(bytes)),
+      (b) => b.toString(16).padStart(2, "0"),
+    )
+      .join("");
+  const traceId = hex(16);
+  const correlationId = `exemplar-${crypto.randomUUID()}`;
+  const response = await fetch(`${producerUrl}/payments`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      traceparent: `00-${traceId}-${hex(8)}-01`,
+      "x-correlation-id": correlationId,
+    },
+    body: JSON.stringify({
+      payment_id: `P-${correlationId}`,
+      amount: 12.5,
+      merchant_id: "M-EXEMPLAR",
+      customer_id: "C-EXEMPLAR",
+    }),
+  });
+  await response.body?.cancel();
+  assert.equal(response.status, 202, "the tagged payment is accepted");
+  return { traceId, correlationId };
 }
 
 /** Sends valid, invalid, declined and duplicate payments; returns how many were accepted. */
@@ -144,13 +191,13 @@ async function driveTraffic(producerUrl: string): Promise<number> {
   return accepted;
 }
 
-Deno.test("on live services every dashboard query returns data and every alert rule evaluates", async () => {
+Deno.test("on live services a payment's exemplar comes back from Prometheus, every dashboard query returns data and every rule evaluates", async () => {
   muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topics = uniqueTopics("prometheus-live");
   const groupId = `prometheus-live-${crypto.randomUUID().slice(0, 8)}`;
   const ports = { producer: freePort("127.0.0.1"), consumer: freePort("127.0.0.1") };
-  const config = await testConfig({
+  const { config, files } = await testConfig({
     "payment-producer": `127.0.0.1:${ports.producer}`,
     "payment-consumer": `127.0.0.1:${ports.consumer}`,
   });
@@ -166,7 +213,7 @@ Deno.test("on live services every dashboard query returns data and every alert r
           port: ports.consumer,
           env: { ...common.env, CONSUMER_BLOCKED_MERCHANTS: BLOCKED_MERCHANT },
         }),
-        startPrometheus(config),
+        startPrometheus(config, { files }),
       ] as const,
     );
     const [producer, consumer, prometheus] = running;
@@ -183,6 +230,28 @@ Deno.test("on live services every dashboard query returns data and every alert r
       await value(`count(up{job=~"${VARIABLES.job}"} == 1)`) === JOBS.length;
     // Counters need a sample from before the traffic, or rate() sees no increase.
     await waitFor({ "2 scrapes of each service before traffic": scrapedTwice }, 15_000, context);
+
+    // Exemplars: one payment, alone in its buckets, with its own trace and correlation
+    // ids; Prometheus must hand both back for the producer's request and the consumer's
+    // processing of it.
+    const tagged = await sendTaggedPayment(producer.url);
+    const carriesTagged = (series: string) => async () =>
+      (await prometheus.exemplars(series)).some((s) =>
+        s.exemplars.some((e) =>
+          e.labels.trace_id === tagged.traceId && e.labels.correlation_id === tagged.correlationId
+        )
+      );
+    await waitFor(
+      Object.fromEntries(
+        [
+          'http_request_duration_seconds_bucket{job="payment-producer",handler="/payments"}',
+          'end_to_end_latency_seconds_bucket{job="payment-consumer"}',
+          'message_processing_duration_seconds_bucket{job="payment-consumer"}',
+        ].map((series) => [`the tagged payment's exemplar on ${series}`, carriesTagged(series)]),
+      ),
+      30_000,
+      context,
+    );
 
     const accepted = await driveTraffic(producer.url);
     // Poison straight onto the topic, as a misbehaving client would write it.
@@ -226,8 +295,8 @@ Deno.test("on live services every dashboard query returns data and every alert r
         problems.push(`${where}: only NaN/Inf in ${answer.result.length} series: ${query}`);
       }
     }
-    const rules = await loadAlertRules();
-    assert.ok(rules.length > 0, "alerts.yml holds no alert");
+    const rules = await loadAllAlertRules();
+    assert.ok(rules.length > 0, "the rule files hold no alert");
     for (const { alert, expr } of rules) {
       const answer = await prometheus.query(expr);
       if (answer.status !== "success") {
@@ -245,10 +314,16 @@ Deno.test("on live services every dashboard query returns data and every alert r
         }
       }
     }
+    const ruleCount = Object.values(files).reduce(
+      (n, text) =>
+        n + (JSON.parse(text) as { groups: { rules: unknown[] }[] }).groups
+          .reduce((m, g) => m + g.rules.length, 0),
+      0,
+    );
     assert.equal(
       groups.flatMap((g) => g.rules).length,
-      rules.length,
-      "Prometheus loaded every rule of alerts.yml",
+      ruleCount,
+      "Prometheus loaded every alerting and recording rule of the rule files",
     );
     assert.deepEqual(
       problems,
