@@ -3,7 +3,6 @@ import { parseYaml, runTool } from "./tool.ts";
 import { isCatalogued, METRIC_CATALOGUE } from "./catalogue.ts";
 import { metricNames } from "./promql.ts";
 import {
-  allPanels,
   dashboardExpressions,
   loadAlertCases,
   loadAlertRules,
@@ -143,59 +142,7 @@ Deno.test("every alert has a firing case and a must-not-fire case in alerts_test
   assert.deepEqual(problems, []);
 });
 
-Deno.test("dashboards select their data source through the datasource variable", async () => {
-  const dashboards = await loadDashboards();
-  assert.deepEqual(dashboards.map((d) => d.json.title).sort(), [
-    "Payment Processing Overview",
-    "System Overview",
-  ]);
-  const problems: string[] = [];
-  const visit = (node: unknown, path: string, file: string) => {
-    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, `${path}[${i}]`, file));
-    if (node === null || typeof node !== "object") return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === "datasource") {
-        const ref = value as { type?: string; uid?: string } | string;
-        const uid = typeof ref === "string" ? ref : ref?.uid;
-        const builtIn = typeof ref === "object" && ref?.type === "grafana";
-        const isVariable = uid === "${datasource}" || uid === "$datasource";
-        const isVariableDefinition = typeof ref === "string" && path.includes("templating");
-        if (!builtIn && !isVariable && !isVariableDefinition) {
-          problems.push(`${file} ${path}.datasource: ${JSON.stringify(ref)}`);
-        }
-      }
-      visit(value, `${path}.${key}`, file);
-    }
-  };
-  for (const { file, json } of dashboards) {
-    visit(json, "", file);
-    const variables = json.templating.list as { name: string; type: string; query?: unknown }[];
-    const byName = new Map(variables.map((v) => [v.name, v]));
-    assert.equal(byName.get("datasource")?.type, "datasource", `${file}: datasource variable`);
-    assert.equal(byName.get("datasource")?.query, "prometheus", `${file}: datasource type`);
-    assert.equal(byName.get("job")?.type, "query", `${file}: job variable`);
-    assert.equal(byName.get("instance")?.type, "query", `${file}: instance variable`);
-  }
-  assert.deepEqual(problems, []);
-});
-
-Deno.test("every dashboard panel has a unit and every query uses $job and $instance", async () => {
-  const problems: string[] = [];
-  for (const { file, json } of await loadDashboards()) {
-    for (const panel of allPanels(json.panels)) {
-      if (panel.type === "row") continue;
-      if (!panel.fieldConfig?.defaults?.unit) problems.push(`${file} "${panel.title}": no unit`);
-      if (!panel.targets?.length) problems.push(`${file} "${panel.title}": no query`);
-      for (const target of panel.targets ?? []) {
-        const expr = target.expr ?? "";
-        if (!expr.includes('job=~"$job"') || !expr.includes('instance=~"$instance"')) {
-          problems.push(`${file} "${panel.title}" ${target.refId}: ignores $job/$instance`);
-        }
-      }
-    }
-  }
-  assert.deepEqual(problems, []);
-});
+// The dashboards' data sources, variables, units and filters: grafana/dashboards_test.ts.
 
 Deno.test("the Payment Processing Overview shows everything the issue lists", async () => {
   const overview = (await loadDashboards()).find((d) =>
