@@ -121,3 +121,19 @@ Deno.test("GET /metrics with an OpenMetrics Accept header shows the request's tr
   assert.doesNotMatch(body, / # \{/);
   assert.match(body, /^http_requests_total\{method="POST",handler="\/payments",status="202"/m);
 });
+
+Deno.test("the OpenMetrics exposition names the same series as the text format, default metrics included", async () => {
+  const registry = createProducerRegistry();
+  const metrics = createProducerMetrics(registry, "payment_requests");
+  recordPayments(metrics, "success", 3);
+  const names = (text: string) =>
+    new Set(
+      text.split("\n").filter((line) => line && !line.startsWith("#"))
+        .map((line) => line.split(/[{ ]/, 1)[0]),
+    );
+  const openMetrics = await registry.openMetrics();
+  assert.ok(names(openMetrics).has("payments_produced_total"));
+  assert.deepEqual(names(openMetrics), names(await registry.metrics()));
+  // prom-client's own OpenMetrics rendering would have renamed the counters by now.
+  assert.deepEqual(names(await registry.metrics()), names(openMetrics));
+});
