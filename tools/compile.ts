@@ -40,9 +40,20 @@ if (unknown.length > 0) {
 }
 
 const root = new URL("..", import.meta.url).pathname;
+const outDir = values["out-dir"]!;
+const outPath = outDir.startsWith("/") ? outDir : `${root}${outDir}`;
+const outDirExisted = await Deno.stat(outPath).then(() => true, () => false);
+
+/** deno compile creates the output folder before it fetches denort: leave none behind empty. */
+async function removeEmptyOutDir(): Promise<void> {
+  if (outDirExisted) return;
+  // Not recursive: a folder that holds anything (an earlier target's build) stays.
+  await Deno.remove(outPath).catch(() => {});
+}
+
 for (const target of targets) {
   for (const service of SERVICES) {
-    const command = compileCommand({ root, service, target, outDir: values["out-dir"]! });
+    const command = compileCommand({ root, service, target, outDir });
     const output = await new Deno.Command(Deno.execPath(), {
       args: command.args,
       cwd: root,
@@ -51,6 +62,7 @@ for (const target of targets) {
     }).output();
     if (!output.success) {
       console.error(explainFailure(new TextDecoder().decode(output.stderr), target));
+      await removeEmptyOutDir();
       Deno.exit(1);
     }
     console.log(`built ${command.output}`);

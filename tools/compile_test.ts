@@ -43,7 +43,9 @@ async function runtimeAvailable(): Promise<boolean> {
 Deno.test({
   name: "deno task compile builds a producer that runs, or says in one sentence why it cannot",
   async fn() {
-    const outDir = await Deno.makeTempDir();
+    const parent = await Deno.makeTempDir();
+    // A folder that does not exist yet, as dist/ in a fresh clone.
+    const outDir = `${parent}/dist`;
     try {
       const available = await runtimeAvailable();
       const output = await new Deno.Command(Deno.execPath(), {
@@ -57,6 +59,11 @@ Deno.test({
         assert.equal(output.code, 1);
         assert.equal(stderr.split("\n").length, 1, stderr);
         assert.match(stderr, /needs Deno's denort runtime.*DENORT_BIN/);
+        assert.equal(
+          await Deno.stat(outDir).then(() => "left behind", () => "absent"),
+          "absent",
+          "a failed compile leaves no empty output folder",
+        );
         // deno-lint-ignore no-console -- the issue asks the test to report why it could not build
         console.log(`compile test: runtime unavailable here, reported as: ${stderr}`);
         return;
@@ -67,7 +74,7 @@ Deno.test({
       assert.equal(help.code, 0);
       assert.match(new TextDecoder().decode(help.stdout), /PRODUCER_PORT/);
     } finally {
-      await Deno.remove(outDir, { recursive: true });
+      await Deno.remove(parent, { recursive: true });
     }
   },
 });
