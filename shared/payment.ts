@@ -23,7 +23,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 // Visible ASCII only: no control characters, no spaces, nothing a log parser trips on.
 const SAFE_CORRELATION_ID = /^[\x21-\x7E]+$/;
 
-const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"));
+// The codes this runtime's ICU knows, sorted: the enum the OpenAPI document publishes
+// is exactly the set the server accepts.
+const ISO_CURRENCIES = Intl.supportedValuesOf("currency") as [string, ...string[]];
 
 /** Rounds to cents the way the lab does (`round(v, 2)`), without binary drift. */
 export function roundToCents(value: number): number {
@@ -56,10 +58,10 @@ export const AmountSchema = z.number()
   .max(MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT}`)
   .transform(roundToCents);
 
-/** An ISO-4217 currency code in upper case. */
-export const CurrencySchema = z.string()
-  .length(3)
-  .refine((code) => ISO_CURRENCIES.has(code), "currency must be an ISO-4217 code such as USD");
+/** An ISO-4217 currency code in upper case, published as the enum of accepted codes. */
+export const CurrencySchema = z.enum(ISO_CURRENCIES, {
+  error: "currency must be an ISO-4217 code such as USD",
+}).meta({ description: "ISO-4217 currency code in upper case (USD, EUR, ...)" });
 
 /** One payment as a client submits it. Unknown fields are rejected. */
 export const PaymentRequestSchema = z.strictObject({
@@ -98,6 +100,11 @@ export const BatchPaymentRequestSchema = z.strictObject({
   });
 }, { when: (payload) => typeof payload.value === "object" && payload.value !== null }).meta({
   id: "BatchPaymentRequest",
+  description: "1-500 payments written to Kafka in one send, all or none. Every payment_id " +
+    "must be unique within the batch: a batch repeating one is rejected with 400 " +
+    "(each repeat listed in errors), and so is a batch with any invalid payment. Nothing " +
+    "of a rejected batch is written, so a client fixes and resends the whole batch " +
+    "without having to find out which payments went through.",
 });
 /** A validated batch request. */
 export type BatchPaymentRequest = z.output<typeof BatchPaymentRequestSchema>;

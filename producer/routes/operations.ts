@@ -86,6 +86,14 @@ export function registerOperationRoutes(
       security: deps.secured ? [{ bearer: [] }] : [],
       responses: {
         200: { description: "Totals", content: { "application/json": { schema: StatsSchema } } },
+        ...(deps.secured
+          ? {
+            401: {
+              description: "Missing or invalid API key (API_KEYS is set)",
+              content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+            },
+          }
+          : {}),
       },
     }),
     async (c) => {
