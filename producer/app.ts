@@ -5,11 +5,11 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { HTTPException } from "hono/http-exception";
 import { getLogger, type Logger } from "@logtape/logtape";
 import type { ProducerConfig } from "./config.ts";
 import { problemFor, type ProducerEnv } from "./context.ts";
+import { registerDocsRoutes } from "./docs.ts";
 import type { ProducerMetrics } from "./metrics.ts";
 import { apiKey } from "./middleware/api_key.ts";
 import { correlation } from "./middleware/correlation.ts";
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
       description: "Accepts payments and answers 202 only once Kafka acknowledged them.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  registerDocsRoutes(app, { specUrl: "/openapi.json" });
 
   for (const [path, allow] of Object.entries(ALLOWED)) {
     app.all(
