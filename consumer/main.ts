@@ -73,7 +73,7 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
 
-  const logging = await configureLogging(config.log);
+  const logging = await configureLogging(config.log, { service: "consumer" });
   const logger = getLogger(["payments", "consumer"]);
   logger.info("Starting payment consumer", { config: redactConfig(config) });
 

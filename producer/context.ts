@@ -14,6 +14,8 @@ export interface ProducerEnv {
     correlationId: string;
     /** This request's `traceparent` (continued from the caller's or new). */
     traceparent: string;
+    /** The problem this request was answered with, for the request's log line. */
+    problem?: Problem;
   };
 }
 
@@ -38,6 +40,7 @@ export function problemFor(
     correlation_id: c.get("correlationId"),
     ...extensions,
   });
+  c.set("problem", body);
   return problemResponse(body, headers);
 }
 

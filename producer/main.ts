@@ -76,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
 
-  await using _logging = await configureLogging(config.log);
+  await using _logging = await configureLogging(config.log, { service: "producer" });
   const log = getLogger(["producer"]);
   log.info("Starting payment producer", { config: redactProducerConfig(config) });
 

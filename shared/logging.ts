@@ -7,13 +7,17 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  ansiColorFormatter,
   configure,
   dispose,
-  getConsoleSink,
+  type FormattedValues,
+  getAnsiColorFormatter,
   getStreamSink,
+  getTextFormatter,
   type LogRecord,
+  sanitizeControlSequences,
   type Sink,
+  type TextFormatter,
+  type TextFormatterOptions,
 } from "@logtape/logtape";
 import { getRotatingFileSink } from "@logtape/file";
 import type { LogSettings } from "./config.ts";
@@ -35,15 +39,16 @@ function errorFields(value: unknown): unknown {
 }
 
 /**
- * One JSON object per line: `timestamp, level, logger, message` first, then the
- * record's own properties (including implicit context such as `correlation_id`).
+ * One JSON object per line: `timestamp, level, service, logger, message` first, then
+ * the record's own properties (including implicit context such as `correlation_id`).
+ * `service` is present when given, so the lines of several services can share a stream.
  *
  * @example
  * ```ts
- * formatJsonLine(record); // '{"timestamp":"2026-...","level":"info",...}\n'
+ * formatJsonLine(record, "producer"); // '{"timestamp":"2026-...","level":"info","service":"producer",...}\n'
  * ```
  */
-export function formatJsonLine(record: LogRecord): string {
+export function formatJsonLine(record: LogRecord, service?: string): string {
   const properties: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record.properties)) {
     properties[key] = errorFields(value);
@@ -51,18 +56,128 @@ export function formatJsonLine(record: LogRecord): string {
   return JSON.stringify({
     timestamp: new Date(record.timestamp).toISOString(),
     level: record.level,
+    ...(service ? { service } : {}),
     logger: record.category.join("."),
     message: renderMessage(record.message),
     ...properties,
   }) + "\n";
 }
 
+/** Longest rendering of one field value on a pretty line. */
+const MAX_FIELD_CHARS = 120;
+/** Fields a pretty line leaves to the JSON form: long, or shown another way. */
+const NOT_SHOWN = new Set(["correlation_id", "traceparent", "service"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A text safe for one log line: control characters (newlines, tabs, ANSI escapes)
+ * escaped, at most `max` characters.
+ *
+ * @example
+ * ```ts
+ * oneLine("/a\nb", 100); // "/a\\nb"
+ * ```
+ */
+export function oneLine(text: string, max: number): string {
+  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
+  return sanitizeControlSequences(clipped, { sgr: "escape", newlines: "escape" })
+    .replaceAll("\t", "\\t");
+}
+
+/** The correlation id as a person scans it: a UUID's first 8 characters, others bounded. */
+export function shortCorrelationId(id: string): string {
+  return UUID.test(id) ? id.slice(0, 8) : oneLine(id, 24);
+}
+
+function fieldValue(value: unknown): string {
+  const text = value instanceof Error
+    ? `${value.name}: ${value.message}`
+    : typeof value === "string"
+    ? value
+    : JSON.stringify(value) ?? String(value);
+  const safe = oneLine(text, MAX_FIELD_CHARS);
+  const textual = typeof value === "string" || value instanceof Error;
+  // Text is quoted when it would not read as one token (JSON values read as they are);
+  // oneLine already escaped control characters.
+  return textual && !/^[^\s"=]+$/.test(safe) ? `"${safe.replaceAll('"', '\\"')}"` : safe;
+}
+
+/** Property names a message template already shows (`{payment_id}` and the like). */
+function templateNames(record: LogRecord): Set<string> {
+  const template = typeof record.rawMessage === "string"
+    ? record.rawMessage
+    : record.rawMessage.join("");
+  return new Set([...template.matchAll(/\{([^{}\s]+)\}/g)].map((match) => match[1]!));
+}
+
+/**
+ * The fields of a pretty line: ` cid=<short correlation id>` then every property the
+ * message does not already show, as `key=value`, each bounded and on one line.
+ *
+ * @example
+ * ```ts
+ * prettyFields(record); // " cid=1a2b3c4d partition=3 offset=17 processing_ms=0.42"
+ * ```
+ */
+export function prettyFields(record: LogRecord): string {
+  const shown = templateNames(record);
+  const parts: string[] = [];
+  const correlationId = record.properties.correlation_id;
+  if (typeof correlationId === "string") parts.push(`cid=${shortCorrelationId(correlationId)}`);
+  for (const [key, value] of Object.entries(record.properties)) {
+    if (NOT_SHOWN.has(key) || shown.has(key) || value === null || value === undefined) continue;
+    parts.push(`${oneLine(key, 40)}=${fieldValue(value)}`);
+  }
+  return parts.length > 0 ? ` ${parts.join(" ")}` : "";
+}
+
+const DIM = "\x1b[2m";
+const RESET = "\x1b[0m";
+
+/**
+ * The pretty format for people: time, level, category, message, then the fields that
+ * let a person follow one payment (short correlation id, ids, outcome, partition and
+ * offset, durations). ANSI colours only when `color` is true.
+ *
+ * @example
+ * ```ts
+ * const format = getPrettyFormatter({ color: false });
+ * format(record); // "09:12:01.123 INF producer·http: Batch 44febeb7… accepted cid=5d0c1e2a ...\n"
+ * ```
+ */
+export function getPrettyFormatter({ color }: { color: boolean }): TextFormatter {
+  const options: TextFormatterOptions = {
+    timestamp: "time",
+    level: "ABBR",
+    // Strings as they are (no quotes), errors as one line, the rest inspected.
+    value: (value, inspect) =>
+      value instanceof Error
+        ? oneLine(`${value.name}: ${value.message}`, MAX_FIELD_CHARS)
+        : typeof value === "string"
+        ? oneLine(value, 200)
+        : inspect(value, { colors: false }),
+    format: ({ timestamp, level, category, message, record }: FormattedValues) => {
+      const fields = prettyFields(record);
+      const tail = color && fields ? `${DIM}${fields}${RESET}` : fields;
+      return `${timestamp} ${level} ${category}: ${message}${tail}`;
+    },
+  };
+  return color ? getAnsiColorFormatter(options) : getTextFormatter(options);
+}
+
 /** Options for {@linkcode configureLogging}. */
 export interface LoggingOptions {
+  /** The service's name, written as the `service` field of every JSON line. */
+  service?: string;
   /** Extra sink (tests collect records with it). */
   extraSink?: Sink;
   /** Replace stdout (tests that only want `extraSink`). */
   stdout?: boolean;
+  /**
+   * Colour the pretty format (default: unless `NO_COLOR` is set, which Deno reports
+   * as `Deno.noColor`; `deno task dev` sets it when its output is not a terminal).
+   */
+  color?: boolean;
 }
 
 /**
@@ -71,7 +186,7 @@ export interface LoggingOptions {
  *
  * @example
  * ```ts
- * await using _logging = await configureLogging(config.log);
+ * await using _logging = await configureLogging(config.log, { service: "producer" });
  * getLogger(["producer"]).info("started", { port: 8000 });
  * ```
  */
@@ -80,16 +195,18 @@ export async function configureLogging(
   options: LoggingOptions = {},
 ): Promise<AsyncDisposable> {
   const sinks: Record<string, Sink> = {};
+  const json = (record: LogRecord) => formatJsonLine(record, options.service);
   if (options.stdout !== false) {
-    sinks.stdout = settings.format === "pretty"
-      ? getConsoleSink({ formatter: ansiColorFormatter })
-      : getStreamSink(Deno.stdout.writable, { formatter: formatJsonLine });
+    const formatter = settings.format === "pretty"
+      ? getPrettyFormatter({ color: options.color ?? !Deno.noColor })
+      : json;
+    sinks.stdout = getStreamSink(Deno.stdout.writable, { formatter });
   }
   if (settings.file) {
     sinks.file = getRotatingFileSink(settings.file, {
       maxSize: LOG_FILE_MAX_BYTES,
       maxFiles: LOG_FILE_COUNT,
-      formatter: formatJsonLine,
+      formatter: json,
     });
   }
   if (options.extraSink) sinks.extra = options.extraSink;

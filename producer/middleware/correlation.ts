@@ -8,7 +8,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { getLogger, type Logger, withContext } from "@logtape/logtape";
+import { oneLine } from "@payments/shared/logging";
 import { isSafeCorrelationId } from "@payments/shared/payment";
+import type { Problem } from "@payments/shared/problem";
 import { continueTrace, formatTraceparent } from "@payments/shared/tracing";
 import type { ProducerEnv } from "../context.ts";
 import { handlerLabel } from "./http_metrics.ts";
@@ -16,9 +18,38 @@ import { handlerLabel } from "./http_metrics.ts";
 /** Request header (and response header) carrying the correlation id. */
 export const CORRELATION_HEADER = "x-correlation-id";
 
+/** Longest request path a log line carries (a client can send any length). */
+export const MAX_LOGGED_PATH = 200;
+/** Most offending field paths one log line lists. */
+const MAX_LOGGED_FIELDS = 10;
+
+/**
+ * Why a request was refused, for its log line: the problem's title and detail and the
+ * offending field paths, never the body itself.
+ */
+function refusal(problem: Problem | undefined): Record<string, string> {
+  if (!problem) return {};
+  const paths = (problem.errors ?? []).map((error) => error.path);
+  return {
+    problem: problem.title,
+    detail: oneLine(problem.detail, 300),
+    ...(paths.length > 0
+      ? {
+        fields: oneLine(
+          paths.slice(0, MAX_LOGGED_FIELDS).join(",") +
+            (paths.length > MAX_LOGGED_FIELDS ? `,+${paths.length - MAX_LOGGED_FIELDS}` : ""),
+          300,
+        ),
+      }
+      : {}),
+  };
+}
+
 /**
  * The correlation middleware; logs one line per finished request (debug for
- * successes, info for errors) inside the request's context.
+ * successes, info for errors, with the reason) inside the request's context. The
+ * line carries the real path, bounded and with control characters escaped, so an
+ * unmatched route shows what was asked for.
  */
 export function correlation(logger: Logger = getLogger(["producer", "http"])): MiddlewareHandler<
   ProducerEnv
@@ -37,11 +68,13 @@ export function correlation(logger: Logger = getLogger(["producer", "http"])): M
     withContext({ correlation_id: finalId, traceparent }, () => {
       const fields = {
         method: c.req.method,
+        path: oneLine(c.req.path, MAX_LOGGED_PATH),
         handler: handlerLabel(c),
         status: c.res.status,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(c.res.status >= 400 ? refusal(c.get("problem")) : {}),
       };
-      const message = "{method} {handler} answered {status} in {duration_ms} ms";
+      const message = "{method} {path} answered {status} in {duration_ms} ms";
       if (c.res.status >= 400) logger.info(message, fields);
       else logger.debug(message, fields);
     });

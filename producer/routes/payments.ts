@@ -113,6 +113,8 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
       deps.logger.info("Payment {payment_id} accepted in {processing_time_ms} ms", {
         payment_id: body.payment_id,
         total_payments: 1,
+        partition: body.partition,
+        offset: body.offset,
         processing_time_ms: body.processing_time_ms,
       });
       return c.json(body, 202);
@@ -182,7 +184,11 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
         };
         deps.logger.info(
           "Batch {batch_id} of {total_payments} payments accepted in {processing_time_ms} ms",
-          { total_payments: body.total_payments, processing_time_ms: body.processing_time_ms },
+          {
+            total_payments: body.total_payments,
+            payment_ids: listIds(batch.payments),
+            processing_time_ms: body.processing_time_ms,
+          },
         );
         return c.json(body, 202);
       } catch (error) {
@@ -195,6 +201,16 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
       }
     });
   });
+}
+
+/** Most payment ids one batch's log line names. */
+const MAX_LOGGED_IDS = 10;
+
+/** The batch's payment ids for its log line: the first few, then how many more. */
+function listIds(payments: readonly PaymentRequest[]): string {
+  const ids = payments.slice(0, MAX_LOGGED_IDS).map((payment) => payment.payment_id).join(",");
+  const more = payments.length - MAX_LOGGED_IDS;
+  return more > 0 ? `${ids},+${more}` : ids;
 }
 
 function round(ms: number): number {
