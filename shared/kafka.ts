@@ -93,33 +93,95 @@ function isConcurrentTransactions(text: string): boolean {
 }
 
 /**
- * A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`,
- * reporting the producer retries it sees to `hooks`.
+ * The errors a broker answers while it is still electing or loading a coordinator (a
+ * fresh broker creating `__consumer_offsets` / `__transaction_state`, or a coordinator
+ * moving): kafkajs retries them, and they pass on their own.
  */
-export function createLogTapeLogCreator(hooks: KafkaClientHooks = {}): logCreator {
-  return () => ({ namespace, level, log }) => {
-    const { message, ...fields } = log;
-    const text = String(message);
-    const category = ["kafkajs", namespace || "client"];
-    let name = levelOf(namespace, level, text, { text, ...fields });
-    if (namespace === "Producer" && text.startsWith(SEND_RETRY_PREFIX)) {
-      // kafkajs rethrows after its last retry and our caller reports that failure.
-      const reason = text.slice(SEND_RETRY_PREFIX.length);
-      hooks.onProducerRetry?.(protocolErrorType(reason) ?? "unknown");
-      name = isConcurrentTransactions(reason) ? "debug" : "warning";
-    } else if (namespace === "Producer" && text.startsWith(LIMITED_RETRIES_WARNING)) {
-      name = "debug";
-    } else if (
-      namespace === "Connection" && text.startsWith("Response ") &&
-      isConcurrentTransactions(String((fields as { error?: unknown }).error))
-    ) {
-      name = "debug";
+const COORDINATOR_NOT_READY =
+  /coordinator is not available|not the correct coordinator|coordinator is loading/i;
+
+/** How long coordinator answers stay at debug before we say so once (default 30 s). */
+export const COORDINATOR_PATIENCE_MS = 30_000;
+/** A pause this long between such answers ends a streak: the next one starts afresh. */
+const STREAK_GAP_MS = 15_000;
+
+/** Options of {@linkcode createLogTapeLogCreator}. */
+export interface LogCreatorOptions {
+  /** Milliseconds clock (tests drive it). */
+  now?: () => number;
+  /** How long coordinator answers may go on before one warning of ours. */
+  coordinatorPatienceMs?: number;
+}
+
+/**
+ * Coordinator-not-ready answers of one kafkajs client: each goes to debug; one warning
+ * of ours once a streak of them lasts longer than the patience.
+ */
+function coordinatorWatch(options: LogCreatorOptions) {
+  const now = options.now ?? Date.now;
+  const patience = options.coordinatorPatienceMs ?? COORDINATOR_PATIENCE_MS;
+  let streakStart = 0;
+  let lastSeen = -Infinity;
+  let reported = false;
+  return (request: string, error: string) => {
+    const at = now();
+    if (at - lastSeen > STREAK_GAP_MS) {
+      streakStart = at;
+      reported = false;
     }
-    getLogger(category)[name](text, fields);
+    lastSeen = at;
+    if (reported || at - streakStart < patience) return;
+    reported = true;
+    getLogger(["kafka", "coordinator"]).warn(
+      "Kafka has answered {error} for {seconds} s ({request}); kafkajs keeps retrying. " +
+        "A healthy broker elects its coordinators within seconds: check the broker's log",
+      { error, seconds: Math.round((at - streakStart) / 1000), request },
+    );
   };
 }
 
-/** {@linkcode createLogTapeLogCreator} without hooks. */
+/**
+ * A kafkajs log creator writing to the LogTape category `["kafkajs", namespace]`,
+ * reporting the producer retries it sees to `hooks`. Coordinator-not-ready answers
+ * (`Response GroupCoordinator(key: 10…)`, `Response InitProducerId(key: 22…)`) go to
+ * debug: they are what a starting broker says while it elects coordinators. If they
+ * last longer than the patience, one warning in `["kafka", "coordinator"]` says so,
+ * once per streak. State is per kafkajs client (kafkajs calls the creator once per
+ * client).
+ */
+export function createLogTapeLogCreator(
+  hooks: KafkaClientHooks = {},
+  options: LogCreatorOptions = {},
+): logCreator {
+  return () => {
+    const waitingForCoordinator = coordinatorWatch(options);
+    return ({ namespace, level, log }) => {
+      const { message, ...fields } = log;
+      const text = String(message);
+      const category = ["kafkajs", namespace || "client"];
+      const error = String((fields as { error?: unknown }).error ?? "");
+      let name = levelOf(namespace, level, text, { text, ...fields });
+      if (namespace === "Producer" && text.startsWith(SEND_RETRY_PREFIX)) {
+        // kafkajs rethrows after its last retry and our caller reports that failure.
+        const reason = text.slice(SEND_RETRY_PREFIX.length);
+        hooks.onProducerRetry?.(protocolErrorType(reason) ?? "unknown");
+        name = isConcurrentTransactions(reason) ? "debug" : "warning";
+      } else if (namespace === "Producer" && text.startsWith(LIMITED_RETRIES_WARNING)) {
+        name = "debug";
+      } else if (namespace === "Connection" && text.startsWith("Response ")) {
+        if (COORDINATOR_NOT_READY.test(error)) {
+          name = "debug";
+          waitingForCoordinator(text.slice("Response ".length), error);
+        } else if (isConcurrentTransactions(error)) {
+          name = "debug";
+        }
+      }
+      getLogger(category)[name](text, fields);
+    };
+  };
+}
+
+/** {@linkcode createLogTapeLogCreator} without hooks, with the default patience. */
 export const logTapeLogCreator: logCreator = createLogTapeLogCreator();
 
 /**

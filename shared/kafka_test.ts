@@ -65,15 +65,15 @@ Deno.test("kafkajs logs land in LogTape; error responses it retries become warni
     namespace,
     level: logLevel.ERROR,
     label: "ERROR",
-    log: { message, timestamp: "", error: "The coordinator is loading" },
+    log: { message, timestamp: "", error: "There is no leader for this topic-partition" },
   });
-  log(entry("Connection", "Response InitProducerId(key: 22, version: 1)"));
+  log(entry("Connection", "Response Produce(key: 0, version: 7)"));
   log(entry("Connection", "Connection error: connect ECONNREFUSED 127.0.0.1:9092"));
   assert.deepEqual(records.map((r) => [r.category.join("."), r.level]), [
     ["kafkajs.Connection", "warning"],
     ["kafkajs.Connection", "error"],
   ]);
-  assert.equal(records[0]!.properties.error, "The coordinator is loading");
+  assert.equal(records[0]!.properties.error, "There is no leader for this topic-partition");
 });
 
 const sasl = loadConfig({
@@ -163,4 +163,50 @@ Deno.test("a send kafkajs retries is counted by protocol error; CONCURRENT_TRANS
     "warning",
     "debug",
   ]);
+});
+
+Deno.test("coordinator answers of a starting broker stay at debug, and one line of ours if they last", async () => {
+  const records: LogRecord[] = [];
+  await using _logging = await configureLogging(
+    { level: "debug", format: "json" },
+    { stdout: false, extraSink: (record) => records.push(record) },
+  );
+  let clock = 1_000_000;
+  const log = createLogTapeLogCreator({}, { now: () => clock, coordinatorPatienceMs: 30_000 })(
+    logLevel.INFO,
+  );
+  const answer = (request: string, error: string) =>
+    log({
+      namespace: "Connection",
+      level: logLevel.ERROR,
+      label: "ERROR",
+      log: { message: `Response ${request}`, timestamp: "", error },
+    });
+  // A broker electing coordinators: every few seconds for 40 s.
+  for (let second = 0; second <= 40; second += 4) {
+    clock = 1_000_000 + second * 1000;
+    answer("GroupCoordinator(key: 10, version: 2)", "The coordinator is not available");
+    answer(
+      "InitProducerId(key: 22, version: 1)",
+      "The coordinator is loading and hence can't process requests",
+    );
+  }
+  const levels = (r: LogRecord) => `${r.category.join(".")}:${r.level}`;
+  const ours = records.filter((r) => r.category.join(".") === "kafka.coordinator");
+  assert.equal(ours.length, 1, records.map(levels).join(" "));
+  assert.equal(ours[0]!.level, "warning");
+  assert.equal(ours[0]!.properties.seconds, 32);
+  assert.ok(
+    records.filter((r) => r.category[0] === "kafkajs").every((r) => r.level === "debug"),
+    records.map(levels).join(" "),
+  );
+
+  // After a quiet spell, a short new streak says nothing above debug.
+  records.length = 0;
+  clock += 60_000;
+  answer(
+    "GroupCoordinator(key: 10, version: 2)",
+    "This is not the correct coordinator for this group",
+  );
+  assert.deepEqual(records.map(levels), ["kafkajs.Connection:debug"]);
 });
