@@ -1,40 +1,65 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task dev`: a local broker (reused when one already listens on the default
- * port, skipped when KAFKA_BROKERS is set), then the producer and the consumer in
- * watch mode, their logs interleaved with a prefix. One Ctrl-C stops everything.
+ * `deno task dev`: a local broker (reused when one already listens on the port,
+ * skipped when KAFKA_BROKERS is set), then the producer and the consumer in watch
+ * mode, and a Prometheus scraping them when `prometheus` is installed. Their output
+ * shares our stdout: prefixed text for people (coloured only on a terminal), or JSON
+ * Lines with `--json` / `LOG_FORMAT=json`. One Ctrl-C stops everything.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { pipePrefixed } from "./prefixed.ts";
+import { createDevOutput } from "./prefixed.ts";
+import { startDevPrometheus } from "./dev_prometheus.ts";
 
-const HELP = `Usage: deno task dev
+const HELP = `Usage: deno task dev [--json]
 
 Starts a local Kafka broker on localhost:\${KAFKA_PORT:-9092} (or reuses one already
 listening there; with KAFKA_BROKERS set, uses that cluster instead), then the producer
-(PRODUCER_PORT, 8000) and the consumer (CONSUMER_PORT, 8001) with --watch.
-Ctrl-C stops everything.`;
+(PRODUCER_PORT, 8000) and the consumer (CONSUMER_PORT, 8001) with --watch, and, when
+prometheus is installed, a Prometheus scraping them (PROMETHEUS_PORT, 9090; data in
+PROMETHEUS_DATA_DIR, .data/prometheus). Ctrl-C stops everything.
 
-if (parseArgs({ args: Deno.args, options: { help: { type: "boolean" } } }).values.help) {
+  --json   JSON Lines on stdout, one object per line with a "service" field
+           (also LOG_FORMAT=json); the default is readable text, coloured on a terminal.`;
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: { help: { type: "boolean" }, json: { type: "boolean" } },
+});
+if (flags.help) {
   console.log(HELP);
   Deno.exit(0);
 }
 
 const env = Deno.env.toObject();
+const json = flags.json === true || env.LOG_FORMAT?.trim().toLowerCase() === "json";
+const color = !json && Deno.stdout.isTerminal() && !Deno.noColor;
 const kafkaPort = Number(env.KAFKA_PORT ?? "9092");
-const producerPort = env.PRODUCER_PORT ?? "8000";
-const consumerPort = env.CONSUMER_PORT ?? "8001";
+const producerPort = Number(env.PRODUCER_PORT ?? "8000");
+const consumerPort = Number(env.CONSUMER_PORT ?? "8001");
+const prometheusPort = Number(env.PROMETHEUS_PORT ?? "9090");
+const root = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
-const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
+const output = createDevOutput({
+  json,
+  write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+});
 const children: Deno.ChildProcess[] = [];
-/** Copies of the services' output, awaited before exit so no last line is lost. */
+/** Copies of the processes' output, awaited before exit so no last line is lost. */
 const outputs: Promise<void>[] = [];
 
-function spawn(prefix: string, args: string[], extraEnv: Record<string, string> = {}) {
+function pipeOutput(child: Deno.ChildProcess, service: string, onLine?: (line: string) => void) {
+  outputs.push(
+    output.pipe(child.stdout, service, "stdout", onLine).catch(() => {}),
+    output.pipe(child.stderr, service, "stderr").catch(() => {}),
+  );
+}
+
+function spawnService(service: "producer" | "consumer", serviceEnv: Record<string, string>) {
   const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env: extraEnv,
+    args: ["run", "-A", "--watch", `${root}${service}/main.ts`],
+    env: serviceEnv,
     // Their own process group: a terminal's Ctrl-C reaches only us, and we pass on
     // exactly one SIGINT, the signal --watch turns into a graceful stop (a second
     // one from the group would cut the service's shutdown short).
@@ -44,10 +69,7 @@ function spawn(prefix: string, args: string[], extraEnv: Record<string, string> 
     stderr: "piped",
   }).spawn();
   children.push(child);
-  outputs.push(
-    pipePrefixed(child.stdout, prefix, write).catch(() => {}),
-    pipePrefixed(child.stderr, prefix, write).catch(() => {}),
-  );
+  pipeOutput(child, service);
   return child;
 }
 
@@ -61,29 +83,9 @@ async function isListening(port: number): Promise<boolean> {
   }
 }
 
-async function waitForLine(child: Deno.ChildProcess, prefix: string, pattern: RegExp) {
-  // The broker's output is read here until its ready line, then streamed as usual.
-  let seen = "";
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the local broker exited before it was ready (see its log above)");
-    seen += value;
-    const lines = seen.split("\n");
-    seen = lines.pop() ?? "";
-    for (const line of lines) write(`${prefix}${line}\n`);
-    if (lines.some((line) => pattern.test(line))) break;
-  }
-  (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      write(value.split("\n").filter(Boolean).map((l) => `${prefix}${l}\n`).join(""));
-    }
-  })().catch(() => {});
-}
-
 let broker: Deno.ChildProcess | undefined;
+let brokerLog: string | undefined;
+let prometheus: Deno.ChildProcess | undefined;
 
 function terminate(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
   try {
@@ -114,81 +116,123 @@ async function stopService(child: Deno.ChildProcess): Promise<void> {
   await child.status;
 }
 
-/** Services first, so they can commit and leave the group while Kafka is still up. */
+/** Services (and Prometheus) first, so they can commit and leave the group while Kafka is up. */
 function stopAll(code: number): Promise<never> {
   return stopping ??= (async () => {
-    await Promise.allSettled(children.filter((child) => child !== broker).map(stopService));
+    const services = children.filter((child) => child !== broker && child !== prometheus);
+    await Promise.allSettled([
+      ...services.map(stopService),
+      ...(prometheus ? [terminate(prometheus)] : []),
+    ]);
+    if (broker) {
+      const status = await terminate(broker).catch(() => undefined);
+      await Promise.allSettled(outputs);
+      output.line(
+        "kafka",
+        `broker stopped (exit code ${status?.code ?? "unknown"}); log: ${brokerLog}`,
+        "stdout",
+      );
+    }
     await Promise.allSettled(outputs);
-    if (broker) await terminate(broker).catch(() => {});
     Deno.exit(code);
   })();
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    if (!stopping) write("\nstopping...\n");
+    if (!stopping) output.say("stopping...");
     stopAll(0);
   });
 }
 
 let brokers = env.KAFKA_BROKERS;
 if (brokers) {
-  write(`using the Kafka cluster in KAFKA_BROKERS: ${brokers}\n`);
+  output.say(`using the Kafka cluster in KAFKA_BROKERS: ${brokers}`);
 } else if (await isListening(kafkaPort)) {
   brokers = `localhost:${kafkaPort}`;
-  write(`reusing the Kafka broker already listening on ${brokers}\n`);
+  output.say(`reusing the Kafka broker already listening on ${brokers}`);
 } else {
   // --ignore-sigint: a terminal's Ctrl-C reaches every process of the group; the
   // broker must outlive the services' shutdown, so it stops on our SIGTERM instead.
-  const kafkaArgs = [
-    "run",
-    "-A",
-    new URL("../kafka/main.ts", import.meta.url).pathname,
-    "--ignore-sigint",
-  ];
   const kafka = broker = new Deno.Command(Deno.execPath(), {
-    args: kafkaArgs,
+    args: ["run", "-A", `${root}kafka/main.ts`, "--ignore-sigint"],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   children.push(kafka);
-  pipePrefixed(kafka.stderr, "[kafka]    ", write).catch(() => {});
+  const ready = Promise.withResolvers<void>();
+  pipeOutput(kafka, "kafka", (line) => {
+    if (/Kafka ready on/.test(line)) ready.resolve();
+  });
+  kafka.status.then(() => ready.reject(new Error("the local broker exited before it was ready")));
   try {
-    await waitForLine(kafka, "[kafka]    ", /Kafka ready on/);
+    await ready.promise;
   } catch (error) {
-    console.error((error as Error).message);
+    await Promise.allSettled(outputs);
+    console.error(`${(error as Error).message} (see its output above)`);
     await stopAll(1);
   }
   brokers = `localhost:${kafkaPort}`;
+  brokerLog = `${env.KAFKA_DATA_DIR ?? ".data/kafka"}/broker.log`;
 }
 
 const serviceEnv = {
   KAFKA_BROKERS: brokers,
-  LOG_FORMAT: env.LOG_FORMAT ?? "pretty",
+  // The services always print what the mode asks for; colour only on our terminal.
+  LOG_FORMAT: json ? "json" : "pretty",
+  ...(color ? {} : { NO_COLOR: "1" }),
   // `deno task` may cut a service's shutdown short on Ctrl-C, and --watch restarts
   // on every save: a short session lets a restarted consumer take its partitions
   // back within seconds instead of waiting out the previous member's 30 s session.
   CONSUMER_SESSION_TIMEOUT_MS: env.CONSUMER_SESSION_TIMEOUT_MS ?? "10000",
 };
-const root = new URL("..", import.meta.url).pathname;
-spawn("[producer] ", ["run", "-A", "--watch", `${root}producer/main.ts`], serviceEnv);
-spawn("[consumer] ", ["run", "-A", "--watch", `${root}consumer/main.ts`], serviceEnv);
+spawnService("producer", serviceEnv);
+spawnService("consumer", serviceEnv);
 
-write(
-  [
-    "",
-    `  API          http://localhost:${producerPort}/payments/batch`,
-    `  API docs     http://localhost:${producerPort}/docs`,
-    `  metrics      http://localhost:${producerPort}/metrics  http://localhost:${consumerPort}/metrics`,
-    `  health       http://localhost:${producerPort}/health   http://localhost:${consumerPort}/health`,
-    "  Ctrl-C stops everything.",
-    "",
-  ].join("\n"),
-);
+let prometheusLine: string;
+if (await isListening(prometheusPort)) {
+  prometheusLine = `Prometheus not started: port ${prometheusPort} (PROMETHEUS_PORT) is taken`;
+} else {
+  const started = await startDevPrometheus({
+    root,
+    dataDir: env.PROMETHEUS_DATA_DIR ?? `${root}.data/prometheus`,
+    producerPort,
+    consumerPort,
+    prometheusPort,
+  });
+  if (started.started) {
+    prometheus = started.child;
+    pipeOutput(prometheus, "prometheus");
+    // Optional: if it stops (a bad rule file), say so and keep the services running.
+    prometheus.status.then((status) => {
+      if (!stopping) output.say(`Prometheus exited with code ${status.code} (see above)`);
+    });
+    prometheusLine = `Prometheus   ${started.url}  (config ${started.configFile})`;
+  } else {
+    prometheusLine = started.reason;
+  }
+}
 
-// A service that dies (not a file change: --watch restarts those) ends the session.
-const first = await Promise.race(children.map(async (child) => ({ status: await child.status })));
+const banner = [
+  `API          http://localhost:${producerPort}/payments/batch`,
+  `API docs     http://localhost:${producerPort}/docs`,
+  `metrics      http://localhost:${producerPort}/metrics  http://localhost:${consumerPort}/metrics`,
+  `health       http://localhost:${producerPort}/health   http://localhost:${consumerPort}/health`,
+  prometheusLine,
+  ...(brokerLog ? [`broker log   ${brokerLog}`] : []),
+  "Ctrl-C stops everything.",
+];
+if (json) {
+  for (const line of banner) output.say(line);
+} else {
+  output.say(["", ...banner.map((line) => `  ${line}`), ""].join("\n"));
+}
+
+// A service or the broker that dies (not a file change: --watch restarts those) ends
+// the session; Prometheus is optional and does not.
+const essential = children.filter((child) => child !== prometheus);
+const first = await Promise.race(essential.map(async (child) => ({ status: await child.status })));
 if (stopping) await stopping;
-write(`a process exited with code ${first.status.code}; stopping the rest\n`);
+output.say(`a process exited with code ${first.status.code}; stopping the rest`);
 await stopAll(first.status.code === 0 ? 0 : 1);

@@ -1,0 +1,205 @@
+/**
+ * `deno task dev` as a newcomer meets it: the README's curl request, followed by its
+ * correlation id through both services' output; Prometheus scraping both services;
+ * JSON Lines with `--json`; one Ctrl-C stopping everything.
+ */
+import assert from "node:assert/strict";
+import { freePort, sharedBrokers } from "@payments/kafka/harness";
+import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
+import { shortCorrelationId } from "@payments/shared/logging";
+import { readmeCurl, startDev, waitUntilOk } from "./dev_support.ts";
+
+interface Target {
+  labels: { job: string };
+  health: string;
+  lastError: string;
+}
+
+async function upJobs(prometheusUrl: string): Promise<Target[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/targets`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  return (await response.json()).data.activeTargets;
+}
+
+async function isListening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "deno task dev: the README's curl is followed by its correlation id in a producer and a consumer line, Prometheus scrapes both, Ctrl-C stops all",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "payments-dev-" });
+    const ports = {
+      producer: freePort("127.0.0.1"),
+      consumer: freePort("127.0.0.1"),
+      kafka: freePort("127.0.0.1"),
+      prometheus: freePort("127.0.0.1"),
+    };
+    // No KAFKA_BROKERS: dev starts its own broker, as on a fresh clone.
+    const { KAFKA_BROKERS: _, LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
+    const dev = startDev([], {
+      ...inherited,
+      PRODUCER_PORT: String(ports.producer),
+      CONSUMER_PORT: String(ports.consumer),
+      KAFKA_PORT: String(ports.kafka),
+      KAFKA_DATA_DIR: `${dataDir}/kafka`,
+      PROMETHEUS_PORT: String(ports.prometheus),
+      PROMETHEUS_DATA_DIR: `${dataDir}/prometheus`,
+    });
+    try {
+      await dev.waitForLine(/Kafka ready on/, 240_000);
+      await dev.waitForLine(new RegExp(`Prometheus +http://localhost:${ports.prometheus}`));
+      await dev.waitForLine(/broker log +.*broker\.log/);
+      await waitUntilOk(`http://127.0.0.1:${ports.producer}/ready`);
+      await waitUntilOk(`http://127.0.0.1:${ports.consumer}/ready`);
+
+      const curl = (await readmeCurl()).replaceAll(
+        "localhost:8000",
+        `localhost:${ports.producer}`,
+      );
+      const run = await new Deno.Command("bash", {
+        args: ["-c", `${curl} --silent --show-error`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const answer = new TextDecoder().decode(run.stdout);
+      assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+      const body = JSON.parse(answer);
+      assert.equal(body.successful, 1, answer);
+      const cid = shortCorrelationId(body.correlation_id);
+
+      const consumerLine = await dev.waitForLine(
+        new RegExp(`^\\[consumer\\].*Payment TEST-001 APPROVED.*cid=${cid}`),
+      );
+      const producerLines = dev.lines().filter((line) =>
+        line.startsWith("[producer]") && line.includes(`cid=${cid}`)
+      );
+      assert.ok(producerLines.length >= 1, dev.lines().join("\n"));
+      assert.match(producerLines.join("\n"), /Batch \S+ of 1 payments accepted/);
+      assert.match(consumerLine, /partition=\d+ offset=\d+/);
+
+      // Prometheus scrapes both services (its first scrape comes within one interval).
+      const deadline = Date.now() + 90_000;
+      let targets: Target[] = [];
+      for (;;) {
+        targets = await upJobs(`http://127.0.0.1:${ports.prometheus}`).catch(() => []);
+        const up = new Set(targets.filter((t) => t.health === "up").map((t) => t.labels.job));
+        if (up.has("payment-producer") && up.has("payment-consumer")) break;
+        assert.ok(Date.now() < deadline, `targets: ${JSON.stringify(targets)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+
+      const rules = await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/rules`))
+        .json();
+      assert.ok(rules.data.groups.length > 0, "the project's rule files are loaded");
+
+      assert.ok(
+        dev.lines().every((line) => !line.includes("\x1b[")),
+        "no colour when stdout is not a terminal",
+      );
+
+      const code = await dev.interrupt();
+      const lines = dev.lines();
+      assert.equal(code, 0, lines.slice(-40).join("\n"));
+      assert.ok(
+        lines.some((line) => /^\[kafka\] +broker stopped \(exit code 0\); log: /.test(line)),
+        lines.slice(-20).join("\n"),
+      );
+      assert.deepEqual(lines.filter((line) => /^\[\w+\]\s*$/.test(line)), [], "no empty lines");
+      for (const [name, port] of Object.entries(ports)) {
+        assert.equal(await isListening(port), false, `${name} still listens on ${port}`);
+      }
+    } finally {
+      await dev.interrupt();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "deno task dev --json prints clean JSON Lines with the service as a field, and without prometheus says how to get it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const brokers = sharedBrokers();
+    const topics = uniqueTopics("dev-json");
+    await createTopics(brokers, topics, 3);
+    // A PATH without prometheus (deno is spawned by absolute path).
+    const bin = await Deno.makeTempDir({ prefix: "payments-dev-bin-" });
+    await Deno.symlink(Deno.execPath(), `${bin}/deno`);
+    const ports = { producer: freePort("127.0.0.1"), consumer: freePort("127.0.0.1") };
+    const dev = startDev(["--json"], {
+      HOME: Deno.env.get("HOME") ?? "/root",
+      PATH: bin,
+      KAFKA_BROKERS: brokers.join(","),
+      TOPIC_PAYMENT_REQUESTS: topics.requests,
+      TOPIC_PAYMENT_RESULTS: topics.results,
+      TOPIC_PAYMENT_DLQ: topics.dlq,
+      CONSUMER_GROUP_ID: `dev-json-${crypto.randomUUID().slice(0, 8)}`,
+      PRODUCER_PORT: String(ports.producer),
+      CONSUMER_PORT: String(ports.consumer),
+      PROMETHEUS_PORT: String(freePort("127.0.0.1")),
+      LAG_MONITOR_ENABLED: "false",
+    });
+    try {
+      await dev.waitForLine(/Prometheus not started: prometheus is not on the PATH/);
+      await waitUntilOk(`http://127.0.0.1:${ports.producer}/ready`);
+      await waitUntilOk(`http://127.0.0.1:${ports.consumer}/ready`);
+      const correlationId = `dev-json-${crypto.randomUUID()}`;
+      const response = await fetch(`http://127.0.0.1:${ports.producer}/payments`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-correlation-id": correlationId },
+        body: JSON.stringify({
+          payment_id: `DEV-${correlationId.slice(-8)}`,
+          amount: 12.5,
+          merchant_id: "M-1",
+          customer_id: "C-1",
+        }),
+      });
+      assert.equal(response.status, 202, await response.text());
+      await dev.waitForLine(
+        new RegExp(`"service":"consumer".*"correlation_id":"${correlationId}"`),
+      );
+      await dev.waitForLine(
+        new RegExp(
+          `"correlation_id":"${correlationId}".*APPROVED|APPROVED.*"correlation_id":"${correlationId}"`,
+        ),
+      );
+
+      const records = dev.lines().filter((line) => line.length > 0).map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          assert.fail(`not a JSON line: ${line}`);
+        }
+      });
+      for (const record of records) {
+        assert.ok(["dev", "producer", "consumer"].includes(record.service), JSON.stringify(record));
+        assert.equal(typeof record.level, "string");
+        assert.equal(typeof record.message, "string");
+      }
+      const mentioning = (service: string) =>
+        records.filter((r) => r.service === service && r.correlation_id === correlationId);
+      assert.ok(mentioning("producer").length >= 1, "a producer line has the id");
+      assert.ok(mentioning("consumer").length >= 1, "a consumer line has the id");
+      const notStarted = records.filter((r) => /^Prometheus not started/.test(r.message));
+      assert.equal(notStarted.length, 1);
+      assert.match(notStarted[0].message, /apt-get install prometheus/);
+      assert.equal(await dev.interrupt(), 0, dev.lines().slice(-30).join("\n"));
+    } finally {
+      await dev.interrupt();
+      await Deno.remove(bin, { recursive: true }).catch(() => {});
+      await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+    }
+  },
+});
