@@ -7,6 +7,15 @@ import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topi
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
+function isErrorLine(line: string): boolean {
+  try {
+    const level = JSON.parse(line).level;
+    return level === "error" || level === "fatal";
+  } catch {
+    return true;
+  }
+}
+
 Deno.test({
   name: "a verified load through producer and consumer accounts for every payment sent",
   sanitizeResources: false, // kafkajs keeps sockets around briefly after disconnect
@@ -81,6 +90,15 @@ Deno.test({
       assert.equal(v.unexpected, 0, "no result for a rejected payment");
       assert.ok((v.outcomes.DUPLICATE ?? 0) >= p.duplicatesAccepted, JSON.stringify(v.outcomes));
       assert.match(out, /Verification: OK/);
+
+      // Quiet when healthy: a clean run prints no error-level line from either service
+      // (JSON Lines; anything that is not JSON, a stack trace say, counts as an error).
+      assert.ok(
+        consumer.lines().some((line) => line.includes('"outcome":"APPROVED"')),
+        "the consumer's lines were read",
+      );
+      const loud = [...producer.lines(), ...consumer.lines()].filter(isErrorLine);
+      assert.deepEqual(loud, [], "error-level lines during a healthy verified run");
     } finally {
       await Promise.all([producer.stop(), consumer.stop()]);
       await Deno.remove(jsonFile).catch(() => {});
