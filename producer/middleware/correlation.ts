@@ -66,10 +66,13 @@ export function correlation(logger: Logger = getLogger(["producer", "http"])): M
     const finalId = c.get("correlationId");
     c.res.headers.set(CORRELATION_HEADER, finalId);
     withContext({ correlation_id: finalId, traceparent }, () => {
+      const path = oneLine(c.req.path, MAX_LOGGED_PATH);
+      const handler = handlerLabel(c);
       const fields = {
         method: c.req.method,
-        path: oneLine(c.req.path, MAX_LOGGED_PATH),
-        handler: handlerLabel(c),
+        path,
+        // The route pattern, when it says more than the path (`unmatched`, `:file`).
+        ...(handler === path ? {} : { handler }),
         status: c.res.status,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         ...(c.res.status >= 400 ? refusal(c.get("problem")) : {}),
