@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/kafka/harness";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { shortCorrelationId } from "@payments/shared/logging";
+import { findRuleFiles } from "./dev_prometheus.ts";
 import { readmeCurl, startDev, waitUntilOk } from "./dev_support.ts";
 
 interface Target {
@@ -98,9 +99,16 @@ Deno.test({
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
 
-      const rules = await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/rules`))
-        .json();
-      assert.ok(rules.data.groups.length > 0, "the project's rule files are loaded");
+      const prometheusApi = async (path: string) =>
+        (await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/${path}`)).json()).data;
+      const loaded = new Set(
+        (await prometheusApi("rules")).groups.map((group: { file: string }) => group.file),
+      );
+      const ruleFiles = await findRuleFiles(new URL("../prometheus", import.meta.url).pathname);
+      assert.ok(ruleFiles.length > 0);
+      assert.deepEqual([...loaded].sort(), ruleFiles, "every rule file under prometheus/");
+      const flags = await prometheusApi("status/flags");
+      assert.match(flags["enable-feature"], /exemplar-storage/);
 
       assert.ok(
         dev.lines().every((line) => !line.includes("\x1b[")),
