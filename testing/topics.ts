@@ -28,17 +28,33 @@ export async function createTopics(
 ): Promise<void> {
   const client = admin(brokers);
   await client.connect();
+  const names = [topics.requests, topics.results, topics.dlq];
   try {
     await client.createTopics({
       waitForLeaders: true,
-      topics: [topics.requests, topics.results, topics.dlq].map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor,
-      })),
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
+  } catch (error) {
+    // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
+    // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
+    if (!/does not host this topic-partition/.test(String(error))) throw error;
+    await waitForLeaders(client, names);
   } finally {
     await client.disconnect();
+  }
+}
+
+async function waitForLeaders(client: ReturnType<typeof admin>, names: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const { topics } = await client.fetchTopicMetadata({ topics: names });
+      if (topics.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${names.join(", ")} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

@@ -211,3 +211,75 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "deno task dev on a terminal colours its lines, and a Ctrl-C typed there stops everything",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const brokers = sharedBrokers();
+    const topics = uniqueTopics("dev-tty");
+    await createTopics(brokers, topics, 1);
+    const ports = { producer: freePort("127.0.0.1"), consumer: freePort("127.0.0.1") };
+    const { NO_COLOR: _, LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
+    const prometheusDir = await Deno.makeTempDir({ prefix: "payments-dev-tty-" });
+    // util-linux `script` runs dev on a pseudo-terminal; what we write to its stdin is
+    // typed on that terminal, so "\x03" is a real Ctrl-C.
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command("script", {
+        args: ["-qfec", `${Deno.execPath()} task dev`, "/dev/null"],
+        cwd: new URL("..", import.meta.url).pathname,
+        clearEnv: true,
+        env: {
+          ...inherited,
+          TERM: "xterm-256color",
+          KAFKA_BROKERS: brokers.join(","),
+          TOPIC_PAYMENT_REQUESTS: topics.requests,
+          TOPIC_PAYMENT_RESULTS: topics.results,
+          TOPIC_PAYMENT_DLQ: topics.dlq,
+          CONSUMER_GROUP_ID: `dev-tty-${crypto.randomUUID().slice(0, 8)}`,
+          PRODUCER_PORT: String(ports.producer),
+          CONSUMER_PORT: String(ports.consumer),
+          PROMETHEUS_PORT: String(freePort("127.0.0.1")),
+          PROMETHEUS_DATA_DIR: prometheusDir,
+          LAG_MONITOR_ENABLED: "false",
+        },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      throw new Error("script is not installed; install it with: apt-get install util-linux", {
+        cause: error,
+      });
+    }
+    let text = "";
+    const reading = (async () => {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
+    })();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const writer = child.stdin.getWriter();
+    try {
+      await waitUntilOk(`http://127.0.0.1:${ports.producer}/ready`);
+      await waitUntilOk(`http://127.0.0.1:${ports.consumer}/ready`);
+      const coloured = text.split("\n").filter((line) =>
+        line.startsWith("[producer]") && line.includes("\x1b[")
+      );
+      assert.ok(coloured.length > 0, `coloured producer lines on a terminal:\n${text}`);
+    } finally {
+      await writer.write(new TextEncoder().encode("\x03"));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+      await child.status;
+      clearTimeout(timer);
+      await reading;
+      await stderr.cancel();
+      await writer.close().catch(() => {});
+      await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+      await Deno.remove(prometheusDir, { recursive: true }).catch(() => {});
+    }
+    assert.equal((await child.status).code, 0, text.slice(-3000));
+    assert.match(text, /stopping\.\.\./);
+    for (const port of Object.values(ports)) assert.equal(await isListening(port), false);
+  },
+});
