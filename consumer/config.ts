@@ -1,7 +1,8 @@
 /**
  * Consumer-only settings from the environment: business rules, simulated latency and
- * failures, retries and the de-duplication window. Shared settings (Kafka, topics,
- * group id, port, logs, the lag monitor) come from `@payments/shared/config`.
+ * failures, retries, the state directory and the de-duplication cache. Shared settings
+ * (Kafka, topics, the de-duplication retention, group id, port, logs, the lag monitor)
+ * come from `@payments/shared/config`.
  *
  * @module
  */
@@ -45,8 +46,13 @@ export interface ConsumerSettings {
   maxAttempts: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
-  /** Payment ids remembered per partition for de-duplication. */
+  /**
+   * Recently decided payment ids cached in memory per partition, in front of the
+   * partition stores: speed only, never an outcome.
+   */
   dedupWindow: number;
+  /** Where the partition stores live (one folder per consumer group). */
+  stateDir: string;
   partitionsConsumedConcurrently: number;
   /** Most input records committed in one transaction. */
   maxRecordsPerTransaction: number;
@@ -97,7 +103,8 @@ const schema = z.object({
   CONSUMER_MAX_ATTEMPTS: count.default(3),
   CONSUMER_RETRY_BACKOFF_MS: millisVar.default(100),
   CONSUMER_RETRY_BACKOFF_MAX_MS: millisVar.default(2000),
-  CONSUMER_DEDUP_WINDOW: count.default(100_000),
+  CONSUMER_DEDUP_WINDOW: count.default(10_000),
+  CONSUMER_STATE_DIR: z.string().default(".data/consumer-state"),
   CONSUMER_PARTITIONS_CONCURRENTLY: count.default(6),
   CONSUMER_MAX_RECORDS_PER_TRANSACTION: count.default(500),
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
@@ -131,6 +138,7 @@ export function loadConsumerSettings(env: Env): ConsumerSettings {
     retryBackoffMs: vars.CONSUMER_RETRY_BACKOFF_MS,
     retryBackoffMaxMs: vars.CONSUMER_RETRY_BACKOFF_MAX_MS,
     dedupWindow: vars.CONSUMER_DEDUP_WINDOW,
+    stateDir: vars.CONSUMER_STATE_DIR,
     partitionsConsumedConcurrently: vars.CONSUMER_PARTITIONS_CONCURRENTLY,
     maxRecordsPerTransaction: vars.CONSUMER_MAX_RECORDS_PER_TRANSACTION,
     sessionTimeoutMs: vars.CONSUMER_SESSION_TIMEOUT_MS,

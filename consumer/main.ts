@@ -18,6 +18,7 @@ import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
 import { loadConsumerSettings } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
+import { ChangelogTopicError } from "./store/changelog_topic.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
 
@@ -38,7 +39,9 @@ Configured from the environment (see .env.example):
   CONSUMER_SIMULATED_LATENCY_MS      demo latency, MS or MIN-MAX (default 0)
   CONSUMER_FAILURE_RATE              demo transient failure probability (default 0)
   CONSUMER_MAX_ATTEMPTS              attempts before dead-lettering (default 3)
-  CONSUMER_DEDUP_WINDOW              payment ids remembered per partition (default 100000)
+  CONSUMER_DEDUP_RETENTION           how long a payment id is remembered (default 7d)
+  CONSUMER_STATE_DIR                 local state stores (default .data/consumer-state)
+  CONSUMER_DEDUP_WINDOW              ids cached in memory per partition (default 10000)
   LAG_MONITOR_ENABLED                export the group's lag (default true)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables
   and the other CONSUMER_* settings listed in .env.example.
@@ -149,18 +152,24 @@ export async function main(args: string[]): Promise<number> {
   // than crash-loop, logging each failure once with its reason. It runs beside the
   // wait for a signal, so a signal during start (say, a join waiting for a dead
   // member's session to expire) is not held up by it.
-  const starting = (async () => {
+  // A changelog topic that is missing or wrong cannot fix itself: that stops the
+  // consumer (exit 1) instead of retrying.
+  const starting = (async (): Promise<"running" | "stopped" | "refused"> => {
     for (let attempt = 0; !stopRequested; attempt++) {
       try {
         await admin.connect();
         await worker.start();
-        if (stopRequested) return;
+        if (stopRequested) return "stopped";
         lag?.start();
         logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
-        return;
+        return "running";
       } catch (error) {
         await worker.stop().catch(() => {});
-        if (stopRequested) return;
+        if (error instanceof ChangelogTopicError) {
+          console.error(error.message);
+          return "refused";
+        }
+        if (stopRequested) return "stopped";
         const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
         logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
           error: explainKafkaError(error, config.kafka),
@@ -175,9 +184,21 @@ export async function main(args: string[]): Promise<number> {
         });
       }
     }
+    return "stopped";
   })();
 
-  const received = await signal;
+  // A signal, or a start that refused for good.
+  const received = await Promise.race([
+    signal,
+    starting.then((outcome) => outcome === "refused" ? "refused" : signal),
+  ]);
+  if (received === "refused") {
+    await lag?.stop();
+    await admin.disconnect().catch(() => {});
+    await server.shutdown();
+    await logging[Symbol.asyncDispose]();
+    return 1;
+  }
   logger.info("Received {signal}: finishing in-flight records and leaving the group", {
     signal: received,
   });

@@ -54,6 +54,7 @@ export const ERROR_TYPES = [
   "fenced",
   "processing",
   "restore",
+  "state_store",
   "crash",
 ] as const;
 
@@ -71,6 +72,9 @@ export interface ConsumerMetrics {
   transactionDuration: Histogram<"result">;
   transactionRecords: Histogram;
   transactionRetries: Counter<"error">;
+  stateRestoreDuration: Histogram<"kind">;
+  stateRestoredRecords: Counter;
+  stateEntries: Gauge<"partition">;
   kafkaRequestDuration: Histogram<"api">;
   fetchDuration: Histogram;
   groupJoinDuration: Histogram;
@@ -164,6 +168,25 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["error"],
       registers,
     }),
+    stateRestoreDuration: new Histogram({
+      name: "consumer_state_restore_duration_seconds",
+      help:
+        "Time from a partition's assignment to its store agreeing with the changelog (kind: checkpoint, rebuild, reset)",
+      labelNames: ["kind"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    stateRestoredRecords: new Counter({
+      name: "consumer_state_restored_records_total",
+      help: "Changelog records read into partition stores by restores",
+      registers,
+    }),
+    stateEntries: new Gauge({
+      name: "consumer_state_entries",
+      help: "Decided payment ids remembered in the store of each owned partition",
+      labelNames: ["partition"],
+      registers,
+    }),
     kafkaRequestDuration: new Histogram({
       name: "kafka_consumer_request_duration_seconds",
       help: "Kafka protocol request latency seen by the consumer client, by API",
@@ -196,6 +219,9 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
   for (const reason of DLQ_REASONS) metrics.deadLetters.labels(reason).inc(0);
   for (const result of ["committed", "aborted"]) metrics.transactionDuration.zero({ result });
   metrics.transactionRetries.labels("CONCURRENT_TRANSACTIONS").inc(0);
+  for (const kind of ["checkpoint", "rebuild", "reset"]) {
+    metrics.stateRestoreDuration.zero({ kind });
+  }
   return metrics;
 }
 

@@ -1,19 +1,24 @@
 /**
- * Wires one consumer service from a kafkajs client: the group consumer, the history
- * follower, the per-partition transactional producers, the worker and the lag
- * monitor. main.ts and the integration tests build the service the same way.
+ * Wires one consumer service from a kafkajs client: the group consumer, the
+ * per-partition transactional producers and stores, the changelog restorer, the
+ * velocity follower, the worker and the lag monitor. main.ts and the integration
+ * tests build the service the same way.
  *
  * @module
  */
-import { type Admin, type Kafka, Partitioners } from "kafkajs";
+import { type Admin, type CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import type { Registry } from "prom-client";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "@payments/shared/config";
 import { createLagMonitor, type LagMonitor } from "@payments/shared/lag";
 import type { ConsumerSettings } from "./config.ts";
-import { DedupWindow, VelocityTracker } from "./dedup.ts";
-import { createHistory } from "./history.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
+import { createPartitions } from "./partitions.ts";
+import { restoreFromChangelog } from "./store/changelog_restorer.ts";
+import { checkChangelogTopic } from "./store/changelog_topic.ts";
+import { RecentIds } from "./store/recent_ids.ts";
+import { VelocityTracker } from "./store/velocity.ts";
+import { createVelocityFollower } from "./store/velocity_follower.ts";
 import { createWorker, type FaultInjector, type Worker } from "./worker.ts";
 
 /** What a service is built from. */
@@ -21,11 +26,13 @@ export interface ServiceDeps {
   kafka: Kafka;
   /** A connected admin client (the caller owns it). */
   admin: Admin;
-  config: Pick<Config, "topics" | "consumerGroupId" | "lagMonitor">;
+  config: Pick<Config, "topics" | "consumerGroupId" | "lagMonitor" | "dedupRetentionMs">;
   settings: ConsumerSettings;
   registry: Registry;
   /** The service's metrics, on `registry` (main.ts also feeds them from the Kafka client). */
   metrics: ConsumerMetrics;
+  /** How results, dead letters and changelog records are compressed (default none). */
+  compression?: CompressionTypes;
   faults?: FaultInjector;
 }
 
@@ -37,34 +44,42 @@ export interface ConsumerService {
   lag?: LagMonitor;
 }
 
+/** A restore that reads nothing new for this long fails (and is retried). */
+const RESTORE_STALL_TIMEOUT_MS = 60_000;
+/** How long a new owner waits for the velocity view of the other partitions. */
+const VELOCITY_WAIT_MS = 30_000;
+
 /** Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`. */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
   const { kafka, admin, config, settings, registry, metrics } = deps;
+  const { topics, consumerGroupId: groupId } = config;
+  const logger = getLogger(["payments", "consumer"]);
   const consumer = kafka.consumer({
-    groupId: config.consumerGroupId,
+    groupId,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(settings.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: 500,
     readUncommitted: false,
   });
   instrumentConsumer(consumer, metrics);
-  const dedup = new DedupWindow(settings.dedupWindow);
   const velocity = new VelocityTracker();
-  const history = createHistory({
-    consumer: kafka.consumer({
-      groupId: `${config.consumerGroupId}.history.${crypto.randomUUID()}`,
-      sessionTimeout: 30000,
-      maxWaitTimeInMs: 250,
+  const recent = new RecentIds(settings.dedupWindow);
+  // Private groups: these read the changelog beside the group, never commit offsets.
+  const changelogReader = (group: string) =>
+    kafka.consumer({
+      groupId: group,
+      sessionTimeout: 30_000,
+      maxWaitTimeInMs: 100,
       readUncommitted: false,
-    }),
-    topics: config.topics,
-    dedup,
-    velocity,
-    logger: getLogger(["payments", "consumer", "history"]),
-  });
-  const worker = createWorker({
-    consumer,
+    });
+  const follower = createVelocityFollower({
+    consumer: changelogReader(`${groupId}.velocity.${crypto.randomUUID()}`),
     admin,
+    topic: topics.decisions,
+    velocity,
+    logger: getLogger(["payments", "consumer", "velocity"]),
+  });
+  const partitions = createPartitions({
     createProducer: (transactionalId) =>
       kafka.producer({
         transactionalId,
@@ -77,21 +92,53 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
         },
         createPartitioner: Partitioners.DefaultPartitioner,
       }),
-    history,
-    dedup,
+    admin,
+    groupId,
+    topics,
+    stateDir: settings.stateDir,
+    retentionMs: config.dedupRetentionMs,
+    restore: (requests) =>
+      restoreFromChangelog({
+        createConsumer: changelogReader,
+        topic: topics.decisions,
+        groupPrefix: `${groupId}.restore`,
+        stallTimeoutMs: RESTORE_STALL_TIMEOUT_MS,
+      }, requests),
+    follower,
     velocity,
-    topics: config.topics,
-    groupId: config.consumerGroupId,
+    recent,
+    metrics,
+    logger: getLogger(["payments", "consumer", "state"]),
+    velocityWaitMs: VELOCITY_WAIT_MS,
+  });
+  const worker = createWorker({
+    consumer,
+    admin,
+    partitions,
+    follower,
+    velocity,
+    recent,
+    checkTopics: async () => {
+      const warnings = await checkChangelogTopic(admin, {
+        requestsTopic: topics.requests,
+        changelogTopic: topics.decisions,
+        retentionMs: config.dedupRetentionMs,
+      });
+      for (const warning of warnings) logger.warn(warning);
+    },
+    topics,
+    groupId,
     settings,
     metrics,
-    logger: getLogger(["payments", "consumer"]),
+    logger,
+    ...(deps.compression === undefined ? {} : { compression: deps.compression }),
     ...(deps.faults ? { faults: deps.faults } : {}),
   });
   const lag = config.lagMonitor.enabled
     ? createLagMonitor({
       admin,
-      groupId: config.consumerGroupId,
-      topics: [config.topics.requests],
+      groupId,
+      topics: [topics.requests],
       registry,
       intervalMs: config.lagMonitor.intervalMs,
       logger: getLogger(["payments", "consumer", "lag"]),

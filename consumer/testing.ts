@@ -11,7 +11,11 @@ import { type Admin, Kafka, logLevel, Partitioners } from "kafkajs";
 import { Registry } from "prom-client";
 import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
 import type { PaymentEvent, PaymentResult } from "@payments/shared/payment";
-import type { TopicNames } from "@payments/shared/topics";
+import {
+  changelogConfig,
+  DEFAULT_DEDUP_RETENTION_MS,
+  type TopicNames,
+} from "@payments/shared/topics";
 import { type ConsumerSettings, loadConsumerSettings } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { type ConsumerService, createConsumerService } from "./service.ts";
@@ -24,6 +28,8 @@ export interface TestKafka extends AsyncDisposable {
   brokers: string[];
   topics: TopicNames;
   groupId: string;
+  /** The consumers' state directory (one disk shared by the test's consumers); removed on dispose. */
+  stateDir: string;
 }
 
 /** Creates `<name>.requests/.results/.dlq` topics with a random suffix. */
@@ -34,10 +40,25 @@ export async function testKafka(name: string, partitions = 3): Promise<TestKafka
   const admin = kafka.admin();
   await admin.connect();
   const id = `${name}-${crypto.randomUUID().slice(0, 8)}`;
-  const topics = { requests: `${id}.requests`, results: `${id}.results`, dlq: `${id}.dlq` };
+  const topics = {
+    requests: `${id}.requests`,
+    results: `${id}.results`,
+    dlq: `${id}.requests.dlq`,
+    decisions: `${id}.decisions`,
+  };
   await admin.createTopics({
     waitForLeaders: false,
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })),
+    topics: [
+      ...[topics.requests, topics.results, topics.dlq].map((topic) => ({
+        topic,
+        numPartitions: partitions,
+      })),
+      {
+        topic: topics.decisions,
+        numPartitions: partitions,
+        configEntries: changelogConfig(DEFAULT_DEDUP_RETENTION_MS),
+      },
+    ],
   });
   // KRaft can answer "does not host this topic-partition" for a moment after creation.
   await eventually(
@@ -54,13 +75,18 @@ export async function testKafka(name: string, partitions = 3): Promise<TestKafka
     15_000,
     `topics ${id} ready`,
   );
+  const stateDir = await Deno.makeTempDir({ prefix: "payments-consumer-state-" });
   return {
     kafka,
     admin,
     brokers,
     topics,
     groupId: `${id}.group`,
-    [Symbol.asyncDispose]: () => admin.disconnect(),
+    stateDir,
+    [Symbol.asyncDispose]: async () => {
+      await admin.disconnect();
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    },
   };
 }
 
@@ -220,8 +246,9 @@ export async function runService(
       topics: t.topics,
       consumerGroupId: t.groupId,
       lagMonitor: { enabled: false, intervalMs: 5000 },
+      dedupRetentionMs: DEFAULT_DEDUP_RETENTION_MS,
     },
-    settings: options.settings ?? testSettings(),
+    settings: { ...(options.settings ?? testSettings()), stateDir: t.stateDir },
     registry,
     metrics: createConsumerMetrics(registry, t.topics.requests),
     ...(options.faults ? { faults: options.faults } : {}),
@@ -239,7 +266,9 @@ export function spawnConsumer(t: TestKafka, env: Record<string, string> = {}): D
       TOPIC_PAYMENT_REQUESTS: t.topics.requests,
       TOPIC_PAYMENT_RESULTS: t.topics.results,
       TOPIC_PAYMENT_DLQ: t.topics.dlq,
+      TOPIC_PAYMENT_DECISIONS: t.topics.decisions,
       CONSUMER_GROUP_ID: t.groupId,
+      CONSUMER_STATE_DIR: t.stateDir,
       CONSUMER_PORT: String(freePort()),
       CONSUMER_SESSION_TIMEOUT_MS: "6000",
       LAG_MONITOR_ENABLED: "false",

@@ -72,6 +72,7 @@ export async function ensureTopics(
           topic: t.topic,
           numPartitions: t.numPartitions,
           replicationFactor,
+          ...(t.configEntries ? { configEntries: t.configEntries } : {}),
         })),
         waitForLeaders: true,
       });

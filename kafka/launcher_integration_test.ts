@@ -9,7 +9,12 @@ import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 // kafkajs warns of a negative timer on every connection under Deno.
 muteKafkajsTimeoutWarning();
 
-const TOPICS = [DEFAULT_TOPICS.requests, DEFAULT_TOPICS.results, DEFAULT_TOPICS.dlq];
+const TOPICS = [
+  DEFAULT_TOPICS.requests,
+  DEFAULT_TOPICS.results,
+  DEFAULT_TOPICS.dlq,
+  DEFAULT_TOPICS.decisions,
+];
 
 /** kcat is the independent client: it shares no code with kafkajs or the launcher. */
 async function kcat(args: string[]): Promise<string> {
@@ -22,7 +27,30 @@ async function kcat(args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-Deno.test("a throw-away broker serves the three topics with 6 partitions and keeps records across a restart", async (t) => {
+/** Kafka's own ConfigCommand (from the broker's jars) describing a topic's configuration. */
+async function describeTopicConfig(bootstrap: string, topic: string): Promise<string> {
+  const lib = await ensureKafkaJars();
+  const out = await new Deno.Command("java", {
+    args: [
+      "-cp",
+      `${lib}/*`,
+      "kafka.admin.ConfigCommand",
+      "--bootstrap-server",
+      bootstrap,
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      topic,
+      "--describe",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("a throw-away broker serves the pipeline's topics with 6 partitions and keeps records across a restart", async (t) => {
   let dataDir = "";
   await withTimeout(
     (async () => {
@@ -30,7 +58,7 @@ Deno.test("a throw-away broker serves the three topics with 6 partitions and kee
       dataDir = broker.dataDir;
       assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/);
 
-      await t.step("kcat sees the three topics with 6 partitions each", async () => {
+      await t.step("kcat sees the pipeline's topics with 6 partitions each", async () => {
         const metadata = JSON.parse(await kcat(["-b", broker.bootstrap, "-L", "-J"])) as {
           topics: { topic: string; partitions: unknown[] }[];
         };
@@ -40,6 +68,15 @@ Deno.test("a throw-away broker serves the three topics with 6 partitions and kee
           assert.equal(topic.partitions.length, DEFAULT_PARTITIONS, name);
         }
       });
+
+      await t.step(
+        "Kafka's own tool sees the changelog compacted and kept for 7 days",
+        async () => {
+          const described = await describeTopicConfig(broker.bootstrap, DEFAULT_TOPICS.decisions);
+          assert.match(described, /cleanup\.policy=compact,delete/);
+          assert.match(described, /retention\.ms=604800000/);
+        },
+      );
 
       const kafka = new Kafka({
         clientId: "launcher-test",

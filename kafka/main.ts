@@ -6,7 +6,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
+import { loadConfig } from "@payments/shared/config";
+import { ConfigError } from "@payments/shared/env";
+import { DEFAULT_PARTITIONS, DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
 import { type KafkaCluster, startKafkaCluster } from "./cluster.ts";
 import { KAFKA_VERSION, type KafkaBroker, startKafka } from "./launcher.ts";
 
@@ -32,6 +34,8 @@ Environment:
   TOPIC_PAYMENT_REQUESTS  (default ${DEFAULT_TOPICS.requests})
   TOPIC_PAYMENT_RESULTS   (default ${DEFAULT_TOPICS.results})
   TOPIC_PAYMENT_DLQ       (default ${DEFAULT_TOPICS.dlq})
+  TOPIC_PAYMENT_DECISIONS (default ${DEFAULT_TOPICS.decisions}; compacted, kept for
+                           CONSUMER_DEDUP_RETENTION, default 7d)
 `;
 
 async function main(): Promise<number> {
@@ -55,11 +59,15 @@ async function main(): Promise<number> {
   const nodes = parseNodes(values.nodes ?? Deno.env.get("KAFKA_NODES") ?? "1");
   const dataDir = values["data-dir"] ?? Deno.env.get("KAFKA_DATA_DIR") ??
     (nodes > 1 ? ".data/kafka-cluster" : ".data/kafka");
-  const topics = topicSpecs({
-    requests: Deno.env.get("TOPIC_PAYMENT_REQUESTS") || DEFAULT_TOPICS.requests,
-    results: Deno.env.get("TOPIC_PAYMENT_RESULTS") || DEFAULT_TOPICS.results,
-    dlq: Deno.env.get("TOPIC_PAYMENT_DLQ") || DEFAULT_TOPICS.dlq,
-  });
+  let config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  const topics = topicSpecs(config.topics, DEFAULT_PARTITIONS, config.dedupRetentionMs);
 
   const stopSignals: Deno.Signal[] = values["ignore-sigint"] ? ["SIGTERM"] : ["SIGINT", "SIGTERM"];
   // A listener replaces SIGINT's default action (exit), so the broker keeps running.

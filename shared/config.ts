@@ -6,8 +6,17 @@
  * @module
  */
 import { z } from "zod";
-import { DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
-import { boolVar, ConfigError, type Env, listVar, millisVar, parseEnv, portVar } from "./env.ts";
+import { DEFAULT_DEDUP_RETENTION_MS, DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
+import {
+  boolVar,
+  ConfigError,
+  durationVar,
+  type Env,
+  listVar,
+  millisVar,
+  parseEnv,
+  portVar,
+} from "./env.ts";
 
 /** How the client talks to the brokers. */
 export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
@@ -39,6 +48,11 @@ export interface LogSettings {
 export interface Config {
   kafka: KafkaSettings;
   topics: TopicNames;
+  /**
+   * How long a payment id is remembered (`CONSUMER_DEDUP_RETENTION`): the consumer
+   * forgets older decisions, and the changelog topic keeps records this long.
+   */
+  dedupRetentionMs: number;
   consumerGroupId: string;
   producerPort: number;
   consumerPort: number;
@@ -67,6 +81,8 @@ const schema = z.object({
   TOPIC_PAYMENT_REQUESTS: z.string().default(DEFAULT_TOPICS.requests),
   TOPIC_PAYMENT_RESULTS: z.string().default(DEFAULT_TOPICS.results),
   TOPIC_PAYMENT_DLQ: z.string().default(DEFAULT_TOPICS.dlq),
+  TOPIC_PAYMENT_DECISIONS: z.string().default(DEFAULT_TOPICS.decisions),
+  CONSUMER_DEDUP_RETENTION: durationVar.default(DEFAULT_DEDUP_RETENTION_MS),
   CONSUMER_GROUP_ID: z.string().default("payment-processor"),
   PRODUCER_PORT: portVar.default(8000),
   CONSUMER_PORT: portVar.default(8001),
@@ -147,7 +163,9 @@ export function loadConfig(env: Env): Config {
       requests: vars.TOPIC_PAYMENT_REQUESTS,
       results: vars.TOPIC_PAYMENT_RESULTS,
       dlq: vars.TOPIC_PAYMENT_DLQ,
+      decisions: vars.TOPIC_PAYMENT_DECISIONS,
     },
+    dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
     consumerGroupId: vars.CONSUMER_GROUP_ID,
     producerPort: vars.PRODUCER_PORT,
     consumerPort: vars.CONSUMER_PORT,

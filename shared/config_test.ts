@@ -11,7 +11,9 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
     requests: "payment_requests",
     results: "payment_results",
     dlq: "payment_requests.dlq",
+    decisions: "payment_decisions",
   });
+  assert.equal(config.dedupRetentionMs, 7 * 24 * 60 * 60 * 1000);
   assert.equal(config.consumerGroupId, "payment-processor");
   assert.equal(config.producerPort, 8000);
   assert.equal(config.consumerPort, 8001);
@@ -80,4 +82,13 @@ Deno.test("redactConfig masks the SASL password", () => {
   });
   assert.equal(config.kafka.sasl?.mechanism, "SCRAM-SHA-512");
   assert.doesNotMatch(JSON.stringify(redactConfig(config)), /p4ss/);
+});
+
+Deno.test("the de-duplication retention is read as a duration and a bad one names the variable", () => {
+  assert.equal(loadConfig({ CONSUMER_DEDUP_RETENTION: "30m" }).dedupRetentionMs, 1_800_000);
+  assert.equal(loadConfig({ CONSUMER_DEDUP_RETENTION: "24h" }).dedupRetentionMs, 86_400_000);
+  assert.throws(
+    () => loadConfig({ CONSUMER_DEDUP_RETENTION: "a week" }),
+    /CONSUMER_DEDUP_RETENTION: "a week" is not a duration/,
+  );
 });

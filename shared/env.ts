@@ -84,3 +84,29 @@ export function loadAll<T extends unknown[]>(
   if (problems.length > 0) throw new ConfigError(problems);
   return results as T;
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * A duration such as `7d`, `24h`, `30m`, `90s` or `500ms`, in milliseconds. A bare
+ * number is refused: "7" could mean days or milliseconds, and guessing wrong would
+ * silently change how long something is kept.
+ */
+export const durationVar = z.string().trim().transform((value, ctx) => {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value);
+  const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2]!]!) : NaN;
+  if (!(ms > 0)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a duration such as 7d, 24h, 30m, 90s or 500ms`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Names of the three topics the pipeline uses. */
+/** Names of the topics the pipeline uses. */
 export interface TopicNames {
   /** Payments accepted by the producer API (key: payment_id). */
   requests: string;
@@ -13,6 +13,12 @@ export interface TopicNames {
   results: string;
   /** Poison records, original bytes untouched, headers say why. */
   dlq: string;
+  /**
+   * The consumer's changelog (key: payment_id): what it decided, written in the same
+   * transaction as the results; compacted, and deleted after the de-duplication
+   * retention. One per consumer group.
+   */
+  decisions: string;
 }
 
 /** The lab's topic names; each can be overridden through the environment. */
@@ -20,7 +26,11 @@ export const DEFAULT_TOPICS: Readonly<TopicNames> = Object.freeze({
   requests: "payment_requests",
   results: "payment_results",
   dlq: "payment_requests.dlq",
+  decisions: "payment_decisions",
 });
+
+/** How long a payment id is remembered by default (`CONSUMER_DEDUP_RETENTION`): 7 days. */
+export const DEFAULT_DEDUP_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Partition count used locally for requests and results (they must match). */
 export const DEFAULT_PARTITIONS = 6;
@@ -29,11 +39,25 @@ export const DEFAULT_PARTITIONS = 6;
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
+  /** Topic configuration (e.g. `cleanup.policy`), Kafka's names and string values. */
+  configEntries?: { name: string; value: string }[];
 }
 
 /**
- * The topics to create for a pipeline: requests and results share a partition
- * count so a payment's result lands on the partition number of its request.
+ * The changelog's topic configuration: compacted (the newest record per payment id
+ * is kept) and deleted once older than the de-duplication retention.
+ */
+export function changelogConfig(retentionMs: number): { name: string; value: string }[] {
+  return [
+    { name: "cleanup.policy", value: "compact,delete" },
+    { name: "retention.ms", value: String(retentionMs) },
+  ];
+}
+
+/**
+ * The topics to create for a pipeline: requests, results and the changelog share a
+ * partition count so a payment's result and decision land on the partition number of
+ * its request.
  *
  * @example
  * ```ts
@@ -43,10 +67,16 @@ export interface TopicSpec {
 export function topicSpecs(
   names: TopicNames = DEFAULT_TOPICS,
   partitions: number = DEFAULT_PARTITIONS,
+  dedupRetentionMs: number = DEFAULT_DEDUP_RETENTION_MS,
 ): TopicSpec[] {
   return [
     { topic: names.requests, numPartitions: partitions },
     { topic: names.results, numPartitions: partitions },
     { topic: names.dlq, numPartitions: partitions },
+    {
+      topic: names.decisions,
+      numPartitions: partitions,
+      configEntries: changelogConfig(dedupRetentionMs),
+    },
   ];
 }

@@ -66,6 +66,11 @@ export async function startService(
   options: ServiceOptions = {},
 ): Promise<ServiceProcess> {
   const port = options.port ?? freePort();
+  // Each consumer process gets a state directory of its own, as if on its own machine,
+  // unless the test shares one (a restart on the same disk).
+  const stateDir = name === "consumer" && !options.env?.CONSUMER_STATE_DIR
+    ? await Deno.makeTempDir({ prefix: "payments-consumer-state-" })
+    : undefined;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}${name}/main.ts`],
     cwd: ROOT,
@@ -74,6 +79,7 @@ export async function startService(
       LOG_FORMAT: "json",
       NO_COLOR: "1",
       ...(name === "producer" ? { PRODUCER_PORT: String(port) } : { CONSUMER_PORT: String(port) }),
+      ...(stateDir ? { CONSUMER_STATE_DIR: stateDir } : {}),
       ...(options.brokers && options.topics
         ? serviceEnv(options.brokers.join(","), options.topics)
         : {}),
@@ -99,6 +105,7 @@ export async function startService(
   const exited = child.status.then(async (s) => {
     exitCode = s.signal ? 128 + (SIGNALS[s.signal] ?? 0) : s.code;
     await drained;
+    if (stateDir) await Deno.remove(stateDir, { recursive: true }).catch(() => {});
     return exitCode;
   });
   const url = `http://127.0.0.1:${port}`;
@@ -189,6 +196,7 @@ export function serviceEnv(
     TOPIC_PAYMENT_REQUESTS: topics.requests,
     TOPIC_PAYMENT_RESULTS: topics.results,
     TOPIC_PAYMENT_DLQ: topics.dlq,
+    TOPIC_PAYMENT_DECISIONS: topics.decisions,
     ...extra,
   };
 }

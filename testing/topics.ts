@@ -6,20 +6,29 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
-import type { TopicNames } from "@payments/shared/topics";
+import {
+  changelogConfig,
+  DEFAULT_DEDUP_RETENTION_MS,
+  type TopicNames,
+} from "@payments/shared/topics";
 
 function admin(brokers: string[]) {
   muteKafkajsTimeoutWarning();
   return new Kafka({ clientId: "test-topics", brokers, logLevel: logLevel.NOTHING }).admin();
 }
 
-/** `<prefix>-<random>.requests`, `.results` and `.requests.dlq`. */
+/** `<prefix>-<random>.requests`, `.results`, `.requests.dlq` and `.decisions`. */
 export function uniqueTopics(prefix: string): TopicNames {
   const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  return { requests: `${id}.requests`, results: `${id}.results`, dlq: `${id}.requests.dlq` };
+  return {
+    requests: `${id}.requests`,
+    results: `${id}.results`,
+    dlq: `${id}.requests.dlq`,
+    decisions: `${id}.decisions`,
+  };
 }
 
-/** Creates the three topics with `partitions` each and waits for their leaders. */
+/** Creates the pipeline's topics with `partitions` each and waits for their leaders. */
 export async function createTopics(
   brokers: string[],
   topics: TopicNames,
@@ -28,11 +37,23 @@ export async function createTopics(
 ): Promise<void> {
   const client = admin(brokers);
   await client.connect();
-  const names = [topics.requests, topics.results, topics.dlq];
+  const names = [topics.requests, topics.results, topics.dlq, topics.decisions];
   try {
     await client.createTopics({
       waitForLeaders: true,
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+      topics: [
+        ...names.filter((n) => n !== topics.decisions).map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+        })),
+        {
+          topic: topics.decisions,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: changelogConfig(DEFAULT_DEDUP_RETENTION_MS),
+        },
+      ],
     });
   } catch (error) {
     // kafkajs' wait for leaders gives up when a KRaft broker briefly answers

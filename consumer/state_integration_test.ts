@@ -1,0 +1,234 @@
+/**
+ * The consumer's state against a real broker and real subprocesses: payment ids are
+ * remembered for the whole retention however many payments come in between, across
+ * restarts, on an empty state directory (rebuilt from the changelog alone) and after
+ * a corrupted store file; a SIGKILL leaves every store in agreement with the
+ * changelog (read back with kcat); a missing or wrong changelog topic stops the
+ * consumer before it consumes anything.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { freePort } from "@payments/kafka/harness";
+import { readCommitted } from "@payments/testing/records";
+import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
+import { storeFile } from "./partitions.ts";
+import {
+  assertExactlyOnce,
+  eventually,
+  payment,
+  produce,
+  readAnswers,
+  type TestKafka,
+  testKafka,
+} from "./testing.ts";
+
+function consumerEnv(t: TestKafka, env: Record<string, string> = {}) {
+  return serviceEnv(t.brokers.join(","), t.topics, {
+    CONSUMER_GROUP_ID: t.groupId,
+    CONSUMER_SESSION_TIMEOUT_MS: "6000",
+    LAG_MONITOR_ENABLED: "false",
+    LOG_LEVEL: "info",
+    ...env,
+  });
+}
+
+/** Resolves once the group committed offsets past `count` inputs in all. */
+async function answered(t: TestKafka, count: number, timeoutMs = 90_000) {
+  await eventually(
+    async () => {
+      const [offsets] = await t.admin.fetchOffsets({
+        groupId: t.groupId,
+        topics: [t.topics.requests],
+      });
+      const done = (offsets?.partitions ?? []).reduce(
+        (n, p) => n + Math.max(0, Number(p.offset)),
+        0,
+      );
+      return done >= count;
+    },
+    timeoutMs,
+    `${count} inputs answered`,
+  );
+}
+
+async function outcomesOf(t: TestKafka, paymentId: string): Promise<string[]> {
+  const results = await readCommitted(t.brokers.join(","), t.topics.results);
+  return results
+    .map((r) => JSON.parse(r.payload!) as { payment_id: string; outcome: string })
+    .filter((r) => r.payment_id === paymentId)
+    .map((r) => r.outcome);
+}
+
+/** The restore line a consumer logged for a partition. */
+function restoreLine(service: ServiceProcess, partition: number) {
+  const line = service.lines().find((l) =>
+    l.includes(`"message":"Partition ${partition} restored`)
+  );
+  assert.ok(line, `a restore line for partition ${partition}:\n${service.tail()}`);
+  return JSON.parse(line) as { records: number; kind: string };
+}
+
+Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is DUPLICATE, also after a restart and on an empty state directory", async () => {
+  await using t = await testKafka("retention", 1);
+  const first = payment();
+  const newer = Array.from({ length: 20_000 }, () => payment());
+  await produce(t, [first, ...newer, first]);
+  const window = { CONSUMER_DEDUP_WINDOW: "10", CONSUMER_MAX_RECORDS_PER_TRANSACTION: "500" };
+
+  let consumer = await startService("consumer", {
+    env: consumerEnv(t, { ...window, CONSUMER_STATE_DIR: t.stateDir }),
+  });
+  await answered(t, 20_002);
+  assert.equal(await consumer.stop(), 0, "clean exit on SIGTERM");
+  assert.deepEqual(await outcomesOf(t, first.payment_id), ["APPROVED", "DUPLICATE"]);
+
+  // Restart on the same disk: the store is read on from its checkpoint.
+  await produce(t, [first]);
+  consumer = await startService("consumer", {
+    env: consumerEnv(t, { ...window, CONSUMER_STATE_DIR: t.stateDir }),
+  });
+  await answered(t, 20_003);
+  const fromCheckpoint = restoreLine(consumer, 0);
+  assert.equal(await consumer.stop(), 0);
+  assert.equal(fromCheckpoint.kind, "checkpoint");
+  assert.ok(fromCheckpoint.records < 10, `read ${fromCheckpoint.records} records, not the history`);
+  assert.deepEqual(await outcomesOf(t, first.payment_id), ["APPROVED", "DUPLICATE", "DUPLICATE"]);
+
+  // A new machine: nothing local, the store is rebuilt from the changelog alone.
+  await produce(t, [first]);
+  consumer = await startService("consumer", { env: consumerEnv(t, window) });
+  await answered(t, 20_004);
+  const rebuilt = restoreLine(consumer, 0);
+  assert.equal(await consumer.stop(), 0);
+  assert.equal(rebuilt.kind, "rebuild");
+  assert.ok(rebuilt.records >= 20_001, `rebuilt from ${rebuilt.records} changelog records`);
+  assert.deepEqual(await outcomesOf(t, first.payment_id), [
+    "APPROVED",
+    "DUPLICATE",
+    "DUPLICATE",
+    "DUPLICATE",
+  ]);
+});
+
+Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is approved twice and every store agrees with the changelog", async () => {
+  await using t = await testKafka("state-kill", 3);
+  const payments = Array.from({ length: 3000 }, () => payment());
+  const inputs = [...payments, ...payments.slice(0, 40), ...payments.slice(1000, 1040)];
+  await produce(t, inputs);
+  const env = consumerEnv(t, {
+    CONSUMER_STATE_DIR: t.stateDir,
+    CONSUMER_DEDUP_WINDOW: "10",
+    CONSUMER_SIMULATED_LATENCY_MS: "0-2",
+    CONSUMER_MAX_RECORDS_PER_TRANSACTION: "50",
+  });
+  const first = await startService("consumer", { env });
+  await eventually(
+    async () => (await readCommitted(t.brokers.join(","), t.topics.results)).length > 300,
+    60_000,
+    "some results",
+  );
+  first.kill("SIGKILL");
+  await first.exited;
+  const second = await startService("consumer", { env });
+  let answers;
+  try {
+    answers = await readAnswers(t, inputs.length, 90_000);
+  } finally {
+    assert.equal(await second.stop(), 0, "clean exit on SIGTERM");
+  }
+  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assert.equal(answers.filter((a) => a.result?.outcome === "DUPLICATE").length, 80);
+
+  // The changelog as kcat reads it, against each store file opened with plain SQLite.
+  const changelog = await readCommitted(t.brokers.join(","), t.topics.decisions);
+  for (let partition = 0; partition < 3; partition++) {
+    const expected = changelog
+      .filter((r) => r.partition === partition && r.key !== "#progress")
+      .map((r) => {
+        const d = JSON.parse(r.payload!) as { payment_id: string; outcome: string };
+        return `${d.payment_id}=${d.outcome}`;
+      })
+      .sort();
+    const db = new DatabaseSync(storeFile(t.stateDir, t.groupId, t.topics.requests, partition), {
+      readOnly: true,
+    });
+    try {
+      const rows = db.prepare("SELECT payment_id, outcome FROM decisions").all() as {
+        payment_id: string;
+        outcome: string;
+      }[];
+      assert.deepEqual(rows.map((r) => `${r.payment_id}=${r.outcome}`).sort(), expected);
+      const end = changelog.filter((r) => r.partition === partition).at(-1)!.offset;
+      const meta = db.prepare("SELECT value FROM meta WHERE key = 'changelog_offset'").get() as {
+        value: string;
+      };
+      assert.ok(Number(meta.value) > end, "the store's checkpoint is past the last record");
+    } finally {
+      db.close();
+    }
+  }
+  assert.equal(
+    changelog.filter((r) => r.key !== "#progress").length,
+    payments.length,
+    "one decision per payment id",
+  );
+});
+
+Deno.test("a corrupted store file is moved aside with a warning, rebuilt from the changelog, and a repeat is still DUPLICATE", async () => {
+  await using t = await testKafka("state-corrupt", 1);
+  const first = payment();
+  await produce(t, [first]);
+  const env = consumerEnv(t, { CONSUMER_STATE_DIR: t.stateDir });
+  let consumer = await startService("consumer", { env });
+  await answered(t, 1);
+  assert.equal(await consumer.stop(), 0);
+
+  const file = storeFile(t.stateDir, t.groupId, t.topics.requests, 0);
+  await Deno.writeTextFile(file, "not a database, just garbage ".repeat(200));
+  await Deno.remove(`${file}-wal`).catch(() => {});
+  await produce(t, [first]);
+  consumer = await startService("consumer", { env });
+  await answered(t, 2);
+  const lines = consumer.lines();
+  assert.equal(await consumer.stop(), 0);
+  const warning = lines.find((l) => l.includes("could not be used"));
+  assert.ok(warning, "one warning names the unusable file");
+  const fields = JSON.parse(warning) as { level: string; file: string; moved_to: string };
+  assert.equal(fields.level, "warning");
+  assert.equal(fields.file, file);
+  assert.match(await Deno.readTextFile(fields.moved_to), /^not a database/);
+  assert.deepEqual(await outcomesOf(t, first.payment_id), ["APPROVED", "DUPLICATE"]);
+});
+
+Deno.test("a missing or mis-partitioned changelog topic stops the consumer with one sentence before it consumes anything", async () => {
+  await using t = await testKafka("state-topic", 2);
+  await produce(t, [payment()]);
+  const refuse = async (why: RegExp) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
+      env: consumerEnv(t, { CONSUMER_PORT: String(freePort()), CONSUMER_STATE_DIR: t.stateDir }),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    assert.equal(output.code, 1, "exit non-zero");
+    assert.equal(stderr.split("\n").length, 1, `one sentence on stderr:\n${stderr}`);
+    assert.match(stderr, /^Cannot start: the changelog topic \S+/);
+    assert.match(stderr, why);
+  };
+  await t.admin.deleteTopics({ topics: [t.topics.decisions] });
+  await eventually(
+    async () => !(await t.admin.listTopics()).includes(t.topics.decisions),
+    15_000,
+    "changelog deleted",
+  );
+  await refuse(/does not exist; create it with 2 partitions/);
+  await t.admin.createTopics({
+    topics: [{ topic: t.topics.decisions, numPartitions: 3 }],
+    waitForLeaders: true,
+  });
+  await refuse(/has 3 partitions but \S+ has 2; they must match/);
+  const [offsets] = await t.admin.fetchOffsets({ groupId: t.groupId, topics: [t.topics.requests] });
+  assert.ok(offsets!.partitions.every((p) => Number(p.offset) < 0), "nothing was consumed");
+  assert.equal((await readCommitted(t.brokers.join(","), t.topics.results)).length, 0);
+});
