@@ -8,7 +8,9 @@ ENV DENO_NO_UPDATE_CHECK=1 \
     DENO_NO_PROMPT=1
 
 WORKDIR /app
-RUN chown deno:deno /app
+# The consumer's state directory exists in the image so a named volume mounted there
+# starts out owned by the unprivileged user.
+RUN mkdir -p /app/.data/consumer-state && chown -R deno:deno /app
 
 # The official image provides an unprivileged `deno` user (uid 1993) owning DENO_DIR.
 USER deno

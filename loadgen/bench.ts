@@ -29,6 +29,7 @@ import {
   throughputRow,
 } from "./bench_table.ts";
 import { PLANS } from "./bench_plan.ts";
+import { restartRows } from "./bench_restart.ts";
 import { committed, endOffsetsSum, envPairs, loadOptions, machine } from "./bench_support.ts";
 import { runLoad } from "./run.ts";
 import { type ServiceProcess as Service, startService } from "@payments/testing/services";
@@ -45,13 +46,16 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   consumer    our consumer draining a pre-filled topic, as a ratio to the bare loop
   e2e         HTTP accept to committed result at fixed offered rates (200, 1000,
               5000 payments/s), with --verify
+  restart     consumer restart to its first new result with 10k, 100k and 1M
+              decisions behind it: without a local store (rebuilt from the changelog)
+              and with the store that rebuild left
 Every row shows the services' RSS at its end (process_resident_memory_bytes).
 Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 50% of the bare loop; end-to-end p99 < 250 ms at 1000/s.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
-  --only LIST       comma-separated sections to run: ceiling,producer,consumer,e2e
+  --only LIST       comma-separated sections to run: ceiling,producer,consumer,e2e,restart
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -61,7 +65,7 @@ Every HTTP and end-to-end row is preceded by an unmeasured warm-up of the same
 shape (1 s, or 3 s with --full). Timings are never asserted: a missed target is
 reported, not failed.`;
 
-const SECTIONS = ["ceiling", "producer", "consumer", "e2e"] as const;
+const SECTIONS = ["ceiling", "producer", "consumer", "e2e", "restart"] as const;
 const MiB = 1024 * 1024;
 
 async function rss(services: Array<Service | undefined>) {
@@ -402,8 +406,21 @@ async function main(args: string[]): Promise<number> {
         });
       }
     }
+    if (only.has("restart")) {
+      await guarded(rows, "restart", "consumer restart", async () => {
+        rows.push(
+          ...await restartRows({
+            brokers: brokers!,
+            sizes: plan.restartSizes,
+            topicsFor,
+            consumerEnv: serviceEnv.consumer,
+            log,
+          }),
+        );
+      });
+    }
   } finally {
-    await deleteTopics(brokers, created.flatMap((t) => [t.requests, t.results, t.dlq]));
+    await deleteTopics(brokers, created.flatMap((t) => Object.values(t)));
     await broker?.stop();
   }
 

@@ -16,6 +16,8 @@ export interface Plan {
   e2eMs: number;
   /** Unmeasured run of the same shape before each HTTP and end-to-end row (JIT, pools). */
   warmupMs: number;
+  /** Decisions behind a consumer restart, one pair of rows each. */
+  restartSizes: number[];
 }
 
 /** The default (short) plan and the `--full` one. */
@@ -37,6 +39,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
     e2e: [{ rate: 200, batch: 1 }, { rate: 1000, batch: 10 }, { rate: 5000, batch: 50 }],
     e2eMs: 6_000,
     warmupMs: 1_000,
+    restartSizes: [10_000, 100_000, 1_000_000],
   },
   full: {
     perfRecords: 1_000_000,
@@ -64,5 +67,6 @@ export const PLANS: Record<"short" | "full", Plan> = {
     ],
     e2eMs: 20_000,
     warmupMs: 3_000,
+    restartSizes: [10_000, 100_000, 1_000_000],
   },
 };
