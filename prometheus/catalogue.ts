@@ -39,6 +39,10 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
   { name: "consumer_rebalances_total", type: "counter", source: "consumer" },
   { name: "consumer_active_partitions", type: "gauge", source: "consumer" },
   { name: "consumer_errors_total", type: "counter", source: "consumer" },
+  { name: "kafka_transaction_retries_total", type: "counter", source: "consumer" },
+  { name: "consumer_state_restore_duration_seconds", type: "histogram", source: "consumer" },
+  { name: "consumer_state_restored_records_total", type: "counter", source: "consumer" },
+  { name: "consumer_state_entries", type: "gauge", source: "consumer" },
   { name: "payment_results_total", type: "counter", source: "consumer" },
   { name: "dead_letter_messages_total", type: "counter", source: "consumer" },
   // default process metrics (prom-client collectDefaultMetrics)
