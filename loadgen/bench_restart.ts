@@ -65,6 +65,7 @@ async function timeToFirstResult(
     env,
     waitReady: false,
   });
+  let measured;
   try {
     const kafka = new Kafka({ clientId: "bench-restart", brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -91,11 +92,13 @@ async function timeToFirstResult(
     }
     const records = restores.reduce((n, r) => n + r.records, 0);
     const restoreMs = Math.max(...restores.map((r) => r.restore_ms));
-    return { ms, records, restoreMs, rssMiB: ((await consumer.rss()) ?? 0) / (1024 * 1024) };
+    measured = { ms, records, restoreMs, rssMiB: ((await consumer.rss()) ?? 0) / (1024 * 1024) };
   } finally {
-    const code = await consumer.stop();
-    if (code !== 0) throw new Error(`the consumer exited with ${code}:\n${consumer.tail(15)}`);
+    await consumer.stop();
   }
+  const code = await consumer.exited;
+  if (code !== 0) throw new Error(`the consumer exited with ${code}:\n${consumer.tail(15)}`);
+  return measured;
 }
 
 /** What the restart section needs from the bench. */
