@@ -42,7 +42,7 @@ export async function createTopics(
     await client.createTopics({
       waitForLeaders: true,
       topics: [
-        ...names.filter((n) => n !== topics.decisions).map((topic) => ({
+        ...[topics.requests, topics.results, topics.dlq].map((topic) => ({
           topic,
           numPartitions: partitions,
           replicationFactor,
