@@ -13,6 +13,7 @@ import { getLogger } from "@logtape/logtape";
 import { loadConfig, redactConfig } from "@payments/shared/config";
 import { ConfigError, loadAll } from "@payments/shared/env";
 import { explainKafkaError, kafkaClientConfig } from "@payments/shared/kafka";
+import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
@@ -84,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
   const metrics = createConsumerMetrics(registry, config.topics.requests);
   // Only the transactional producers send with this client, so its producer retries
   // are the transactions' retries.
+  registerKafkaCodecs();
   const kafka = new Kafka(
     kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`, {
       onProducerRetry: (error) => metrics.transactionRetries.labels(error).inc(),
@@ -97,6 +99,7 @@ export async function main(args: string[]): Promise<number> {
     settings,
     registry,
     metrics,
+    compression: compressionType(config.kafka.compression),
   });
 
   let reachable = { at: 0, ok: false };

@@ -10,6 +10,11 @@ import assert from "node:assert/strict";
 import { type Admin, Kafka, logLevel, Partitioners } from "kafkajs";
 import { Registry } from "prom-client";
 import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import {
+  compressionType,
+  type KafkaCompression,
+  registerKafkaCodecs,
+} from "@payments/shared/kafka_codecs";
 import type { PaymentEvent, PaymentResult } from "@payments/shared/payment";
 import {
   changelogConfig,
@@ -35,6 +40,7 @@ export interface TestKafka extends AsyncDisposable {
 /** Creates `<name>.requests/.results/.dlq` topics with a random suffix. */
 export async function testKafka(name: string, partitions = 3): Promise<TestKafka> {
   muteKafkajsTimeoutWarning();
+  registerKafkaCodecs();
   const brokers = sharedBrokers();
   const kafka = new Kafka({ clientId: `test-${name}`, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -235,7 +241,12 @@ export function testSettings(env: Record<string, string> = {}): ConsumerSettings
 /** A consumer service running in this process; dispose to stop it. */
 export async function runService(
   t: TestKafka,
-  options: { settings?: ConsumerSettings; faults?: FaultInjector; registry?: Registry } = {},
+  options: {
+    settings?: ConsumerSettings;
+    faults?: FaultInjector;
+    registry?: Registry;
+    compression?: KafkaCompression;
+  } = {},
 ): Promise<ConsumerService & AsyncDisposable> {
   const registry = options.registry ?? new Registry();
   const service = createConsumerService({
@@ -251,6 +262,7 @@ export async function runService(
     settings: { ...(options.settings ?? testSettings()), stateDir: t.stateDir },
     registry,
     metrics: createConsumerMetrics(registry, t.topics.requests),
+    ...(options.compression ? { compression: compressionType(options.compression) } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
   });
   await service.worker.start();

@@ -18,6 +18,7 @@
 import { type KafkaBroker, type KafkaOptions, startKafka } from "./launcher.ts";
 import { freePort } from "./ports.ts";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 
 export { freePort } from "./ports.ts";
 export { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
@@ -65,6 +66,8 @@ export async function startThrowawayBroker(
   options: ThrowawayBrokerOptions = {},
 ): Promise<ThrowawayBroker> {
   muteKafkajsTimeoutWarning();
+  // The test's own kafkajs clients read what the services and kcat write, compressed.
+  registerKafkaCodecs();
   const { keepData: _keep, ...launch } = options;
   // A directory the caller chose is the caller's to remove.
   const keepData = _keep ?? launch.dataDir !== undefined;
@@ -151,8 +154,11 @@ export async function startThrowawayBroker(
 /**
  * The brokers of the shared test broker, from `KAFKA_BROKERS` (comma-separated).
  * Throws when it is unset, so an integration test is never skipped silently.
+ * Registers every compression codec with kafkajs, as the services' main.ts do, so the
+ * test's own clients read whatever the services and kcat write.
  */
 export function sharedBrokers(env: Pick<Deno.Env, "get"> = Deno.env): string[] {
+  registerKafkaCodecs();
   const raw = env.get("KAFKA_BROKERS")?.trim();
   if (!raw) {
     throw new Error(

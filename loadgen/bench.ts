@@ -13,6 +13,7 @@ import {
   startThrowawayBroker,
   type ThrowawayBroker,
 } from "@payments/kafka/harness";
+import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import type { TopicNames } from "@payments/shared/topics";
 import {
   consumerPerformance,
@@ -134,6 +135,7 @@ async function main(args: string[]): Promise<number> {
   const plan = PLANS[values.full ? "full" : "short"];
   const out = values.out ?? "bench-results.json";
   muteKafkajsTimeoutWarning();
+  registerKafkaCodecs();
 
   let broker: ThrowawayBroker | undefined;
   let brokers = Deno.env.get("KAFKA_BROKERS")?.split(",").map((b) => b.trim()).filter(Boolean);

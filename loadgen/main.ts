@@ -5,6 +5,7 @@
  * @module
  */
 import { muteKafkajsTimeoutWarning } from "@payments/kafka/harness";
+import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { TargetError } from "./client.ts";
 import { createLoadMetrics, type LoadMetrics, noMetrics, serveMetrics } from "./metrics.ts";
 import { HELP, type LoadOptions, OptionsError, parseLoadOptions } from "./options.ts";
@@ -31,6 +32,8 @@ async function main(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   muteKafkajsTimeoutWarning();
+  // --verify reads the consumer's results, written with KAFKA_COMPRESSION's codec.
+  registerKafkaCodecs();
 
   let metrics: LoadMetrics = noMetrics;
   let server: Deno.HttpServer | undefined;

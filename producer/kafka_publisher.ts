@@ -26,6 +26,7 @@ import {
   type Producer,
 } from "kafkajs";
 import { getLogger, type Logger } from "@logtape/logtape";
+import { compressionType, type KafkaCompression } from "@payments/shared/kafka_codecs";
 import {
   describeError,
   isRetriableKafkaError,
@@ -60,6 +61,8 @@ export interface KafkaPublisherOptions {
   sendTimeoutMs: number;
   /** How often readiness re-checks the topic's metadata. */
   readyIntervalMs: number;
+  /** Codec of the record batches it writes (`KAFKA_COMPRESSION`; default none). */
+  compression?: KafkaCompression;
   metrics?: ProducerMetrics;
   logger?: Logger;
   /** How log lines describe a Kafka error (main names the SASL user here); HTTP
@@ -281,6 +284,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
         messages,
         acks: -1,
         timeout: Math.max(1, deadline - Date.now()),
+        compression: compressionType(this.#options.compression ?? "none"),
       });
       this.#markHealthy();
       return positions(messages, session.assigned, metadata);

@@ -11,6 +11,7 @@ import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError } from "@payments/shared/env";
 import { explainKafkaError, kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
+import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { runLagMonitor } from "@payments/shared/lag_runner";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
@@ -81,6 +82,7 @@ export async function main(args: string[]): Promise<number> {
   log.info("Starting payment producer", { config: redactProducerConfig(config) });
 
   const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
+  registerKafkaCodecs();
   const kafka = new Kafka({
     ...kafkaClientConfig(config.kafka, `${config.kafka.clientId}-producer`),
     logCreator: producerLogCreator,
@@ -89,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
     kafka,
     topic: config.topics.requests,
     sendTimeoutMs: config.sendTimeoutMs,
+    compression: config.kafka.compression,
     readyIntervalMs: config.readyIntervalMs,
     metrics,
     explain: (error) => explainKafkaError(error, config.kafka),

@@ -17,6 +17,7 @@ import {
   parseEnv,
   portVar,
 } from "./env.ts";
+import { KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 
 /** How the client talks to the brokers. */
 export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
@@ -34,7 +35,16 @@ export interface KafkaSettings {
   caFile?: string;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
+  /** The codec of every record batch the services write (`KAFKA_COMPRESSION`); they
+   * read all of them whatever this says. */
+  compression: KafkaCompression;
 }
+
+/**
+ * `KAFKA_COMPRESSION` when unset. Chosen by `deno task bench --only codecs` (bytes per
+ * payment on disk, producer throughput and CPU per codec; docs/benchmarks.md).
+ */
+export const DEFAULT_KAFKA_COMPRESSION: KafkaCompression = "zstd";
 
 /** Log output settings. */
 export interface LogSettings {
@@ -78,6 +88,12 @@ const schema = z.object({
   KAFKA_SSL_CA_FILE: z.string().optional(),
   KAFKA_CONNECTION_TIMEOUT_MS: millisVar.default(3000),
   KAFKA_REQUEST_TIMEOUT_MS: millisVar.default(10000),
+  KAFKA_COMPRESSION: z.string().trim().toLowerCase().pipe(
+    z.enum(KAFKA_COMPRESSIONS, {
+      error: (issue) =>
+        `must be one of ${KAFKA_COMPRESSIONS.join(", ")} (got ${JSON.stringify(issue.input)})`,
+    }),
+  ).default(DEFAULT_KAFKA_COMPRESSION),
   TOPIC_PAYMENT_REQUESTS: z.string().default(DEFAULT_TOPICS.requests),
   TOPIC_PAYMENT_RESULTS: z.string().default(DEFAULT_TOPICS.results),
   TOPIC_PAYMENT_DLQ: z.string().default(DEFAULT_TOPICS.dlq),
@@ -158,6 +174,7 @@ export function loadConfig(env: Env): Config {
       ...(vars.KAFKA_SSL_CA_FILE ? { caFile: vars.KAFKA_SSL_CA_FILE } : {}),
       connectionTimeoutMs: vars.KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeoutMs: vars.KAFKA_REQUEST_TIMEOUT_MS,
+      compression: vars.KAFKA_COMPRESSION,
     },
     topics: {
       requests: vars.TOPIC_PAYMENT_REQUESTS,

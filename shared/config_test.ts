@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { loadConfig, redactConfig } from "./config.ts";
+import { DEFAULT_KAFKA_COMPRESSION, loadConfig, redactConfig } from "./config.ts";
 import { ConfigError } from "./env.ts";
+import { KAFKA_COMPRESSIONS } from "./kafka_codecs.ts";
 
 Deno.test("an empty environment resolves to the documented defaults", () => {
   const config = loadConfig({});
@@ -19,6 +20,34 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
   assert.equal(config.consumerPort, 8001);
   assert.deepEqual(config.log, { level: "info", format: "json" });
   assert.deepEqual(config.lagMonitor, { enabled: true, intervalMs: 5000 });
+  assert.equal(config.kafka.compression, DEFAULT_KAFKA_COMPRESSION);
+});
+
+Deno.test("KAFKA_COMPRESSION takes each of Kafka's codec names, in any case", () => {
+  for (const name of KAFKA_COMPRESSIONS) {
+    assert.equal(loadConfig({ KAFKA_COMPRESSION: name }).kafka.compression, name);
+    assert.equal(
+      loadConfig({ KAFKA_COMPRESSION: ` ${name.toUpperCase()} ` }).kafka.compression,
+      name,
+    );
+  }
+});
+
+Deno.test("an unknown KAFKA_COMPRESSION stops the start with one sentence naming it and the choices", () => {
+  for (const value of ["brotli", "snappy,lz4", "zstd:3", "true"]) {
+    assert.throws(
+      () => loadConfig({ KAFKA_COMPRESSION: value }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems, [
+          `KAFKA_COMPRESSION: must be one of none, gzip, snappy, lz4, zstd (got ${
+            JSON.stringify(value)
+          })`,
+        ]);
+        return true;
+      },
+    );
+  }
 });
 
 Deno.test("the lag monitor can be switched off and its period changed", () => {

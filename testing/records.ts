@@ -1,11 +1,77 @@
 /**
- * Reading topics back in tests with kcat, a client that shares no code with kafkajs:
- * committed records only (`isolation.level=read_committed`), and end offsets.
+ * Topics in tests through kcat, a client that shares no code with kafkajs (librdkafka,
+ * the library of confluent-kafka and most non-Java producers): committed records read
+ * back (`isolation.level=read_committed`), records written with any compression codec,
+ * and end offsets.
  *
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+
+const KCAT_MISSING = "kcat is missing: install it with `apt-get install kcat`";
+
+/** A record for {@linkcode produceWithKcat}: neither part may hold a tab or a newline. */
+export interface KcatRecord {
+  key: string;
+  value: string;
+}
+
+/** How {@linkcode produceWithKcat} writes. */
+export interface KcatProduceOptions {
+  /** librdkafka's `compression.codec` (default none). */
+  compression?: "none" | "gzip" | "snappy" | "lz4" | "zstd";
+  /** Partition of every record (default: librdkafka's partitioner on the key). */
+  partition?: number;
+  /** Headers on every record. */
+  headers?: Record<string, string>;
+  /** `linger.ms`: records sent within it share one (compressed) batch (default 50). */
+  lingerMs?: number;
+}
+
+/**
+ * Writes `records` to `topic` with kcat (`acks=all`), in batches compressed as asked:
+ * what a librdkafka producer (confluent-kafka, the lab's) puts on the wire.
+ */
+export async function produceWithKcat(
+  bootstrap: string,
+  topic: string,
+  records: KcatRecord[],
+  options: KcatProduceOptions = {},
+): Promise<void> {
+  const args = [
+    "-P",
+    "-b",
+    bootstrap,
+    "-t",
+    topic,
+    "-K",
+    "\t",
+    "-z",
+    options.compression ?? "none",
+  ];
+  args.push("-X", `linger.ms=${options.lingerMs ?? 50}`, "-X", "acks=all");
+  if (options.partition !== undefined) args.push("-p", String(options.partition));
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    args.push("-H", `${name}=${value}`);
+  }
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("kcat", { args, stdin: "piped", stdout: "null", stderr: "piped" })
+      .spawn();
+  } catch (error) {
+    throw new Error(KCAT_MISSING, { cause: error });
+  }
+  const writer = child.stdin.getWriter();
+  await writer.write(
+    new TextEncoder().encode(records.map(({ key, value }) => `${key}\t${value}\n`).join("")),
+  );
+  await writer.close();
+  const { success, stderr } = await child.output();
+  if (!success) {
+    throw new Error(`kcat could not write to ${topic}: ${new TextDecoder().decode(stderr)}`);
+  }
+}
 
 /** One record as kcat's `-J` envelope reports it. */
 export interface TopicRecord {
@@ -40,7 +106,7 @@ export async function readCommitted(bootstrap: string, topic: string): Promise<T
       stderr: "piped",
     }).output();
   } catch (error) {
-    throw new Error("kcat is missing: install it with `apt-get install kcat`", { cause: error });
+    throw new Error(KCAT_MISSING, { cause: error });
   }
   if (!out.success) {
     throw new Error(`kcat could not read ${topic}: ${new TextDecoder().decode(out.stderr)}`);
