@@ -18,7 +18,7 @@ import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
 import { loadConsumerSettings } from "./config.ts";
-import { createConsumerMetrics } from "./metrics.ts";
+import { createConsumerMetrics, registerWorkerState } from "./metrics.ts";
 import { ChangelogTopicError } from "./store/changelog_topic.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
@@ -101,6 +101,7 @@ export async function main(args: string[]): Promise<number> {
     metrics,
     compression: compressionType(config.kafka.compression),
   });
+  registerWorkerState(registry, worker.status);
 
   let reachable = { at: 0, ok: false };
   const kafkaReachable = async () => {

@@ -9,6 +9,7 @@ import type { Consumer } from "kafkajs";
 import { createExemplarHistogram } from "@payments/shared/metrics";
 import { OutcomeSchema } from "@payments/shared/payment";
 import { DLQ_REASONS } from "./dlq.ts";
+import type { WorkerStatus } from "./worker.ts";
 
 /** prometheus_client's default buckets, which the lab's histograms use. */
 export const LAB_BUCKETS = [
@@ -78,6 +79,7 @@ export interface ConsumerMetrics {
   kafkaRequestDuration: Histogram<"api">;
   fetchDuration: Histogram;
   groupJoinDuration: Histogram;
+  naiveTimestamps: Counter<"source">;
 }
 
 /**
@@ -206,6 +208,13 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       buckets: LAB_BUCKETS,
       registers,
     }),
+    naiveTimestamps: new Counter({
+      name: "payments_naive_timestamps_total",
+      help:
+        "Payments whose created_at had no offset and was read as UTC, by the source field of the payment (past 20 sources: other)",
+      labelNames: ["source"],
+      registers,
+    }),
   };
   for (const status of CONSUMED_STATUSES) {
     metrics.consumed.labels(topic, status).inc(0);
@@ -235,5 +244,40 @@ export function instrumentConsumer(consumer: Consumer, metrics: ConsumerMetrics)
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     metrics.groupJoinDuration.observe(payload.duration / 1000);
+  });
+}
+
+/** What each worker state means, for `consumer_worker_state{state}` and the docs. */
+export const WORKER_STATES: Readonly<Record<WorkerStatus["state"], string>> = {
+  starting: "connecting to Kafka, not yet a group member",
+  waiting: "a group member without partitions",
+  assigned: "consuming its assigned partitions",
+  restarting: "kafkajs stopped consuming on a retriable error and restarts it by itself",
+  crashed: "stopped consuming for good on a non-retriable error: needs an operator",
+  stopped: "shut down",
+};
+
+/**
+ * Registers `consumer_worker_state{state}`: 1 for the worker's current state, 0 for the
+ * others, read from `status` at every scrape. The ConsumerCrashed alert fires on
+ * `state="crashed"`.
+ *
+ * @example
+ * ```ts
+ * registerWorkerState(registry, worker.status);
+ * ```
+ */
+export function registerWorkerState(registry: Registry, status: () => WorkerStatus): Gauge {
+  const states = Object.keys(WORKER_STATES) as WorkerStatus["state"][];
+  return new Gauge({
+    name: "consumer_worker_state",
+    help:
+      "The worker's state: 1 for the current one (starting, waiting, assigned, restarting, crashed, stopped), 0 for the others",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const current = status().state;
+      for (const state of states) this.labels(state).set(state === current ? 1 : 0);
+    },
   });
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  isNaiveDateTime,
   type Outcome,
   type PaymentEvent,
   PaymentEventSchema,
@@ -16,9 +17,10 @@ import type { Rules } from "./config.ts";
 /** Why a record could not even be parsed; these go to the DLQ without retrying. */
 export type PoisonReason = "null_value" | "invalid_json" | "schema_invalid";
 
-/** A record value turned into a payment, or the reason it is poison. */
+/** A record value turned into a payment, or the reason it is poison. `naiveCreatedAt`:
+ * its `created_at` had no offset and was read as UTC (the event carries it with a `Z`). */
 export type Parsed =
-  | { kind: "payment"; event: PaymentEvent }
+  | { kind: "payment"; event: PaymentEvent; naiveCreatedAt: boolean }
   | { kind: "poison"; reason: PoisonReason; error: string };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -48,7 +50,8 @@ export function parseRecord(value: Uint8Array | null | undefined): Parsed {
       .join("; ");
     return { kind: "poison", reason: "schema_invalid", error };
   }
-  return { kind: "payment", event: result.data };
+  const naiveCreatedAt = isNaiveDateTime((json as { created_at?: unknown }).created_at);
+  return { kind: "payment", event: result.data, naiveCreatedAt };
 }
 
 /** Decline and duplicate reasons, spelled once. */

@@ -76,6 +76,20 @@ Deno.test("parseRecord sends null, bad JSON and schema-invalid values to the DLQ
 Deno.test("parseRecord accepts a valid payment event", () => {
   const parsed = parseRecord(bytes(JSON.stringify(event())));
   assert.equal(parsed.kind, "payment");
+  assert.equal(parsed.kind === "payment" && parsed.naiveCreatedAt, false);
+});
+
+Deno.test("parseRecord reads the lab's naive created_at as UTC and says it was naive", () => {
+  const parsed = parseRecord(
+    bytes(JSON.stringify(event({ created_at: "2026-12-01T07:10:09.523215" }))),
+  );
+  assert.ok(parsed.kind === "payment");
+  assert.equal(parsed.naiveCreatedAt, true);
+  assert.equal(parsed.event.created_at, "2026-12-01T07:10:09.523215Z");
+  assert.equal(
+    toResult(parsed.event, { outcome: "APPROVED", reason: null }, new Date(0)).created_at,
+    "2026-12-01T07:10:09.523215Z",
+  );
 });
 
 Deno.test("toResult copies the payment and stamps processed_at", () => {

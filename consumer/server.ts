@@ -1,7 +1,18 @@
 /**
- * The consumer's small HTTP surface: `/metrics`, `/health` (the process and its event
- * loop answer), `/ready` (a group member with an assignment or waiting for one, and
- * Kafka reachable; 503 otherwise) with assigned partitions and lag in the body.
+ * The consumer's small HTTP surface: `/metrics`, `/health` and `/ready`, with assigned
+ * partitions and lag in the body of `/ready`. For an orchestrator:
+ * - `/ready` (readiness): 200 while the worker is a group member (with partitions or
+ *   waiting for some) and Kafka answers; 503 while it starts, restarts its consumer
+ *   after a retriable crash, has crashed for good, or cannot reach Kafka. Nothing is
+ *   routed to the consumer, so this is for humans, dashboards and rollouts.
+ * - `/health` (liveness): 200 unless the worker crashed for good. Then kafkajs will never
+ *   consume again and nothing inside the process can change that, so it answers 503 and
+ *   a liveness probe restarts the process: a fresh client that rejoins the group, which
+ *   heals a cause that has gone (a group id clash, an authorization fixed since) and, for
+ *   one that has not (a batch no codec reads), becomes a visible restart loop with the
+ *   orchestrator's backoff while the ConsumerCrashed alert fires. Kafka being
+ *   unreachable is not a liveness failure: the worker retries by itself and a restart
+ *   would not help.
  *
  * @module
  */
@@ -50,12 +61,20 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
     switch (pathname) {
       case "/metrics":
         return await metricsResponse(deps.registry, request.headers.get("accept"));
-      case "/health":
+      case "/health": {
+        const crashed = deps.status().state === "crashed";
         return json({
-          status: "healthy",
+          status: crashed ? "unhealthy" : "healthy",
+          ...(crashed
+            ? {
+              reason: "the consumer stopped consuming for good after a non-retriable error " +
+                "(see the log line 'Consumer stopped for good'); restart the process",
+            }
+            : {}),
           timestamp: new Date().toISOString(),
           uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-        });
+        }, crashed ? 503 : 200);
+      }
       case "/ready": {
         const status = deps.status();
         const member = status.state === "assigned" || status.state === "waiting";

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { checkMetrics } from "@payments/testing/promtool";
 import { createRegistry, observeWithExemplar } from "@payments/shared/metrics";
-import { createConsumerMetrics } from "./metrics.ts";
+import { createConsumerMetrics, registerWorkerState, WORKER_STATES } from "./metrics.ts";
 import { createHandler, type ServerDeps } from "./server.ts";
+import type { WorkerStatus } from "./worker.ts";
 
 function deps(over: Partial<ServerDeps> = {}): ServerDeps {
   const registry = createRegistry("payment-consumer", { defaults: false });
@@ -90,4 +91,59 @@ Deno.test("/metrics answers OpenMetrics with exemplars to a scraper that asks fo
   assert.match(text.headers.get("content-type")!, /^text\/plain/);
   const { code, output } = await checkMetrics(await text.text());
   assert.equal(code, 0, output);
+});
+
+const inState = (state: WorkerStatus["state"]) => () => ({ state, assignedPartitions: [] });
+
+Deno.test("a worker that crashed for good answers 503 on /health and /ready, saying why", async () => {
+  const handler = createHandler(deps({ status: inState("crashed") }));
+  const health = await handler(new Request("http://x/health"));
+  assert.equal(health.status, 503);
+  const body = await health.json();
+  assert.equal(body.status, "unhealthy");
+  assert.match(body.reason, /stopped consuming for good.*restart the process/);
+  const ready = await handler(new Request("http://x/ready"));
+  assert.equal(ready.status, 503);
+  assert.equal((await ready.json()).state, "crashed");
+});
+
+Deno.test("while kafkajs restarts its consumer after a retriable crash the worker is live but not ready", async () => {
+  const handler = createHandler(deps({ status: inState("restarting") }));
+  const health = await handler(new Request("http://x/health"));
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).status, "healthy");
+  const ready = await handler(new Request("http://x/ready"));
+  assert.equal(ready.status, 503);
+  assert.equal((await ready.json()).state, "restarting");
+});
+
+Deno.test("consumer_worker_state has one series per state, 1 for the current one, and passes promtool", async () => {
+  let state: WorkerStatus["state"] = "assigned";
+  const d = deps();
+  registerWorkerState(d.registry, () => ({ state, assignedPartitions: [] }));
+  const handler = createHandler(d);
+  const states = async () => {
+    const text = await (await handler(new Request("http://x/metrics"))).text();
+    const lines = text.split("\n").filter((l) => l.startsWith("consumer_worker_state{"));
+    return { text, lines };
+  };
+  const first = await states();
+  assert.equal(first.lines.length, Object.keys(WORKER_STATES).length);
+  assert.ok(
+    first.lines.includes('consumer_worker_state{state="assigned",service="payment-consumer"} 1'),
+  );
+  assert.ok(
+    first.lines.includes('consumer_worker_state{state="crashed",service="payment-consumer"} 0'),
+  );
+  state = "crashed";
+  const second = await states();
+  assert.ok(
+    second.lines.includes('consumer_worker_state{state="crashed",service="payment-consumer"} 1'),
+  );
+  assert.ok(
+    second.lines.includes('consumer_worker_state{state="assigned",service="payment-consumer"} 0'),
+  );
+  const { code, output } = await checkMetrics(second.text);
+  assert.equal(code, 0, output);
+  assert.equal(output.trim(), "");
 });

@@ -20,7 +20,9 @@ import { type Answer, createAnswerer, type RecordToAnswer } from "./answer.ts";
 import { createAttempts, type FaultInjector } from "./attempts.ts";
 import { ChunkDecisions } from "./chunk_decisions.ts";
 import type { ConsumerSettings } from "./config.ts";
+import { createCrashHandler } from "./crash.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
+import { createNaiveTimestampNotice } from "./naive_timestamps.ts";
 import type { OwnedPartition, Partitions } from "./partitions.ts";
 import { parseRecord } from "./processor.ts";
 import { type ChangelogEntry, progressRecord } from "./store/changelog_records.ts";
@@ -64,7 +66,7 @@ export interface Worker {
 
 /** What /ready reports. */
 export interface WorkerStatus {
-  state: "starting" | "waiting" | "assigned" | "stopped" | "crashed";
+  state: "starting" | "waiting" | "assigned" | "restarting" | "crashed" | "stopped";
   assignedPartitions: number[];
   memberId?: string;
   lastKafkaContact?: number;
@@ -109,6 +111,14 @@ export function createWorker(deps: WorkerDeps): Worker {
   let lastKafkaContact: number | undefined;
   const partitionCounts = { results: 0, dlq: 0 };
   const touch = () => lastKafkaContact = Date.now();
+  const noticeNaive = createNaiveTimestampNotice({ counter: metrics.naiveTimestamps, logger });
+  const onCrash = createCrashHandler({
+    admin,
+    topic: topics.requests,
+    groupId,
+    errors: metrics.errors,
+    logger,
+  });
 
   const answer = createAnswerer({
     topics,
@@ -133,6 +143,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const records: RecordToAnswer[] = messages.map((message) => {
       const headers = readRecordHeaders(message.headers);
       const parsed = parseRecord(message.value);
+      if (parsed.kind === "payment" && parsed.naiveCreatedAt) noticeNaive(parsed.event);
       return {
         message,
         partition,
@@ -325,12 +336,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     consumer.on(consumer.events.HEARTBEAT, touch);
     consumer.on(consumer.events.FETCH, touch);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      metrics.errors.labels("crash").inc();
-      logger.error("Consumer crashed (restart: {restart}): {error}", {
-        restart: payload.restart,
-        error: payload.error,
-      });
-      if (!payload.restart) state = "crashed";
+      state = onCrash(payload);
     });
     consumer.on(consumer.events.REBALANCING, () => {
       logger.info("Group {group} is rebalancing", { group: groupId });

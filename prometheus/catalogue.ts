@@ -43,6 +43,8 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
   { name: "consumer_state_restore_duration_seconds", type: "histogram", source: "consumer" },
   { name: "consumer_state_restored_records_total", type: "counter", source: "consumer" },
   { name: "consumer_state_entries", type: "gauge", source: "consumer" },
+  { name: "consumer_worker_state", type: "gauge", source: "consumer" },
+  { name: "payments_naive_timestamps_total", type: "counter", source: "consumer" },
   { name: "payment_results_total", type: "counter", source: "consumer" },
   { name: "dead_letter_messages_total", type: "counter", source: "consumer" },
   // default process metrics (prom-client collectDefaultMetrics)

@@ -108,6 +108,7 @@ Deno.test("alerts.yml keeps the lab's eight alerts and adds the seven new ones",
   assert.deepEqual(
     names,
     [
+      "ConsumerCrashed",
       "ConsumerDown",
       "ConsumerLagSecondsHigh",
       "ConsumerStalled",

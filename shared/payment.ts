@@ -109,6 +109,39 @@ export const BatchPaymentRequestSchema = z.strictObject({
 /** A validated batch request. */
 export type BatchPaymentRequest = z.output<typeof BatchPaymentRequestSchema>;
 
+const OFFSET_DATE_TIME = z.iso.datetime({ offset: true });
+const LOCAL_DATE_TIME = z.iso.datetime({ local: true });
+// Seconds required: the same forms the offset variant accepts, minus the offset.
+const WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
+
+/**
+ * Whether `value` is an ISO-8601 date-time without an offset, the way Python's
+ * `datetime.now().isoformat()` writes one (`2026-12-01T07:10:09.523215`).
+ *
+ * @example
+ * ```ts
+ * isNaiveDateTime("2026-12-01T07:10:09.523215"); // true
+ * isNaiveDateTime("2026-12-01T07:10:09.523Z"); // false
+ * ```
+ */
+export function isNaiveDateTime(value: unknown): value is string {
+  return typeof value === "string" && WITHOUT_OFFSET.test(value) &&
+    LOCAL_DATE_TIME.safeParse(value).success;
+}
+
+/**
+ * A payment's `created_at`: an ISO-8601 date-time with an offset, or without one (the
+ * lab's producer), which is read as UTC and comes out with a `Z`, so every reader of
+ * the event (`Date.parse` included, which would take it as local time) agrees on the
+ * instant.
+ */
+export const CreatedAtSchema = z.string()
+  .refine(
+    (value) => OFFSET_DATE_TIME.safeParse(value).success || isNaiveDateTime(value),
+    "Invalid ISO datetime",
+  )
+  .transform((value) => isNaiveDateTime(value) ? `${value}Z` : value);
+
 /** The record written to `payment_requests`. */
 export const PaymentEventSchema = z.object({
   payment_id: idSchema("payment_id"),
@@ -118,7 +151,7 @@ export const PaymentEventSchema = z.object({
   currency: CurrencySchema,
   description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable().optional(),
   status: z.literal("PENDING"),
-  created_at: z.iso.datetime({ offset: true }),
+  created_at: CreatedAtSchema,
   correlation_id: CorrelationIdSchema,
   source: z.string().min(1).max(MAX_ID_LENGTH),
 }).meta({ id: "PaymentEvent" });

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   BatchPaymentRequestSchema,
+  CreatedAtSchema,
+  isNaiveDateTime,
   isSafeCorrelationId,
   MAX_BATCH_SIZE,
   PaymentEventSchema,
@@ -111,4 +114,127 @@ Deno.test("an accepted request becomes a PENDING event that the consumer's schem
   assert.deepEqual(PaymentEventSchema.parse(event), event);
   assert.equal(event.status, "PENDING");
   assert.equal(event.created_at, "2026-01-02T03:04:05.678Z");
+});
+
+/** `value` where every other field of an event is valid. */
+const eventAt = (created_at: unknown) => ({
+  ...valid,
+  currency: "USD",
+  description: null,
+  status: "PENDING",
+  created_at,
+  correlation_id: "corr-1",
+  source: "lab-producer",
+});
+
+Deno.test("the lab's naive created_at (Python's isoformat) is read as UTC and gets its Z", () => {
+  for (
+    const [naive, iso] of [
+      ["2026-12-01T07:10:09.523215", "2026-12-01T07:10:09.523Z"],
+      ["2026-12-01T07:10:09", "2026-12-01T07:10:09.000Z"], // microsecond 0: no fraction
+      ["2026-12-01T07:10:09.5", "2026-12-01T07:10:09.500Z"],
+      ["2024-02-29T23:59:59.999999", "2024-02-29T23:59:59.999Z"],
+    ]
+  ) {
+    assert.ok(isNaiveDateTime(naive), naive);
+    const event = PaymentEventSchema.parse(eventAt(naive));
+    assert.equal(event.created_at, `${naive}Z`);
+    assert.equal(new Date(Date.parse(event.created_at)).toISOString(), iso);
+  }
+});
+
+Deno.test("a naive created_at of any instant names that instant in UTC, whatever the digits of its fraction", () => {
+  fc.assert(
+    fc.property(
+      fc.date({
+        min: new Date("1970-01-01T00:00:00Z"),
+        max: new Date("9999-12-31T23:59:59Z"),
+        noInvalidDate: true,
+      }),
+      fc.constantFrom(0, 1, 3, 6, 9),
+      fc.integer({ min: 0, max: 999_999 }),
+      (date, digits, micros) => {
+        const seconds = date.toISOString().slice(0, 19);
+        const fraction = digits === 0
+          ? ""
+          : `.${String(date.getUTCMilliseconds()).padStart(3, "0")}${
+            String(micros).padStart(6, "0")
+          }`.slice(0, digits + 1);
+        const naive = `${seconds}${fraction}`;
+        const parsed = PaymentEventSchema.parse(eventAt(naive));
+        // Sub-millisecond digits are dropped, never rounded up into the next millisecond.
+        const millis = Number(`${fraction.slice(1)}000`.slice(0, 3));
+        const expected = Date.parse(`${seconds}Z`) + millis;
+        assert.equal(Date.parse(parsed.created_at), expected, naive);
+      },
+    ),
+  );
+});
+
+Deno.test("created_at with an offset passes unchanged", () => {
+  for (
+    const value of [
+      "2026-12-01T07:10:09.523Z",
+      "2026-12-01T07:10:09Z",
+      "2026-12-01T07:10:09.523215+05:30",
+      "2026-12-01T07:10:09-08:00",
+    ]
+  ) {
+    assert.equal(PaymentEventSchema.parse(eventAt(value)).created_at, value);
+    assert.equal(isNaiveDateTime(value), false, value);
+  }
+});
+
+Deno.test("every created_at rejected before is still rejected: a naive date-time is the only new form", () => {
+  for (
+    const value of [
+      "2026-12-01", // a date alone
+      "2026-12-01T07:10", // no seconds (nor with Z before)
+      "2026-12-01T07",
+      "2026-12-01 07:10:09", // Python's str(datetime): a space, not ISO's T
+      "2026-12-01t07:10:09",
+      "2026-12-01T07:10:09.",
+      "2026-12-01T07:10:09+0200",
+      "2026-12-01T07:10:09+02",
+      "2026-12-01T25:10:09",
+      "2026-13-01T07:10:09",
+      "2026-02-30T07:10:09",
+      "2026-12-01T07:10:60",
+      "2026-12-01T07:10:09.523215 ",
+      " 2026-12-01T07:10:09",
+      "2026-12-01T07:10:09.523215\n",
+      "1796109009523",
+      "",
+      1796109009523,
+      null,
+      undefined,
+    ]
+  ) {
+    assert.deepEqual(
+      issuePaths(PaymentEventSchema.safeParse(eventAt(value))),
+      ["created_at"],
+      JSON.stringify(value),
+    );
+    assert.equal(isNaiveDateTime(value), false, JSON.stringify(value));
+  }
+});
+
+Deno.test("strings the schema accepts for created_at are exactly the offset forms and the naive ones", () => {
+  const offsetForm = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom(..."0123456789-:T.Z+ "), maxLength: 32 }),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, -1)),
+      ),
+      (value) => {
+        const accepted = CreatedAtSchema.safeParse(value);
+        if (!accepted.success) return;
+        assert.ok(offsetForm.test(value) || isNaiveDateTime(value), value);
+        assert.ok(offsetForm.test(accepted.data), accepted.data);
+        assert.ok(Number.isFinite(Date.parse(accepted.data)), accepted.data);
+      },
+    ),
+  );
 });

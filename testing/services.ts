@@ -25,7 +25,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** HTTP port (default: a free one). */
   port?: number;
-  /** Wait until `/ready` answers 200 (default true); false returns once `/health` answers. */
+  /** Wait until `/ready` answers 200 (default true); false returns once `/health` answers,
+   * whatever its status (a consumer that crashed for good answers 503). */
   waitReady?: boolean;
   /** Milliseconds to wait for `/ready` or `/health` (default 60 000). */
   timeoutMs?: number;
@@ -128,7 +129,7 @@ export async function startService(
         clearTimeout(timer);
       }
     })();
-  const waitFor = async (path: string, timeoutMs: number) => {
+  const waitFor = async (path: string, timeoutMs: number, anyStatus = false) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (exitCode !== undefined) {
@@ -140,7 +141,7 @@ export async function startService(
       try {
         const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
         await response.body?.cancel();
-        if (response.ok) return;
+        if (response.ok || anyStatus) return;
       } catch { /* not listening yet */ }
       if (Date.now() > deadline) {
         throw new Error(
@@ -177,7 +178,10 @@ export async function startService(
     },
   };
   try {
-    await waitFor(options.waitReady === false ? "/health" : "/ready", options.timeoutMs ?? 60_000);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    await (options.waitReady === false
+      ? waitFor("/health", timeoutMs, true)
+      : waitFor("/ready", timeoutMs));
   } catch (error) {
     await stop();
     throw error;
