@@ -29,6 +29,14 @@ function levelOf(namespace: string, level: number, message: string, fields: obje
   if (name === "error" && namespace === "Connection" && message.startsWith("Response ")) {
     return "warning";
   }
+  // The consumer service reports each crash itself, once, naming the cause, the
+  // partitions and whether kafkajs restarts (consumer/crash.ts).
+  if (
+    name === "error" && namespace === "Consumer" &&
+    (message.startsWith("Crash: ") || message.startsWith("Restarting the consumer"))
+  ) {
+    return "warning";
+  }
   // A refused login is reported once per attempt by the service, naming mechanism
   // and user (explainKafkaError); kafkajs' own lines about it are repeats.
   if ((name === "error" || name === "warning") && AUTH_FAILURE.test(JSON.stringify(fields))) {

@@ -69,9 +69,14 @@ Deno.test("kafkajs logs land in LogTape; error responses it retries become warni
   });
   log(entry("Connection", "Response Produce(key: 0, version: 7)"));
   log(entry("Connection", "Connection error: connect ECONNREFUSED 127.0.0.1:9092"));
+  // The consumer service logs each crash itself (consumer/crash.ts).
+  log(entry("Consumer", "Crash: KafkaJSNotImplemented: Snappy compression not implemented"));
+  log(entry("Consumer", "Restarting the consumer in 300ms"));
   assert.deepEqual(records.map((r) => [r.category.join("."), r.level]), [
     ["kafkajs.Connection", "warning"],
     ["kafkajs.Connection", "error"],
+    ["kafkajs.Consumer", "warning"],
+    ["kafkajs.Consumer", "warning"],
   ]);
   assert.equal(records[0]!.properties.error, "There is no leader for this topic-partition");
 });
