@@ -21,6 +21,7 @@ import {
   kafkaToolsAvailable,
   producerPerformance,
 } from "./bench_kafka_tools.ts";
+import { codecRows } from "./bench_codecs.ts";
 import { bareConsume, bareProduce, paymentRecords, typicalRecordSize } from "./bench_kafkajs.ts";
 import { bareTransactionalLoop } from "./bench_transactional.ts";
 import {
@@ -47,6 +48,9 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
               partition, <= 500 records per transaction): the worker's ceiling
   producer    our producer over HTTP at batch sizes 1, 10, 100 and a few
               concurrencies, each as a ratio to bare kafkajs at the same batch size
+  codecs      our producer once per KAFKA_COMPRESSION (none, gzip, snappy, lz4, zstd)
+              at batch 1 and 100: payments/s, bytes per payment on the broker's disk,
+              producer CPU per 1000 payments
   consumer    our consumer draining a pre-filled topic, as a ratio to the bare
               transactional loop
   e2e         HTTP accept to committed result at fixed offered rates (200, 1000,
@@ -61,7 +65,7 @@ at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
-  --only LIST       comma-separated sections to run: ceiling,producer,consumer,e2e,restart
+  --only LIST       comma-separated sections to run: ceiling,producer,codecs,consumer,e2e,restart
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -71,7 +75,7 @@ Every HTTP and end-to-end row is preceded by an unmeasured warm-up of the same
 shape (1 s, or 3 s with --full). Timings are never asserted: a missed target is
 reported, not failed.`;
 
-const SECTIONS = ["ceiling", "producer", "consumer", "e2e", "restart"] as const;
+const SECTIONS = ["ceiling", "producer", "codecs", "consumer", "e2e", "restart"] as const;
 const MiB = 1024 * 1024;
 
 async function rss(services: Array<Service | undefined>) {
@@ -314,6 +318,18 @@ async function main(args: string[]): Promise<number> {
           rows.push(row);
         });
       }
+    }
+
+    if (only.has("codecs")) {
+      rows.push(
+        ...await codecRows({
+          brokers: brokers!,
+          plan,
+          producerEnv: serviceEnv.producer,
+          topicsFor,
+          log,
+        }),
+      );
     }
 
     if (only.has("consumer")) {

@@ -11,7 +11,7 @@
  * - GZIP: `node:zlib`, as kafkajs itself does;
  * - Snappy: `kafkajs-snappy` (snappyjs); it writes raw Snappy, which the Java client
  *   and librdkafka read, and reads raw and xerial-framed Snappy (what Java writes);
- * - LZ4: LZ4 frames with independent blocks on lz4js ({@linkcode lz4CompressFrame});
+ * - LZ4: LZ4 frames with independent blocks on lz4js ({@linkcode createLz4FrameCompressor});
  * - ZSTD: `node:zlib`'s zstd, built into Deno 2.
  *
  * A batch a codec cannot decompress will not decompress on a retry either: the error
@@ -26,7 +26,7 @@ import { promisify } from "node:util";
 import { gzip, unzip, zstdCompress, zstdDecompress } from "node:zlib";
 import { CompressionCodecs, CompressionTypes } from "kafkajs";
 import kafkajsSnappy from "kafkajs-snappy";
-import { lz4CompressFrame, lz4DecompressFrame } from "./lz4_frame.ts";
+import { createLz4FrameCompressor, lz4DecompressFrame } from "./lz4_frame.ts";
 
 /** The values of `KAFKA_COMPRESSION`: Kafka's codec names, as `compression.type` spells them. */
 export const KAFKA_COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
@@ -108,6 +108,7 @@ function guarded(name: Exclude<KafkaCompression, "none">, codec: KafkaCodec): Ka
 export function kafkaCodecs(): Record<Exclude<KafkaCompression, "none">, KafkaCodec> {
   const [gz, gunzip] = [promisify(gzip), promisify(unzip)];
   const [zstd, unzstd] = [promisify(zstdCompress), promisify(zstdDecompress)];
+  const lz4 = createLz4FrameCompressor();
   return {
     gzip: guarded("gzip", {
       compress: (encoder) => gz(encoder.buffer),
@@ -115,7 +116,7 @@ export function kafkaCodecs(): Record<Exclude<KafkaCompression, "none">, KafkaCo
     }),
     snappy: guarded("snappy", (kafkajsSnappy as () => KafkaCodec)()),
     lz4: guarded("lz4", {
-      compress: (encoder) => Promise.resolve(asBuffer(lz4CompressFrame(encoder.buffer))),
+      compress: (encoder) => Promise.resolve(asBuffer(lz4(encoder.buffer))),
       decompress: (buffer) => Promise.resolve(asBuffer(lz4DecompressFrame(buffer))),
     }),
     zstd: guarded("zstd", {

@@ -50,45 +50,57 @@ function writeU32(out: Uint8Array, at: number, value: number): void {
   out[at + 3] = (value >>> 24) & 0xff;
 }
 
+const bound = (n: number) => n + Math.ceil(n / 255) + 16;
+
 /**
- * Compresses `input` into one LZ4 frame that Kafka brokers, the Java client and
- * librdkafka accept.
+ * Returns a compressor of whole inputs into one LZ4 frame each, which Kafka brokers,
+ * the Java client and librdkafka accept. It keeps lz4js' 256 KiB hash table between
+ * calls (allocating it per call costs more than compressing a small batch); calls are
+ * synchronous, so one compressor never works on two inputs at once.
  *
  * @example
  * ```ts
- * const frame = lz4CompressFrame(new TextEncoder().encode("payment payment payment"));
+ * const compress = createLz4FrameCompressor();
+ * const frame = compress(new TextEncoder().encode("payment payment payment"));
  * lz4DecompressFrame(frame); // the same bytes
  * ```
  */
-export function lz4CompressFrame(input: Uint8Array): Uint8Array {
-  const blocks = Math.ceil(input.length / BLOCK_BYTES);
-  // Header, then per block a 4-byte size and at most lz4's worst case, then the end mark.
-  const bound = (n: number) => n + Math.ceil(n / 255) + 16;
-  const out = new Uint8Array(7 + blocks * (4 + bound(BLOCK_BYTES)) + 4);
-  out.set(MAGIC, 0);
-  out[4] = FLG;
-  out[5] = BD;
-  out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff;
-  let at = 7;
-  const scratch = new Uint8Array(bound(BLOCK_BYTES));
+export function createLz4FrameCompressor(): (input: Uint8Array) => Uint8Array {
   const hashTable = new Uint32Array(HASH_SLOTS);
-  for (let start = 0; start < input.length; start += BLOCK_BYTES) {
-    const block = input.subarray(start, Math.min(input.length, start + BLOCK_BYTES));
-    // A fresh table and a block-relative view: no match can reach into another block.
-    hashTable.fill(0);
-    const size = lz4.compressBlock(block, scratch, 0, block.length, hashTable);
-    if (size === 0 || size >= block.length) {
-      writeU32(out, at, (UNCOMPRESSED_BIT | block.length) >>> 0);
-      out.set(block, at + 4);
-      at += 4 + block.length;
-    } else {
-      writeU32(out, at, size);
-      out.set(scratch.subarray(0, size), at + 4);
-      at += 4 + size;
+  return (input) => {
+    let capacity = 7 + 4;
+    for (let start = 0; start < input.length; start += BLOCK_BYTES) {
+      capacity += 4 + bound(Math.min(BLOCK_BYTES, input.length - start));
     }
-  }
-  writeU32(out, at, 0);
-  return out.subarray(0, at + 4);
+    const out = new Uint8Array(capacity);
+    out.set(MAGIC, 0);
+    out[4] = FLG;
+    out[5] = BD;
+    out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff;
+    let at = 7;
+    for (let start = 0; start < input.length; start += BLOCK_BYTES) {
+      const block = input.subarray(start, Math.min(input.length, start + BLOCK_BYTES));
+      // A cleared table and a block-relative view: no match reaches into another block
+      // (or into an earlier input, whose positions could even make a zero offset).
+      hashTable.fill(0);
+      const size = lz4.compressBlock(block, out.subarray(at + 4), 0, block.length, hashTable);
+      if (size === 0 || size >= block.length) {
+        writeU32(out, at, (UNCOMPRESSED_BIT | block.length) >>> 0);
+        out.set(block, at + 4);
+        at += 4 + block.length;
+      } else {
+        writeU32(out, at, size);
+        at += 4 + size;
+      }
+    }
+    writeU32(out, at, 0);
+    return out.subarray(0, at + 4);
+  };
+}
+
+/** {@linkcode createLz4FrameCompressor} for one input. */
+export function lz4CompressFrame(input: Uint8Array): Uint8Array {
+  return createLz4FrameCompressor()(input);
 }
 
 /**
