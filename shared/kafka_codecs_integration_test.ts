@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import { sharedBrokers } from "@payments/kafka/harness";
+import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
 import { topicBytesOnDisk } from "@payments/testing/log_dirs";
 import { produceWithKcat, readCommitted } from "@payments/testing/records";
 import { compressionType, KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
@@ -80,6 +80,7 @@ async function readWithKafkajs(kafka: Kafka, topic: string, expected: number): P
 }
 
 Deno.test("batches kafkajs writes with each codec are read back by kcat byte for byte, and the broker stores them compressed", async () => {
+  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const kafka = new Kafka({ clientId: "codecs-ours", brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -121,6 +122,7 @@ Deno.test("batches kafkajs writes with each codec are read back by kcat byte for
 });
 
 Deno.test("batches kcat (librdkafka) writes with each codec are read by kafkajs", async () => {
+  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const kafka = new Kafka({ clientId: "codecs-kcat", brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -158,6 +160,7 @@ Deno.test("batches kcat (librdkafka) writes with each codec are read by kafkajs"
 });
 
 Deno.test("batches the broker (Java) compresses for a topic's compression.type are read by kafkajs", async () => {
+  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const kafka = new Kafka({ clientId: "codecs-java", brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
