@@ -4,10 +4,11 @@
  * recompresses batches when a topic sets `compression.type`.
  */
 import assert from "node:assert/strict";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
 import { topicBytesOnDisk } from "@payments/testing/log_dirs";
 import { produceWithKcat, readCommitted } from "@payments/testing/records";
+import { createTopicsWithLeaders } from "@payments/testing/topics";
 import { compressionType, KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 
 const CODECS = KAFKA_COMPRESSIONS.filter((c) => c !== "none");
@@ -31,20 +32,57 @@ function values(run: string): { small: string[]; large: string[] } {
   };
 }
 
-async function withTopics(
-  admin: Admin,
-  names: string[],
-  configFor: (name: string) => { name: string; value: string }[],
-  fn: () => Promise<void>,
+/** What each test gets: a client, unique topics (one per codec) and the values. */
+interface CodecRun {
+  kafka: Kafka;
+  bootstrap: string;
+  topicOf: (codec: KafkaCompression) => string;
+  small: string[];
+  large: string[];
+}
+
+/**
+ * Runs `fn` with one single-partition topic per codec of `codecs` (topic configs from
+ * `configFor`), deleted afterwards.
+ */
+async function withCodecTopics(
+  label: string,
+  codecs: readonly KafkaCompression[],
+  configFor: (codec: KafkaCompression) => { name: string; value: string }[],
+  fn: (run: CodecRun) => Promise<void>,
 ) {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: 1, configEntries: configFor(topic) })),
-  });
+  muteKafkajsTimeoutWarning();
+  const brokers = sharedBrokers();
+  const kafka = new Kafka({ clientId: `codecs-${label}`, brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const id = crypto.randomUUID().slice(0, 8);
+  const topicOf = (codec: KafkaCompression) => `codecs-${id}-${label}-${codec}`;
   try {
-    await fn();
+    await createTopicsWithLeaders(
+      admin,
+      codecs.map((codec) => ({
+        topic: topicOf(codec),
+        numPartitions: 1,
+        configEntries: configFor(codec),
+      })),
+    );
+    await fn({ kafka, bootstrap: brokers[0]!, topicOf, ...values(id) });
   } finally {
-    await admin.deleteTopics({ topics: names }).catch(() => {});
+    await admin.deleteTopics({ topics: codecs.map(topicOf) }).catch(() => {});
+    await admin.disconnect();
+  }
+}
+
+/** Asserts that the broker stores each codec's topic in under half of `plainBytes`. */
+async function assertStoredCompressed(run: CodecRun, plainBytes: number, who: string) {
+  const sizes = await topicBytesOnDisk(run.bootstrap, CODECS.map(run.topicOf));
+  for (const codec of CODECS) {
+    const size = sizes.get(run.topicOf(codec))!;
+    assert.ok(
+      size > 0 && size < plainBytes / 2,
+      `${who} ${codec}: ${size} bytes, plain ${plainBytes}`,
+    );
   }
 }
 
@@ -79,132 +117,75 @@ async function readWithKafkajs(kafka: Kafka, topic: string, expected: number): P
   return got;
 }
 
+const jsonBytes = (values: string[]) => new TextEncoder().encode(values.join("")).length;
+
 Deno.test("batches kafkajs writes with each codec are read back by kcat byte for byte, and the broker stores them compressed", async () => {
-  muteKafkajsTimeoutWarning();
-  const brokers = sharedBrokers();
-  const kafka = new Kafka({ clientId: "codecs-ours", brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const run = crypto.randomUUID().slice(0, 8);
-  const topicOf = (codec: KafkaCompression) => `codecs-${run}-ours-${codec}`;
-  const { small, large } = values(run);
-  try {
-    await withTopics(admin, KAFKA_COMPRESSIONS.map(topicOf), () => [], async () => {
-      const producer = kafka.producer();
-      await producer.connect();
-      try {
-        for (const codec of KAFKA_COMPRESSIONS) {
-          const compression = compressionType(codec);
-          for (let i = 0; i < small.length; i += 100) {
-            const messages = small.slice(i, i + 100).map((value) => ({ value }));
-            await producer.send({ topic: topicOf(codec), compression, messages });
-          }
-          const messages = large.map((value) => ({ value }));
+  await withCodecTopics("ours", KAFKA_COMPRESSIONS, () => [], async (run) => {
+    const { kafka, bootstrap, topicOf, small, large } = run;
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (const codec of KAFKA_COMPRESSIONS) {
+        const compression = compressionType(codec);
+        for (let i = 0; i < small.length; i += 100) {
+          const messages = small.slice(i, i + 100).map((value) => ({ value }));
           await producer.send({ topic: topicOf(codec), compression, messages });
         }
-      } finally {
-        await producer.disconnect();
+        const messages = large.map((value) => ({ value }));
+        await producer.send({ topic: topicOf(codec), compression, messages });
       }
-      for (const codec of KAFKA_COMPRESSIONS) {
-        const records = await readCommitted(brokers[0]!, topicOf(codec));
-        assert.deepEqual(records.map((r) => r.payload), [...small, ...large], codec);
-      }
-      const sizes = await topicBytesOnDisk(brokers[0]!, KAFKA_COMPRESSIONS.map(topicOf));
-      const plain = sizes.get(topicOf("none"))!;
-      for (const codec of CODECS) {
-        const size = sizes.get(topicOf(codec))!;
-        assert.ok(size > 0 && size < plain / 2, `${codec}: ${size} bytes on disk, none: ${plain}`);
-      }
-    });
-  } finally {
-    await admin.disconnect();
-  }
+    } finally {
+      await producer.disconnect();
+    }
+    for (const codec of KAFKA_COMPRESSIONS) {
+      const records = await readCommitted(bootstrap, topicOf(codec));
+      assert.deepEqual(records.map((r) => r.payload), [...small, ...large], codec);
+    }
+    const plain = (await topicBytesOnDisk(bootstrap, [topicOf("none")])).get(topicOf("none"))!;
+    await assertStoredCompressed(run, plain, "kafkajs");
+  });
 });
 
 Deno.test("batches kcat (librdkafka) writes with each codec are read by kafkajs", async () => {
-  muteKafkajsTimeoutWarning();
-  const brokers = sharedBrokers();
-  const kafka = new Kafka({ clientId: "codecs-kcat", brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const run = crypto.randomUUID().slice(0, 8);
-  const topicOf = (codec: KafkaCompression) => `codecs-${run}-kcat-${codec}`;
-  const { small } = values(run);
-  try {
-    await withTopics(admin, CODECS.map(topicOf), () => [], async () => {
-      for (const codec of CODECS) {
-        await produceWithKcat(
-          brokers[0]!,
-          topicOf(codec),
-          small.map((value, i) => ({ key: `K-${i}`, value })),
-          { compression: codec, lingerMs: 100 },
-        );
-      }
-      for (const codec of CODECS) {
-        assert.deepEqual(
-          await readWithKafkajs(kafka, topicOf(codec), small.length),
-          small,
-          codec,
-        );
-      }
-      const sizes = await topicBytesOnDisk(brokers[0]!, CODECS.map(topicOf));
-      const plain = new TextEncoder().encode(small.join("")).length;
-      for (const codec of CODECS) {
-        const size = sizes.get(topicOf(codec))!;
-        assert.ok(size < plain / 2, `kcat -z ${codec}: ${size} bytes on disk for ${plain} of JSON`);
-      }
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await withCodecTopics("kcat", CODECS, () => [], async (run) => {
+    const { kafka, bootstrap, topicOf, small } = run;
+    for (const codec of CODECS) {
+      const records = small.map((value, i) => ({ key: `K-${i}`, value }));
+      await produceWithKcat(bootstrap, topicOf(codec), records, {
+        compression: codec,
+        lingerMs: 100,
+      });
+    }
+    for (const codec of CODECS) {
+      assert.deepEqual(await readWithKafkajs(kafka, topicOf(codec), small.length), small, codec);
+    }
+    await assertStoredCompressed(run, jsonBytes(small), "kcat -z");
+  });
 });
 
 Deno.test("batches the broker (Java) compresses for a topic's compression.type are read by kafkajs", async () => {
-  muteKafkajsTimeoutWarning();
-  const brokers = sharedBrokers();
-  const kafka = new Kafka({ clientId: "codecs-java", brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const run = crypto.randomUUID().slice(0, 8);
-  const topicOf = (codec: KafkaCompression) => `codecs-${run}-java-${codec}`;
-  const codecOf = (topic: string) => topic.slice(topic.lastIndexOf("-") + 1);
-  const { small, large } = values(run);
-  try {
-    await withTopics(
-      admin,
-      CODECS.map(topicOf),
-      (topic) => [{ name: "compression.type", value: codecOf(topic) }],
-      async () => {
-        const producer = kafka.producer();
-        await producer.connect();
-        try {
-          for (const codec of CODECS) {
-            // Sent uncompressed: the broker recompresses with the topic's codec.
-            await producer.send({
-              topic: topicOf(codec),
-              messages: small.map((value) => ({ value })),
-            });
-            await producer.send({
-              topic: topicOf(codec),
-              messages: large.map((value) => ({ value })),
-            });
-          }
-        } finally {
-          await producer.disconnect();
+  const topicConfig = (codec: KafkaCompression) => [{ name: "compression.type", value: codec }];
+  await withCodecTopics("java", CODECS, topicConfig, async (run) => {
+    const { kafka, topicOf, small, large } = run;
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (const codec of CODECS) {
+        // Sent uncompressed: the broker recompresses with the topic's codec.
+        for (const values of [small, large]) {
+          await producer.send({
+            topic: topicOf(codec),
+            messages: values.map((value) => ({ value })),
+          });
         }
-        for (const codec of CODECS) {
-          const expected = [...small, ...large];
-          assert.deepEqual(await readWithKafkajs(kafka, topicOf(codec), expected.length), expected);
-        }
-        const sizes = await topicBytesOnDisk(brokers[0]!, CODECS.map(topicOf));
-        const plain = new TextEncoder().encode([...small, ...large].join("")).length;
-        for (const codec of CODECS) {
-          const size = sizes.get(topicOf(codec))!;
-          assert.ok(size < plain / 2, `Java ${codec}: ${size} bytes on disk for ${plain} of JSON`);
-        }
-      },
-    );
-  } finally {
-    await admin.disconnect();
-  }
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const expected = [...small, ...large];
+    for (const codec of CODECS) {
+      assert.deepEqual(await readWithKafkajs(kafka, topicOf(codec), expected.length), expected);
+    }
+    await assertStoredCompressed(run, jsonBytes(expected), "Java");
+  });
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import {
   changelogConfig,
@@ -37,35 +37,41 @@ export async function createTopics(
 ): Promise<void> {
   const client = admin(brokers);
   await client.connect();
-  const names = [topics.requests, topics.results, topics.dlq, topics.decisions];
   try {
-    await client.createTopics({
-      waitForLeaders: true,
-      topics: [
-        ...[topics.requests, topics.results, topics.dlq].map((topic) => ({
-          topic,
-          numPartitions: partitions,
-          replicationFactor,
-        })),
-        {
-          topic: topics.decisions,
-          numPartitions: partitions,
-          replicationFactor,
-          configEntries: changelogConfig(DEFAULT_DEDUP_RETENTION_MS),
-        },
-      ],
-    });
-  } catch (error) {
-    // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
-    // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
-    if (!/does not host this topic-partition/.test(String(error))) throw error;
-    await waitForLeaders(client, names);
+    await createTopicsWithLeaders(client, [
+      ...[topics.requests, topics.results, topics.dlq].map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor,
+      })),
+      {
+        topic: topics.decisions,
+        numPartitions: partitions,
+        replicationFactor,
+        configEntries: changelogConfig(DEFAULT_DEDUP_RETENTION_MS),
+      },
+    ]);
   } finally {
     await client.disconnect();
   }
 }
 
-async function waitForLeaders(client: ReturnType<typeof admin>, names: string[]): Promise<void> {
+/** Creates `topics` with a connected admin client and waits until they have leaders. */
+export async function createTopicsWithLeaders(
+  client: Admin,
+  topics: ITopicConfig[],
+): Promise<void> {
+  try {
+    await client.createTopics({ waitForLeaders: true, topics });
+  } catch (error) {
+    // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
+    // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
+    if (!/does not host this topic-partition/.test(String(error))) throw error;
+    await waitForLeaders(client, topics.map((t) => t.topic));
+  }
+}
+
+async function waitForLeaders(client: Admin, names: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
