@@ -60,7 +60,7 @@ Deno.test("the producer writes with each KAFKA_COMPRESSION, and kcat reads back 
   } finally {
     await deleteTopics(
       brokers,
-      [...topicsOf.values()].flatMap((t) => [t.requests, t.results, t.dlq]),
+      [...topicsOf.values()].flatMap((t) => [t.requests, t.results, t.dlq, t.decisions]),
     );
   }
 });

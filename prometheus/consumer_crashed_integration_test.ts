@@ -145,6 +145,6 @@ Deno.test("a consumer kafkajs stops for good answers 503, exports state crashed,
 
     assert.equal(await consumer.stop(), 0, "a crashed consumer still stops cleanly on SIGTERM");
   } finally {
-    await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+    await deleteTopics(brokers, Object.values(topics));
   }
 });
