@@ -13,6 +13,15 @@ export class TargetError extends Error {
   }
 }
 
+/** Problem type of a request the producer shed: refused at once, nothing of it written. */
+export const OVERLOADED_TYPE = "urn:payments:problem:overloaded";
+
+/** Whether an answer is a shed request (503 problem of type {@linkcode OVERLOADED_TYPE}). */
+export function isShed(status: number, body: unknown): boolean {
+  return status === 503 && typeof body === "object" && body !== null &&
+    (body as { type?: unknown }).type === OVERLOADED_TYPE;
+}
+
 /** Where and how to send. */
 export interface Target {
   url: string;

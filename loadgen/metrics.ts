@@ -35,7 +35,9 @@ export function createLoadMetrics(
     labelNames: ["result"],
     registers,
   });
-  for (const result of ["accepted", "rejected", "error"]) payments.labels({ result }).inc(0);
+  for (const result of ["accepted", "rejected", "shed", "error"]) {
+    payments.labels({ result }).inc(0);
+  }
   const duration = new Histogram({
     name: "loadgen_request_duration_seconds",
     help: "Time from sending a request to its answer, as the load generator saw it.",
@@ -71,7 +73,13 @@ export function createLoadMetrics(
     metrics: {
       request(status, count, accepted, seconds) {
         requests.labels({ status }).inc();
-        const result = accepted ? "accepted" : status.startsWith("4") ? "rejected" : "error";
+        const result = accepted
+          ? "accepted"
+          : status === "shed"
+          ? "shed"
+          : status.startsWith("4")
+          ? "rejected"
+          : "error";
         payments.labels({ result }).inc(count);
         duration.labels({ status }).observe(seconds);
       },

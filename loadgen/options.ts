@@ -71,6 +71,9 @@ export const HELP = `Usage: deno task load [options]
 Sends realistic payments to the producer API, shows live progress, prints a
 report (offered vs achieved rate, HTTP statuses, latency percentiles) and, with
 --verify, proves that every accepted payment got exactly one committed result.
+Requests the producer sheds under overload (503 of type overloaded: refused at
+once, nothing written) are counted as "shed", apart from errors, with their own
+latency line next to the latency of accepted requests.
 
 Target
   --url URL               producer base URL (default http://localhost:8000)
@@ -104,7 +107,8 @@ Data
 Verification
   --verify                after sending, read the results topic (read_committed) until
                           every accepted payment has its result or --verify-timeout
-                          passes; exit 1 on any missing result or double approval
+                          passes; exit 1 on any missing result, double approval or
+                          result of a shed payment
   --brokers LIST          comma-separated brokers (default env KAFKA_BROKERS or
                           localhost:9092)
   --results-topic NAME    results topic (default env TOPIC_PAYMENT_RESULTS or
@@ -122,7 +126,8 @@ Output
   --quiet                 no progress, only the final report
   -h, --help              show this help
 
-Exit codes: 0 done; 1 verification failed (missing result or double approval);
+Exit codes: 0 done; 1 verification failed (missing result, double approval, or a
+shed payment that was written);
 2 bad options; 3 producer unreachable or API key rejected; 130 interrupted.
 Ctrl-C stops sending and prints the report so far (a second Ctrl-C exits at once).
 

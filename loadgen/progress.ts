@@ -16,6 +16,8 @@ export interface ProgressSnapshot {
   accepted: number;
   rejected: number;
   errors: number;
+  /** Payments of requests the producer shed (503 overloaded). */
+  shed: number;
   /** Payments per second answered during the last interval. */
   rate: number;
   p50: number;
@@ -38,7 +40,8 @@ const n = (value: number) => Math.round(value).toLocaleString("en-US");
 /** One plain progress line. */
 export function progressLine(s: ProgressSnapshot): string {
   return `[${(s.elapsedMs / 1000).toFixed(1).padStart(6)}s] ${s.phase}: sent ${n(s.sent)}, ` +
-    `accepted ${n(s.accepted)}, rejected ${n(s.rejected)}, errors ${n(s.errors)} | ` +
+    `accepted ${n(s.accepted)}, rejected ${n(s.rejected)}, shed ${n(s.shed)}, ` +
+    `errors ${n(s.errors)} | ` +
     `${n(s.rate)}/s | p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms`;
 }
 
@@ -62,7 +65,7 @@ export function plainProgress(
 export function barProgress(): Progress {
   const bar = new cliProgress.SingleBar({
     format: "{bar} {percentage}% | {phase} | sent {sent} ok {accepted} rej {rejected} " +
-      "err {errors} | {rate}/s | p50 {p50} p99 {p99} ms",
+      "shed {shed} err {errors} | {rate}/s | p50 {p50} p99 {p99} ms",
     stream: process.stderr,
     hideCursor: true,
     barsize: 24,
@@ -77,6 +80,7 @@ export function barProgress(): Progress {
         accepted: n(s.accepted),
         rejected: n(s.rejected),
         errors: n(s.errors),
+        shed: n(s.shed),
         rate: n(s.rate),
         p50: s.p50.toFixed(1),
         p99: s.p99.toFixed(1),

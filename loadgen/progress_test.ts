@@ -7,6 +7,7 @@ const snapshot = (elapsedMs: number): ProgressSnapshot => ({
   accepted: 11_500,
   rejected: 450,
   errors: 0,
+  shed: 30,
   rate: 1003.4,
   p50: 2.345,
   p99: 11.5,
@@ -18,7 +19,8 @@ const snapshot = (elapsedMs: number): ProgressSnapshot => ({
 Deno.test("a plain progress line shows counts, rate and percentiles", () => {
   assert.equal(
     progressLine(snapshot(12_300)),
-    "[  12.3s] sending: sent 12,000, accepted 11,500, rejected 450, errors 0 | 1,003/s | " +
+    "[  12.3s] sending: sent 12,000, accepted 11,500, rejected 450, shed 30, errors 0 | " +
+      "1,003/s | " +
       "p50 2.3 ms p99 11.5 ms",
   );
 });

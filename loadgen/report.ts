@@ -28,7 +28,10 @@ export interface LoadReport {
     sent: number;
     accepted: number;
     rejected: number;
+    /** Payments of 5xx answers other than shed, timeouts, network errors: fate unknown. */
     errors: number;
+    /** Payments of requests the producer shed (503 overloaded): refused, nothing written. */
+    shed: number;
     /** Resends of an accepted id that were accepted again (must come back DUPLICATE). */
     duplicatesAccepted: number;
     /** Payments in requests carrying a deliberately invalid payment. */
@@ -42,6 +45,10 @@ export interface LoadReport {
   pacing: PacingSummary;
   /** Per-request latency, send to answer. */
   latencyMs: LatencySummary;
+  /** The same, of 2xx answers only. */
+  acceptedLatencyMs: LatencySummary;
+  /** The same, of shed answers only. */
+  shedLatencyMs: LatencySummary;
   verify?: VerifySummary;
   /** RSS of the watched services over the run (`--watch-rss`). */
   memory?: RssSeries[];
@@ -96,6 +103,7 @@ export function formatReport(report: LoadReport): string {
         "  rejected",
         `${n(p.rejected)}${pct(p.rejected, p.sent)}  (invalid sent: ${n(p.invalidSent)})`,
       ],
+      ["  shed", `${n(p.shed)}${pct(p.shed, p.sent)}  (503 overloaded: refused, nothing written)`],
       ["  errors", `${n(p.errors)}${pct(p.errors, p.sent)}`],
       ["  resent ids", `${n(p.duplicatesAccepted)} accepted (must come back DUPLICATE)`],
       ["requests", `${n(report.requests.total)}`],
@@ -103,6 +111,12 @@ export function formatReport(report: LoadReport): string {
         [`  ${status}`, n(count)] as [string, string]
       ),
       ["latency", latencyLine(report.latencyMs)],
+      ...(p.shed > 0
+        ? [
+          ["  accepted", latencyLine(report.acceptedLatencyMs)] as [string, string],
+          ["  shed", latencyLine(report.shedLatencyMs)] as [string, string],
+        ]
+        : []),
     ]),
   );
   const v = report.verify;
@@ -121,6 +135,7 @@ export function formatReport(report: LoadReport): string {
         ["extra results", n(v.extra)],
         ["for rejected", n(v.unexpected)],
         ["for failed reqs", n(v.resolvedUnknown)],
+        ["for shed reqs", `${n(v.shedWritten)} (must be 0)`],
         [
           "outcomes",
           Object.entries(v.outcomes).map(([o, c]) => `${o} ${n(c)}`).join(", ") || "none",

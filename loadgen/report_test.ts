@@ -21,6 +21,7 @@ function report(overrides: Partial<LoadReport> = {}): LoadReport {
       accepted: 19_000,
       rejected: 1000,
       errors: 0,
+      shed: 0,
       duplicatesAccepted: 950,
       invalidSent: 1000,
       invalidAccepted: 0,
@@ -29,6 +30,8 @@ function report(overrides: Partial<LoadReport> = {}): LoadReport {
     rates: { sent: 1000, accepted: 943 },
     pacing: { offeredRate: 1000, sentRate: 1000, lateRequests: 0, maxLateMs: 2, kept: true },
     latencyMs: latency,
+    acceptedLatencyMs: latency,
+    shedLatencyMs: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
     ...overrides,
   };
 }
@@ -43,6 +46,40 @@ Deno.test("the report shows rates, counts with shares, statuses and latency perc
   assert.match(text, /400\s+20/);
   assert.match(text, /latency\s+p50 3\.10\s+p90 6\.20\s+p99 12\.4\s+p99\.9 30\.0\s+max 45\.5 ms/);
   assert.doesNotMatch(text, /Verification/);
+  assert.match(text, /shed\s+0 \(0\.0%\)/);
+  assert.doesNotMatch(text, /^\s+shed\s+p50/m, "no shed latency line without shed answers");
+});
+
+Deno.test("shed answers are reported apart from errors, with their own latency and verdict line", () => {
+  const text = formatReport(report({
+    payments: { ...report().payments, accepted: 15_000, rejected: 0, shed: 5000 },
+    requests: { total: 400, byStatus: { "202": 300, "503 shed": 100 } },
+    acceptedLatencyMs: { ...latency, p99: 180 },
+    shedLatencyMs: { ...latency, p50: 0.9, p99: 2.5 },
+    verify: {
+      expected: 15_000,
+      received: 15_001,
+      missing: 0,
+      extra: 0,
+      doubleApprovals: 0,
+      unexpected: 0,
+      resolvedUnknown: 0,
+      shedWritten: 1,
+      outcomes: { APPROVED: 15_001 },
+      endToEnd: latency,
+      visible: latency,
+      timedOut: false,
+      waitedMs: 1000,
+      ok: false,
+    },
+  }));
+  assert.match(text, /shed\s+5,000 \(25\.0%\)\s+\(503 overloaded: refused, nothing written\)/);
+  assert.match(text, /errors\s+0 \(0\.0%\)/);
+  assert.match(text, /503 shed\s+100/);
+  assert.match(text, /^\s+accepted\s+p50 3\.10.*p99 180 /m);
+  assert.match(text, /^\s+shed\s+p50 0\.90.*p99 2\.50 /m);
+  assert.match(text, /for shed reqs\s+1 \(must be 0\)/);
+  assert.match(text, /Verification: FAILED/);
 });
 
 Deno.test("a rate that was not kept is called out", () => {
@@ -63,6 +100,7 @@ Deno.test("verification results and the interrupted flag are shown", () => {
       doubleApprovals: 0,
       unexpected: 0,
       resolvedUnknown: 0,
+      shedWritten: 0,
       outcomes: { APPROVED: 17_000, DECLINED: 1049, DUPLICATE: 950 },
       endToEnd: latency,
       visible: { ...latency, p50: 20 },

@@ -6,7 +6,7 @@
  * @module
  */
 import { AcceptedPool, createPaymentGenerator } from "./data.ts";
-import { checkTarget, postPayments, type Target, TargetError } from "./client.ts";
+import { checkTarget, isShed, postPayments, type Target, TargetError } from "./client.ts";
 import { type LoadMetrics, noMetrics } from "./metrics.ts";
 import type { LoadOptions } from "./options.ts";
 import type { Progress, ProgressSnapshot } from "./progress.ts";
@@ -126,7 +126,7 @@ async function send(
 
   const tick = () => {
     const now = clock.now();
-    const answered = stats.accepted + stats.rejected + stats.errors;
+    const answered = stats.accepted + stats.rejected + stats.errors + stats.shed;
     const seconds = (now - lastTick.at) / 1000;
     const snapshot: ProgressSnapshot = {
       elapsedMs: now - start,
@@ -134,6 +134,7 @@ async function send(
       accepted: stats.accepted,
       rejected: stats.rejected,
       errors: stats.errors,
+      shed: stats.shed,
       rate: seconds > 0 ? (answered - lastTick.answered) / seconds : 0,
       p50: stats.recent.percentile(50),
       p99: stats.recent.percentile(99),
@@ -169,10 +170,13 @@ async function send(
       return;
     }
     const { status } = result;
-    stats.finished({ kind: "response", status, payments: size, latencyMs: result.latencyMs });
+    const shed = isShed(status, result.body);
+    stats.finished({ kind: "response", status, payments: size, latencyMs: result.latencyMs, shed });
     const ok = status >= 200 && status < 300;
-    metrics.request(String(status), size, ok, result.latencyMs / 1000);
-    if (ok) {
+    metrics.request(shed ? "shed" : String(status), size, ok, result.latencyMs / 1000);
+    if (shed) {
+      tracker?.shed(request.ids);
+    } else if (ok) {
       tracker?.accepted(request.ids);
       stats.duplicatesAccepted += request.duplicates;
       if (request.invalid) stats.invalidAccepted += 1;
@@ -259,6 +263,7 @@ async function send(
       accepted: stats.accepted,
       rejected: stats.rejected,
       errors: stats.errors,
+      shed: stats.shed,
       duplicatesAccepted: stats.duplicatesAccepted,
       invalidSent,
       invalidAccepted: stats.invalidAccepted,
@@ -280,6 +285,8 @@ async function send(
       maxLateMs: stats.maxLateMs,
     }),
     latencyMs: stats.latency.summary(),
+    acceptedLatencyMs: stats.acceptedLatency.summary(),
+    shedLatencyMs: stats.shedLatency.summary(),
     ...(tracker ? { verify: tracker.summary(verifyTiming) } : {}),
   };
 }

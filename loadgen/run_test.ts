@@ -78,6 +78,27 @@ Deno.test("server errors count as errors, not as accepted or rejected", async ()
   assert.equal(report.requests.byStatus["503"], 2);
 });
 
+Deno.test("shed answers (503 overloaded) count as shed, apart from errors, with their own latency", async () => {
+  const api = fakeApi();
+  let n = 0;
+  const fetchFn: typeof fetch = (input, init) => {
+    if (String(input).endsWith("/health") || !(++n % 4 === 0)) return api.fetchFn(input, init);
+    const body = n % 8 === 0
+      ? { type: "urn:payments:problem:overloaded", status: 503 }
+      : { type: "urn:payments:problem:kafka-unavailable", status: 503 };
+    return Promise.resolve(new Response(JSON.stringify(body), { status: 503 }));
+  };
+  const report = await runLoad({ ...base, count: 400, batchSize: 10 }, { fetch: fetchFn });
+  const p = report.payments;
+  assert.equal(p.accepted + p.rejected + p.errors + p.shed, p.sent);
+  assert.equal(p.shed, 50);
+  assert.equal(p.errors, 50);
+  assert.equal(report.requests.byStatus["503 shed"], 5);
+  assert.equal(report.requests.byStatus["503"], 5);
+  assert.equal(report.shedLatencyMs.count, 5);
+  assert.equal(report.acceptedLatencyMs.count, 30);
+});
+
 Deno.test("a 401 during the run stops it with an error naming the API key", async () => {
   const api = fakeApi({ status: (n) => n > 3 ? 401 : undefined });
   await assert.rejects(

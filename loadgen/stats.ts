@@ -61,9 +61,9 @@ export class Latency {
   }
 }
 
-/** What became of one request. */
+/** What became of one request; `shed` marks a 503 `overloaded` (nothing written). */
 export type RequestOutcome =
-  | { kind: "response"; status: number; payments: number; latencyMs: number }
+  | { kind: "response"; status: number; payments: number; latencyMs: number; shed?: boolean }
   | { kind: "error"; error: "timeout" | "network"; payments: number; latencyMs: number };
 
 /** Everything counted during a run. */
@@ -75,8 +75,10 @@ export class LoadStats {
   accepted = 0;
   /** Payments in 4xx responses. */
   rejected = 0;
-  /** Payments in 5xx responses, timeouts and network errors: fate unknown. */
+  /** Payments in 5xx responses (other than shed), timeouts and network errors: fate unknown. */
   errors = 0;
+  /** Payments in requests the producer shed (503 overloaded): certainly not written. */
+  shed = 0;
   /** Payments resent on purpose (duplicate ids) that were accepted. */
   duplicatesAccepted = 0;
   /** Requests sent with a deliberately invalid payment. */
@@ -85,6 +87,10 @@ export class LoadStats {
   invalidAccepted = 0;
   readonly byStatus = new Map<string, number>();
   readonly latency = new Latency();
+  /** Latency of 2xx answers only: what an admitted request costs under overload. */
+  readonly acceptedLatency = new Latency();
+  /** Latency of shed answers only: how fast the producer says no. */
+  readonly shedLatency = new Latency();
   /** Latency of the current progress interval only. */
   readonly recent = new Latency();
   lateRequests = 0;
@@ -100,12 +106,19 @@ export class LoadStats {
 
   /** Records a finished request. */
   finished(outcome: RequestOutcome): void {
-    const key = outcome.kind === "response" ? String(outcome.status) : outcome.error;
+    const shed = outcome.kind === "response" && outcome.shed === true;
+    const key = outcome.kind === "response"
+      ? `${outcome.status}${shed ? " shed" : ""}`
+      : outcome.error;
     this.byStatus.set(key, (this.byStatus.get(key) ?? 0) + 1);
     this.latency.record(outcome.latencyMs);
     this.recent.record(outcome.latencyMs);
     if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
       this.accepted += outcome.payments;
+      this.acceptedLatency.record(outcome.latencyMs);
+    } else if (shed) {
+      this.shed += outcome.payments;
+      this.shedLatency.record(outcome.latencyMs);
     } else if (outcome.kind === "response" && outcome.status >= 400 && outcome.status < 500) {
       this.rejected += outcome.payments;
     } else {
@@ -115,6 +128,6 @@ export class LoadStats {
 
   /** Payments whose request has not answered yet. */
   get pending(): number {
-    return this.sent - this.accepted - this.rejected - this.errors;
+    return this.sent - this.accepted - this.rejected - this.errors - this.shed;
   }
 }

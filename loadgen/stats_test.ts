@@ -41,6 +41,13 @@ Deno.test("payments are counted by what their request came to", () => {
   assert.deepEqual([stats.sent, stats.accepted, stats.rejected, stats.errors], [40, 10, 10, 20]);
   assert.equal(stats.pending, 0);
   assert.deepEqual(Object.fromEntries(stats.byStatus), { 202: 1, 400: 1, 503: 1, timeout: 1 });
+  stats.started(10, 0, 10);
+  stats.finished({ kind: "response", status: 503, payments: 10, latencyMs: 0.5, shed: true });
+  assert.deepEqual([stats.shed, stats.errors, stats.pending], [10, 20, 0]);
+  assert.equal(stats.byStatus.get("503 shed"), 1);
+  assert.equal(stats.acceptedLatency.count, 1);
+  assert.equal(stats.shedLatency.count, 1);
+  assert.equal(stats.shedLatency.percentile(50), 0.5);
   assert.equal(stats.lateRequests, 1);
   assert.equal(stats.maxLateMs, 25);
 });

@@ -36,6 +36,8 @@ export interface VerifySummary {
   unexpected: number;
   /** Results for payments whose request failed (timeout, 5xx): they did reach Kafka. */
   resolvedUnknown: number;
+  /** Results for payments whose request was shed (503 overloaded): must be 0. */
+  shedWritten: number;
   outcomes: Record<string, number>;
   /** Producer accept (`created_at`) to the committed result's record timestamp. */
   endToEnd: LatencySummary;
@@ -47,7 +49,7 @@ export interface VerifySummary {
   /** Whether the wait ended because the timeout passed. */
   timedOut: boolean;
   waitedMs: number;
-  /** No missing result and no double approval. */
+  /** No missing result, no double approval and nothing written of a shed request. */
   ok: boolean;
 }
 
@@ -58,6 +60,8 @@ interface Entry {
   /** The id was in a rejected (4xx) or failed (timeout/5xx) request. */
   rejected?: boolean;
   unknown?: boolean;
+  /** The id was in a request the producer shed: refused before anything was written. */
+  shed?: boolean;
 }
 
 /** Tracks expectations and results of one run, keyed by payment id. */
@@ -95,6 +99,11 @@ export class ResultTracker {
   /** These ids were rejected (4xx): they must get no result. */
   rejected(ids: Iterable<string>): void {
     for (const id of ids) this.#entry(id).rejected = true;
+  }
+
+  /** These ids' request was shed (503 overloaded): they must get no result. */
+  shed(ids: Iterable<string>): void {
+    for (const id of ids) this.#entry(id).shed = true;
   }
 
   /** These ids' requests failed without an answer: a result may or may not come. */
@@ -135,6 +144,7 @@ export class ResultTracker {
   /** The verdict as of now. */
   summary(timing: { timedOut: boolean; waitedMs: number }): VerifySummary {
     let missing = 0, extra = 0, doubleApprovals = 0, unexpected = 0, resolvedUnknown = 0;
+    let shedWritten = 0;
     for (const entry of this.#entries.values()) {
       if (entry.seen < entry.expected) missing += entry.expected - entry.seen;
       const surplus = entry.seen - entry.expected;
@@ -142,6 +152,8 @@ export class ResultTracker {
         // A failed request's payment may have reached Kafka after all; a rejected
         // one never may.
         if (entry.unknown) resolvedUnknown += surplus;
+        // A shed request was refused before anything was sent: a result proves otherwise.
+        else if (entry.shed) shedWritten += surplus;
         else if (entry.rejected && entry.expected === 0) unexpected += surplus;
         else extra += surplus;
       }
@@ -155,12 +167,13 @@ export class ResultTracker {
       doubleApprovals,
       unexpected,
       resolvedUnknown,
+      shedWritten,
       outcomes: Object.fromEntries([...this.#outcomes].sort(([a], [b]) => a.localeCompare(b))),
       endToEnd: this.endToEnd.summary(),
       visible: this.visible.summary(),
       timedOut: timing.timedOut,
       waitedMs: Math.round(timing.waitedMs),
-      ok: missing === 0 && doubleApprovals === 0,
+      ok: missing === 0 && doubleApprovals === 0 && shedWritten === 0,
     };
   }
 }

@@ -90,6 +90,20 @@ Deno.test("results for rejected payments are unexpected; for failed requests the
   assert.equal(summary.ok, true);
 });
 
+Deno.test("a result for a shed payment fails the verdict: shed means nothing was written", () => {
+  const tracker = new ResultTracker();
+  tracker.accepted(["a"]);
+  tracker.shed(["s1", "s2"]);
+  tracker.observe(result("a"));
+  assert.equal(tracker.summary({ timedOut: false, waitedMs: 0 }).ok, true);
+  tracker.observe(result("s2"));
+  const summary = tracker.summary({ timedOut: false, waitedMs: 0 });
+  assert.equal(summary.shedWritten, 1);
+  assert.equal(summary.unexpected, 0);
+  assert.equal(summary.extra, 0);
+  assert.equal(summary.ok, false);
+});
+
 Deno.test("the listener sees each outcome and its end-to-end latency", () => {
   const seen: Array<[string, number | undefined]> = [];
   const tracker = new ResultTracker((outcome, ms) => seen.push([outcome, ms]));

@@ -7,10 +7,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { getLogger, type Logger } from "@logtape/logtape";
+import { Admission } from "./admission.ts";
 import type { ProducerConfig } from "./config.ts";
 import { problemFor, type ProducerEnv } from "./context.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import type { ProducerMetrics } from "./metrics.ts";
+import { createShedder } from "./middleware/admission_gate.ts";
 import { apiKey } from "./middleware/api_key.ts";
 import { correlation } from "./middleware/correlation.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
@@ -22,7 +24,13 @@ import { ProducerStats } from "./stats.ts";
 /** The settings the HTTP layer uses. */
 export type AppConfig = Pick<
   ProducerConfig,
-  "apiKeys" | "maxBodyBytes" | "sendTimeoutMs" | "retryAfterSeconds" | "source"
+  | "apiKeys"
+  | "maxBodyBytes"
+  | "sendTimeoutMs"
+  | "retryAfterSeconds"
+  | "source"
+  | "maxInflightPayments"
+  | "maxQueuedRequests"
 >;
 
 /** Everything {@linkcode createApp} needs. */
@@ -35,6 +43,8 @@ export interface AppDeps {
   logger?: Logger;
   stats?: ProducerStats;
   now?: () => Date;
+  /** Defaults to budgets from the config's maxInflightPayments / maxQueuedRequests. */
+  admission?: Admission;
 }
 
 /** Route patterns and the methods each allows (for 405 answers). */
@@ -67,6 +77,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const stats = deps.stats ?? new ProducerStats(deps.now);
   const now = deps.now ?? (() => new Date());
   const secured = deps.config.apiKeys.length > 0;
+  const admission = deps.admission ?? new Admission({
+    maxInflightPayments: deps.config.maxInflightPayments,
+    maxQueuedRequests: deps.config.maxQueuedRequests,
+  });
+  deps.metrics.observeAdmission(() => admission.state());
+  const shed = createShedder({
+    admission,
+    metrics: deps.metrics,
+    retryAfterSeconds: deps.config.retryAfterSeconds,
+    logger,
+  });
 
   const app = new OpenAPIHono<ProducerEnv>({
     defaultHook: (result, c) => {
@@ -102,6 +123,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
     retryAfterSeconds: deps.config.retryAfterSeconds,
     secured,
     now,
+    admission,
+    shed,
   });
   registerOperationRoutes(app, {
     metrics: deps.metrics,

@@ -10,12 +10,15 @@
  * | `PRODUCER_SOURCE` | `payment-producer` | the `source` field and record header of every payment |
  * | `PRODUCER_READY_INTERVAL_MS` | `5000` | how often readiness re-checks that Kafka answers with the topic's metadata |
  * | `PRODUCER_SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGINT/SIGTERM, the longest wait for in-flight requests and the disconnect |
+ * | `PRODUCER_MAX_INFLIGHT_PAYMENTS` | `4000` | most payments handed to Kafka and not yet acknowledged; a request that does not fit is shed (503 `overloaded`, nothing written); at least the largest batch (500) |
+ * | `PRODUCER_MAX_QUEUED_REQUESTS` | `64` | most payment requests being read, parsed and validated at once; more are shed before their body is read |
  *
  * @module
  */
 import { z } from "zod";
 import { type Config, loadConfig } from "@payments/shared/config";
 import { type Env, listVar, loadAll, millisVar, parseEnv } from "@payments/shared/env";
+import { MAX_BATCH_SIZE } from "@payments/shared/payment";
 
 /** Everything the producer needs, resolved once at start. */
 export interface ProducerConfig extends Config {
@@ -27,6 +30,9 @@ export interface ProducerConfig extends Config {
   source: string;
   readyIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Admission control: see `admission.ts`. */
+  maxInflightPayments: number;
+  maxQueuedRequests: number;
 }
 
 const schema = z.object({
@@ -39,6 +45,11 @@ const schema = z.object({
     .default("payment-producer"),
   PRODUCER_READY_INTERVAL_MS: millisVar.default(5000),
   PRODUCER_SHUTDOWN_TIMEOUT_MS: millisVar.default(10000),
+  // A batch larger than the budget could never be admitted, even by an idle producer.
+  PRODUCER_MAX_INFLIGHT_PAYMENTS: z.coerce.number().int()
+    .min(MAX_BATCH_SIZE, `must be at least ${MAX_BATCH_SIZE}, the largest batch`)
+    .max(10_000_000).default(4000),
+  PRODUCER_MAX_QUEUED_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(64),
 });
 
 /**
@@ -65,6 +76,8 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     source: own.PRODUCER_SOURCE,
     readyIntervalMs: own.PRODUCER_READY_INTERVAL_MS,
     shutdownTimeoutMs: own.PRODUCER_SHUTDOWN_TIMEOUT_MS,
+    maxInflightPayments: own.PRODUCER_MAX_INFLIGHT_PAYMENTS,
+    maxQueuedRequests: own.PRODUCER_MAX_QUEUED_REQUESTS,
   };
 }
 

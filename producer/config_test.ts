@@ -11,6 +11,38 @@ Deno.test("loadProducerConfig applies the documented defaults", () => {
   assert.equal(config.source, "payment-producer");
   assert.equal(config.producerPort, 8000);
   assert.equal(config.shutdownTimeoutMs, 10000);
+  assert.equal(config.maxInflightPayments, 4000);
+  assert.equal(config.maxQueuedRequests, 64);
+});
+
+Deno.test("loadProducerConfig reads the admission budgets", () => {
+  const config = loadProducerConfig({
+    PRODUCER_MAX_INFLIGHT_PAYMENTS: "500",
+    PRODUCER_MAX_QUEUED_REQUESTS: "8",
+  });
+  assert.equal(config.maxInflightPayments, 500);
+  assert.equal(config.maxQueuedRequests, 8);
+});
+
+Deno.test("loadProducerConfig refuses an in-flight budget smaller than the largest batch, naming it", () => {
+  for (
+    const [variable, value] of [
+      ["PRODUCER_MAX_INFLIGHT_PAYMENTS", "499"],
+      ["PRODUCER_MAX_INFLIGHT_PAYMENTS", "lots"],
+      ["PRODUCER_MAX_QUEUED_REQUESTS", "0"],
+      ["PRODUCER_MAX_QUEUED_REQUESTS", "1.5"],
+    ]
+  ) {
+    assert.throws(
+      () => loadProducerConfig({ [variable!]: value }),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(variable!),
+      `${variable}=${value}`,
+    );
+  }
+  assert.throws(
+    () => loadProducerConfig({ PRODUCER_MAX_INFLIGHT_PAYMENTS: "100" }),
+    /PRODUCER_MAX_INFLIGHT_PAYMENTS: must be at least 500, the largest batch/,
+  );
 });
 
 Deno.test("loadProducerConfig reads API keys and producer settings", () => {

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import { type Problem, problem, problemResponse } from "@payments/shared/problem";
+import type { Entry } from "./admission.ts";
 
 /** Hono environment of the producer app. */
 export interface ProducerEnv {
@@ -16,6 +17,8 @@ export interface ProducerEnv {
     traceparent: string;
     /** The problem this request was answered with, for the request's log line. */
     problem?: Problem;
+    /** The payment request's place in the admission queue (payment routes only). */
+    admission?: Entry;
   };
 }
 

@@ -27,11 +27,23 @@ export class FakePublisher implements PaymentPublisher {
   behaviour: FakeBehaviour = "accept";
   isReady = true;
   readonly #offsets: number[];
+  #held: PromiseWithResolvers<void> | undefined;
 
   constructor({ topic = "payment_requests", partitions = 6 } = {}) {
     this.topic = topic;
     this.partitions = partitions;
     this.#offsets = new Array(partitions).fill(0);
+  }
+
+  /** Holds every publish call (as a slow Kafka would) until {@linkcode release}. */
+  hold(): void {
+    this.#held ??= Promise.withResolvers<void>();
+  }
+
+  /** Lets the held publish calls go on. */
+  release(): void {
+    this.#held?.resolve();
+    this.#held = undefined;
   }
 
   ready(): Readiness {
@@ -42,9 +54,18 @@ export class FakePublisher implements PaymentPublisher {
 
   async publish(
     records: readonly OutgoingRecord[],
-    { timeoutMs }: PublishOptions,
+    options: PublishOptions,
   ): Promise<RecordPosition[]> {
+    try {
+      return await this.#answer(records, options.timeoutMs);
+    } finally {
+      options.onSettled?.();
+    }
+  }
+
+  async #answer(records: readonly OutgoingRecord[], timeoutMs: number): Promise<RecordPosition[]> {
     this.calls++;
+    if (this.#held) await this.#held.promise;
     await Promise.resolve();
     switch (this.behaviour) {
       case "unavailable":

@@ -126,23 +126,47 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
 
   async publish(
     records: readonly OutgoingRecord[],
-    { timeoutMs }: PublishOptions,
+    { timeoutMs, onSettled }: PublishOptions,
   ): Promise<RecordPosition[]> {
     if (this.#closed) {
-      throw new PublishError("Cannot publish: the producer is shutting down", { retriable: true });
+      onSettled?.();
+      throw new PublishError("Cannot publish: the producer is shutting down; nothing was written", {
+        retriable: true,
+        mayHaveWritten: false,
+      });
     }
-    const deadline = Date.now() + timeoutMs;
-    const task = this.#sendWithOthers(records, deadline);
+    let waiting!: Waiting;
+    const task = new Promise<RecordPosition[]>((resolve, reject) => {
+      waiting = { records, deadline: Date.now() + timeoutMs, resolve, reject };
+    });
+    // The task settles when the records leave the publisher: answered by Kafka, or
+    // dropped unsent. A timeout during the send does not end it (see below).
+    if (onSettled) task.then(() => onSettled(), () => onSettled());
+    this.#sendWithOthers(waiting);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() =>
-        reject(
-          new PublishError(
-            `Cannot publish ${records.length} payments to ${this.topic}: ` +
-              `Kafka did not acknowledge them within ${timeoutMs} ms`,
-            { retriable: true },
-          ),
-        ), timeoutMs);
+      timer = setTimeout(() => {
+        const what = `Cannot publish ${records.length} payments to ${this.topic}: ` +
+          `Kafka did not acknowledge them within ${timeoutMs} ms`;
+        if (this.#dropWaiting(waiting)) {
+          waiting.reject(
+            new PublishError(
+              `${what}; they were still waiting for earlier sends and were not sent`,
+              {
+                retriable: true,
+                mayHaveWritten: false,
+              },
+            ),
+          );
+        } else {
+          reject(
+            new PublishError(`${what} while their send was under way`, {
+              retriable: true,
+              mayHaveWritten: true,
+            }),
+          );
+        }
+      }, timeoutMs);
     });
     try {
       return await Promise.race([task, timeout]);
@@ -208,11 +232,17 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
   }
 
   /** Queues a request for the next send; the first of a group schedules that send. */
-  #sendWithOthers(records: readonly OutgoingRecord[], deadline: number) {
-    return new Promise<RecordPosition[]>((resolve, reject) => {
-      this.#waiting.push({ records, deadline, resolve, reject });
-      if (this.#waiting.length === 1) void this.#enqueue(() => this.#sendWaiting());
-    });
+  #sendWithOthers(waiting: Waiting): void {
+    this.#waiting.push(waiting);
+    if (this.#waiting.length === 1) void this.#enqueue(() => this.#sendWaiting());
+  }
+
+  /** Takes a request out of the queue if it is still waiting there (not yet sent). */
+  #dropWaiting(waiting: Waiting): boolean {
+    const index = this.#waiting.indexOf(waiting);
+    if (index < 0) return false;
+    this.#waiting.splice(index, 1);
+    return true;
   }
 
   /** Sends the waiting requests in one send and answers each with its positions. */
@@ -234,8 +264,9 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
     const group = taken.filter((waiting) => waiting.deadline > now);
     for (const late of taken.filter((waiting) => waiting.deadline <= now)) {
       late.reject(
-        new PublishError("Cannot publish: timed out waiting for earlier sends", {
+        new PublishError("Cannot publish: timed out waiting for earlier sends; nothing was sent", {
           retriable: true,
+          mayHaveWritten: false,
         }),
       );
     }
@@ -267,9 +298,13 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
 
   async #send(records: readonly OutgoingRecord[], deadline: number): Promise<RecordPosition[]> {
     if (Date.now() >= deadline) {
-      throw new PublishError("Cannot publish: timed out waiting for earlier sends", {
-        retriable: true,
-      });
+      throw new PublishError(
+        "Cannot publish: timed out waiting for earlier sends; nothing was sent",
+        {
+          retriable: true,
+          mayHaveWritten: false,
+        },
+      );
     }
     const session = this.#session;
     const messages: Message[] = records.map((record) => ({

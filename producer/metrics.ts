@@ -14,12 +14,13 @@ import {
   createRegistry,
   type ServiceRegistry,
 } from "@payments/shared/metrics";
+import { type AdmissionState, SHED_REASONS } from "./admission.ts";
 
 /** Outcome of the payments of one request. */
 export type ProducedStatus = "success" | "failed";
 
 /** The POST routes whose HTTP series are pre-created. */
-const PAYMENT_ROUTES = ["/payments", "/payments/single", "/payments/batch"];
+export const PAYMENT_ROUTES = ["/payments", "/payments/single", "/payments/batch"];
 const PRECREATED_STATUSES = ["202", "400", "401", "413", "415", "503"];
 
 /** The producer's registry: default process metrics and the `service` label. */
@@ -39,6 +40,10 @@ export interface ProducerMetrics {
   kafkaRequestQueueSize: Gauge<"broker">;
   kafkaRequestTimeouts: Counter<"api" | "broker">;
   kafkaReady: Gauge<string>;
+  /** Payment requests shed by admission control (answered 503 `overloaded`). */
+  requestsShed: Counter<"handler" | "reason">;
+  /** Makes the admission gauges report `state` (they read it at each scrape). */
+  observeAdmission(state: () => AdmissionState): void;
 }
 
 /**
@@ -108,6 +113,45 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
     registers,
   });
 
+  const requestsShed = new Counter({
+    name: "http_requests_shed_total",
+    help: "Payment requests answered 503 overloaded before anything was sent to Kafka, " +
+      "by route pattern and reason (queue_full, inflight_full)",
+    labelNames: ["handler", "reason"] as const,
+    registers,
+  });
+  let admission: (() => AdmissionState) | undefined;
+  const admissionGauge = (name: string, help: string, pick: (state: AdmissionState) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const state = admission?.();
+        this.set(state ? pick(state) : 0);
+      },
+    });
+  admissionGauge(
+    "producer_inflight_payments",
+    "Payments handed to Kafka and not yet acknowledged or failed (admission control)",
+    (state) => state.inflightPayments,
+  );
+  admissionGauge(
+    "producer_inflight_payments_limit",
+    "Most payments in flight to Kafka before requests are shed (PRODUCER_MAX_INFLIGHT_PAYMENTS)",
+    (state) => state.maxInflightPayments,
+  );
+  admissionGauge(
+    "producer_queued_requests",
+    "Payment requests being read, parsed and validated (admission control)",
+    (state) => state.queuedRequests,
+  );
+  admissionGauge(
+    "producer_queued_requests_limit",
+    "Most payment requests read at once before more are shed (PRODUCER_MAX_QUEUED_REQUESTS)",
+    (state) => state.maxQueuedRequests,
+  );
+
   for (const status of ["success", "failed"]) {
     for (const range of BATCH_SIZE_RANGES) {
       paymentsProduced.labels(status, range).inc(0);
@@ -116,6 +160,7 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
   }
   for (const handler of PAYMENT_ROUTES) {
     for (const status of PRECREATED_STATUSES) httpRequests.labels("POST", handler, status).inc(0);
+    for (const reason of SHED_REASONS) requestsShed.labels(handler, reason).inc(0);
   }
   kafkaReady.set(0);
 
@@ -130,6 +175,10 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
     kafkaRequestQueueSize,
     kafkaRequestTimeouts,
     kafkaReady,
+    requestsShed,
+    observeAdmission(state) {
+      admission = state;
+    },
   };
 }
 

@@ -24,6 +24,12 @@ export interface RecordPosition {
 export interface PublishOptions {
   /** Give up (and report a retriable failure) when Kafka has not acknowledged by then. */
   timeoutMs: number;
+  /**
+   * Called once when the publisher no longer holds the records: acknowledged, failed, or
+   * dropped before being sent. It can come after `publish` settled: a request whose
+   * timeout ran out while its send was under way is held until that send ends.
+   */
+  onSettled?: () => void;
 }
 
 /** Whether the publisher can take payments right now, and why not. */
@@ -44,13 +50,22 @@ export interface PaymentPublisher {
   ready(): Readiness;
 }
 
-/** Publishing failed; `retriable` says whether the same request may succeed later. */
+/**
+ * Publishing failed; `retriable` says whether the same request may succeed later, and
+ * `mayHaveWritten` whether Kafka may have stored some of its records all the same (a
+ * send that was under way), or certainly none (never sent).
+ */
 export class PublishError extends Error {
   override name = "PublishError";
   readonly retriable: boolean;
-  constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
+  readonly mayHaveWritten: boolean;
+  constructor(
+    message: string,
+    options: { retriable: boolean; mayHaveWritten?: boolean; cause?: unknown },
+  ) {
     super(message, { cause: options.cause });
     this.retriable = options.retriable;
+    this.mayHaveWritten = options.mayHaveWritten ?? true;
   }
 }
 

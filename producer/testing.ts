@@ -16,6 +16,8 @@ export const TEST_CONFIG: AppConfig = {
   sendTimeoutMs: 200,
   retryAfterSeconds: 7,
   source: "payment-producer",
+  maxInflightPayments: 4000,
+  maxQueuedRequests: 64,
 };
 
 /** A fresh app over a fake publisher, its metrics and its publisher. */

@@ -14,8 +14,10 @@ import {
   PaymentRequestSchema,
 } from "@payments/shared/payment";
 import { PROBLEM_CONTENT_TYPE } from "@payments/shared/problem";
+import { type Admission, OverloadedError } from "../admission.ts";
 import { problemFor, type ProducerEnv } from "../context.ts";
 import { ingest, type IngestDeps } from "../ingest.ts";
+import { admissionGate, type Shedder } from "../middleware/admission_gate.ts";
 import { limitBody, requireJson } from "../middleware/json_body.ts";
 import { PublishError } from "../publisher.ts";
 import {
@@ -32,6 +34,8 @@ export interface PaymentRoutesDeps extends IngestDeps {
   maxBodyBytes: number;
   retryAfterSeconds: number;
   secured: boolean;
+  admission: Admission;
+  shed: Shedder;
 }
 
 const problemContent = (description: string) => ({
@@ -45,7 +49,10 @@ function errorResponses(secured: boolean) {
     ...(secured ? { 401: problemContent("Missing or invalid API key") } : {}),
     413: problemContent("Body larger than PRODUCER_MAX_BODY_BYTES"),
     415: problemContent("Body is not application/json"),
-    503: problemContent("Kafka did not acknowledge in time; retry after Retry-After seconds"),
+    503: problemContent(
+      "Kafka did not acknowledge in time, or the producer is at capacity (type " +
+        "urn:payments:problem:overloaded: nothing was written); retry after Retry-After seconds",
+    ),
   };
 }
 
@@ -57,11 +64,15 @@ function countRejections(stats: ProducerStats): MiddlewareHandler<ProducerEnv> {
 }
 
 function unavailable(c: Context<ProducerEnv>, error: PublishError, retryAfter: number): Response {
+  const written = error.mayHaveWritten
+    ? "Kafka may have written some of these payments all the same; resending them with the " +
+      "same payment_id is safe (a repeat is answered DUPLICATE)."
+    : "Nothing of this request was written.";
   return problemFor(
     c,
     503,
     "kafka-unavailable",
-    `${error.message}. No payment of this request was accepted.`,
+    `${error.message}. ${written}`,
     {},
     error.retriable ? { "retry-after": String(retryAfter) } : {},
   );
@@ -72,6 +83,8 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
   const middleware = [
     countRejections(deps.stats),
     requireJson(),
+    // Before the body limit: for a body without Content-Length it reads the whole body.
+    admissionGate(deps.admission, deps.shed),
     limitBody(deps.maxBodyBytes),
   ] as const;
   const security = deps.secured ? [{ bearer: [] }] : [];
@@ -103,6 +116,7 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
         correlationId,
         traceparent: c.get("traceparent"),
         batch: false,
+        admission: c.get("admission"),
       });
       const body = {
         ...results[0]!,
@@ -119,6 +133,7 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
       });
       return c.json(body, 202);
     } catch (error) {
+      if (error instanceof OverloadedError) return deps.shed(c, error.reason);
       if (!(error instanceof PublishError)) throw error;
       deps.logger.warn("Payment {payment_id} not accepted: {error}", {
         payment_id: payment.payment_id,
@@ -170,6 +185,7 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
           correlationId,
           traceparent: c.get("traceparent"),
           batch: true,
+          admission: c.get("admission"),
         });
         const body = {
           batch_id: batchId,
@@ -192,6 +208,7 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
         );
         return c.json(body, 202);
       } catch (error) {
+        if (error instanceof OverloadedError) return deps.shed(c, error.reason);
         if (!(error instanceof PublishError)) throw error;
         deps.logger.warn("Batch {batch_id} of {total_payments} payments not accepted: {error}", {
           total_payments: batch.payments.length,

@@ -1,0 +1,149 @@
+/**
+ * Admission control of the payment routes: two budgets decide, before anything is
+ * sent to Kafka, whether a request is taken or shed (answered 503 `overloaded` at once).
+ *
+ * - **Queued requests** (`PRODUCER_MAX_QUEUED_REQUESTS`): requests whose body is being
+ *   read, parsed and validated. Checked on arrival, before the body is read, so a
+ *   request that does not fit costs neither its body nor a JSON parse; this bounds
+ *   the memory of requests not yet handed to Kafka to this many bodies.
+ * - **In-flight payments** (`PRODUCER_MAX_INFLIGHT_PAYMENTS`): payments handed to the
+ *   publisher and not yet settled by it (waiting for their send, or in it). Checked on
+ *   arrival (a full budget sheds at once) and again once the body says how many
+ *   payments the request carries. This bounds the publisher's queue, so an admitted
+ *   request waits for at most this many payments ahead of it, and the memory they hold.
+ *
+ * A request is taken whole or not at all. Pure bookkeeping: no I/O, no clock.
+ *
+ * @module
+ */
+
+/** Why a request was shed (the `reason` label of `http_requests_shed_total`). */
+export type ShedReason = "queue_full" | "inflight_full";
+
+/** Every shed reason, for pre-created metric series. */
+export const SHED_REASONS: readonly ShedReason[] = ["queue_full", "inflight_full"];
+
+/** The two budgets. */
+export interface AdmissionLimits {
+  /** Most payments handed to the publisher and not yet settled. */
+  maxInflightPayments: number;
+  /** Most requests being read, parsed and validated at once. */
+  maxQueuedRequests: number;
+}
+
+/** Refusal: the request does not fit. */
+export interface Shed {
+  ok: false;
+  reason: ShedReason;
+}
+
+/** A request taken into the in-flight budget; `release` once the publisher let go of it. */
+export interface Admitted {
+  ok: true;
+  /** Gives the request's payments back to the budget; later calls do nothing. */
+  release(): void;
+}
+
+/** A request that passed the arrival check and is being read; see {@linkcode Admission}. */
+export interface Entry {
+  ok: true;
+  /** Takes `payments` into the in-flight budget, or sheds; leaves the queue either way. */
+  admit(payments: number): Admitted | Shed;
+  /** Leaves the queue without publishing (a 4xx, an error); later calls do nothing. */
+  leave(): void;
+}
+
+/** The budgets' use right now. */
+export interface AdmissionState extends AdmissionLimits {
+  inflightPayments: number;
+  queuedRequests: number;
+}
+
+/**
+ * The budgets of one producer process.
+ *
+ * @example
+ * ```ts
+ * const admission = new Admission({ maxInflightPayments: 4000, maxQueuedRequests: 64 });
+ * const entry = admission.enter();            // on arrival, before reading the body
+ * if (!entry.ok) return shed(entry.reason);
+ * const admitted = entry.admit(payments.length); // once the body is validated
+ * if (!admitted.ok) return shed(admitted.reason);
+ * publish(records, { onSettled: admitted.release });
+ * ```
+ */
+export class Admission {
+  readonly limits: Readonly<AdmissionLimits>;
+  #inflight = 0;
+  #queued = 0;
+
+  constructor(limits: AdmissionLimits) {
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`Admission limit ${name} must be a positive integer (got ${value})`);
+      }
+    }
+    this.limits = { ...limits };
+  }
+
+  /** On arrival, before the body is read: a place in the queue, or a refusal. */
+  enter(): Entry | Shed {
+    if (this.#queued >= this.limits.maxQueuedRequests) return { ok: false, reason: "queue_full" };
+    // No request has fewer than one payment: a full budget cannot take any.
+    if (this.#inflight >= this.limits.maxInflightPayments) {
+      return { ok: false, reason: "inflight_full" };
+    }
+    this.#queued++;
+    let queued = true;
+    const leave = () => {
+      if (!queued) return;
+      queued = false;
+      this.#queued--;
+    };
+    return {
+      ok: true,
+      leave,
+      admit: (payments) => {
+        if (!queued) throw new Error("Admission entry used twice: it already left the queue");
+        leave();
+        return this.#take(payments);
+      },
+    };
+  }
+
+  /** Current use of both budgets, for the gauges. */
+  state(): AdmissionState {
+    return { ...this.limits, inflightPayments: this.#inflight, queuedRequests: this.#queued };
+  }
+
+  #take(payments: number): Admitted | Shed {
+    if (!Number.isInteger(payments) || payments < 1) {
+      throw new RangeError(`A request carries at least one payment (got ${payments})`);
+    }
+    if (this.#inflight + payments > this.limits.maxInflightPayments) {
+      return { ok: false, reason: "inflight_full" };
+    }
+    this.#inflight += payments;
+    let held = true;
+    return {
+      ok: true,
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.#inflight -= payments;
+      },
+    };
+  }
+}
+
+/**
+ * A request refused by admission control before anything of it was sent to Kafka.
+ * Retriable: the same request may fit once the load has gone down.
+ */
+export class OverloadedError extends Error {
+  override name = "OverloadedError";
+  readonly retriable = true;
+  constructor(readonly reason: ShedReason, payments: number) {
+    super(`Cannot take ${payments} payments now: the producer is at capacity (${reason})`);
+  }
+}
