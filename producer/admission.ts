@@ -2,15 +2,19 @@
  * Admission control of the payment routes: two budgets decide, before anything is
  * sent to Kafka, whether a request is taken or shed (answered 503 `overloaded` at once).
  *
- * - **Queued requests** (`PRODUCER_MAX_QUEUED_REQUESTS`): requests whose body is being
- *   read, parsed and validated. Checked on arrival, before the body is read, so a
- *   request that does not fit costs neither its body nor a JSON parse; this bounds
- *   the memory of requests not yet handed to Kafka to this many bodies.
+ * - **Queued bytes** (`PRODUCER_MAX_QUEUED_BYTES`): the bodies of the requests being
+ *   read, parsed and validated, counted by their declared `Content-Length` (a body
+ *   without one counts as the largest allowed). Checked on arrival, before the body is
+ *   read, so a request that does not fit costs neither its body nor a JSON parse. Bytes,
+ *   not requests, because reading and parsing a body costs memory in proportion to its
+ *   size (a 1 MB body several MB at its peak), and a budget of requests would let a few
+ *   clients with large bodies take far more than a budget of the same number of
+ *   ordinary batches.
  * - **In-flight payments** (`PRODUCER_MAX_INFLIGHT_PAYMENTS`): payments handed to the
  *   publisher and not yet settled by it (waiting for their send, or in it). Checked on
  *   arrival (a full budget sheds at once) and again once the body says how many
  *   payments the request carries. This bounds the publisher's queue, so an admitted
- *   request waits for at most this many payments ahead of it, and the memory they hold.
+ *   request waits behind at most this many payments, and the memory they hold.
  *
  * A request is taken whole or not at all. Pure bookkeeping: no I/O, no clock.
  *
@@ -27,8 +31,8 @@ export const SHED_REASONS: readonly ShedReason[] = ["queue_full", "inflight_full
 export interface AdmissionLimits {
   /** Most payments handed to the publisher and not yet settled. */
   maxInflightPayments: number;
-  /** Most requests being read, parsed and validated at once. */
-  maxQueuedRequests: number;
+  /** Most body bytes of requests being read, parsed and validated at once. */
+  maxQueuedBytes: number;
 }
 
 /** Refusal: the request does not fit. */
@@ -56,6 +60,8 @@ export interface Entry {
 /** The budgets' use right now. */
 export interface AdmissionState extends AdmissionLimits {
   inflightPayments: number;
+  queuedBytes: number;
+  /** Requests holding the queued bytes (not a budget of its own). */
   queuedRequests: number;
 }
 
@@ -64,8 +70,8 @@ export interface AdmissionState extends AdmissionLimits {
  *
  * @example
  * ```ts
- * const admission = new Admission({ maxInflightPayments: 4000, maxQueuedRequests: 64 });
- * const entry = admission.enter();            // on arrival, before reading the body
+ * const admission = new Admission({ maxInflightPayments: 4000, maxQueuedBytes: 4 << 20 });
+ * const entry = admission.enter(contentLength); // on arrival, before reading the body
  * if (!entry.ok) return shed(entry.reason);
  * const admitted = entry.admit(payments.length); // once the body is validated
  * if (!admitted.ok) return shed(admitted.reason);
@@ -75,6 +81,7 @@ export interface AdmissionState extends AdmissionLimits {
 export class Admission {
   readonly limits: Readonly<AdmissionLimits>;
   #inflight = 0;
+  #queuedBytes = 0;
   #queued = 0;
 
   constructor(limits: AdmissionLimits) {
@@ -86,19 +93,30 @@ export class Admission {
     this.limits = { ...limits };
   }
 
-  /** On arrival, before the body is read: a place in the queue, or a refusal. */
-  enter(): Entry | Shed {
-    if (this.#queued >= this.limits.maxQueuedRequests) return { ok: false, reason: "queue_full" };
+  /**
+   * On arrival, before the body is read: a place in the queue for a body of `bytes`,
+   * or a refusal. An empty queue takes any one body, however large (the body limit
+   * bounds it), so no valid request is refused by an idle producer.
+   */
+  enter(bytes: number): Entry | Shed {
+    if (!Number.isInteger(bytes) || bytes < 0) {
+      throw new RangeError(`A body has a non-negative whole number of bytes (got ${bytes})`);
+    }
+    if (this.#queued > 0 && this.#queuedBytes + bytes > this.limits.maxQueuedBytes) {
+      return { ok: false, reason: "queue_full" };
+    }
     // No request has fewer than one payment: a full budget cannot take any.
     if (this.#inflight >= this.limits.maxInflightPayments) {
       return { ok: false, reason: "inflight_full" };
     }
     this.#queued++;
+    this.#queuedBytes += bytes;
     let queued = true;
     const leave = () => {
       if (!queued) return;
       queued = false;
       this.#queued--;
+      this.#queuedBytes -= bytes;
     };
     return {
       ok: true,
@@ -113,7 +131,12 @@ export class Admission {
 
   /** Current use of both budgets, for the gauges. */
   state(): AdmissionState {
-    return { ...this.limits, inflightPayments: this.#inflight, queuedRequests: this.#queued };
+    return {
+      ...this.limits,
+      inflightPayments: this.#inflight,
+      queuedBytes: this.#queuedBytes,
+      queuedRequests: this.#queued,
+    };
   }
 
   #take(payments: number): Admitted | Shed {

@@ -82,8 +82,9 @@ Deno.test("a batch is taken whole or not at all: it is shed when only part of it
   assert.equal(publisher.published.filter((r) => r.key.startsWith("PART")).length, 0);
 });
 
-Deno.test("past maxQueuedRequests bodies being read, a request is shed before its body is read", async () => {
-  const { app, publisher, metrics } = testApp({ maxQueuedRequests: 1 });
+Deno.test("a request whose body does not fit the bytes being read is shed before its body is read", async () => {
+  // A body without Content-Length counts as the largest allowed: it fills this queue.
+  const { app, publisher, metrics } = testApp({ maxQueuedBytes: 4096, maxBodyBytes: 4096 });
   const slow = Promise.withResolvers<void>();
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -157,7 +158,7 @@ Deno.test("shed requests are not counted as produced payments, nor as client rej
 });
 
 Deno.test("health, readiness and metrics are never shed", async () => {
-  const { app, publisher } = testApp({ maxInflightPayments: 500, maxQueuedRequests: 1 });
+  const { app, publisher } = testApp({ maxInflightPayments: 500, maxQueuedBytes: 1024 });
   publisher.hold();
   const held = app.request("/payments/batch", postJson(batch("H", 500)));
   for (const path of ["/health", "/ready", "/metrics", "/stats"]) {

@@ -30,7 +30,7 @@ export type AppConfig = Pick<
   | "retryAfterSeconds"
   | "source"
   | "maxInflightPayments"
-  | "maxQueuedRequests"
+  | "maxQueuedBytes"
 >;
 
 /** Everything {@linkcode createApp} needs. */
@@ -43,7 +43,7 @@ export interface AppDeps {
   logger?: Logger;
   stats?: ProducerStats;
   now?: () => Date;
-  /** Defaults to budgets from the config's maxInflightPayments / maxQueuedRequests. */
+  /** Defaults to budgets from the config's maxInflightPayments / maxQueuedBytes. */
   admission?: Admission;
 }
 
@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const secured = deps.config.apiKeys.length > 0;
   const admission = deps.admission ?? new Admission({
     maxInflightPayments: deps.config.maxInflightPayments,
-    maxQueuedRequests: deps.config.maxQueuedRequests,
+    maxQueuedBytes: deps.config.maxQueuedBytes,
   });
   deps.metrics.observeAdmission(() => admission.state());
   const shed = createShedder({

@@ -11,7 +11,7 @@
  * | `PRODUCER_READY_INTERVAL_MS` | `5000` | how often readiness re-checks that Kafka answers with the topic's metadata |
  * | `PRODUCER_SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGINT/SIGTERM, the longest wait for in-flight requests and the disconnect |
  * | `PRODUCER_MAX_INFLIGHT_PAYMENTS` | `4000` | most payments handed to Kafka and not yet acknowledged; a request that does not fit is shed (503 `overloaded`, nothing written); at least the largest batch (500) |
- * | `PRODUCER_MAX_QUEUED_REQUESTS` | `64` | most payment requests being read, parsed and validated at once; more are shed before their body is read |
+ * | `PRODUCER_MAX_QUEUED_BYTES` | `4194304` (4 MiB) | most body bytes (by `Content-Length`; a body without one counts as `PRODUCER_MAX_BODY_BYTES`) of payment requests being read, parsed and validated at once; a request that does not fit is shed before its body is read |
  *
  * @module
  */
@@ -32,7 +32,7 @@ export interface ProducerConfig extends Config {
   shutdownTimeoutMs: number;
   /** Admission control: see `admission.ts`. */
   maxInflightPayments: number;
-  maxQueuedRequests: number;
+  maxQueuedBytes: number;
 }
 
 const schema = z.object({
@@ -49,7 +49,8 @@ const schema = z.object({
   PRODUCER_MAX_INFLIGHT_PAYMENTS: z.coerce.number().int()
     .min(MAX_BATCH_SIZE, `must be at least ${MAX_BATCH_SIZE}, the largest batch`)
     .max(10_000_000).default(4000),
-  PRODUCER_MAX_QUEUED_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(64),
+  PRODUCER_MAX_QUEUED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
 });
 
 /**
@@ -77,7 +78,7 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     readyIntervalMs: own.PRODUCER_READY_INTERVAL_MS,
     shutdownTimeoutMs: own.PRODUCER_SHUTDOWN_TIMEOUT_MS,
     maxInflightPayments: own.PRODUCER_MAX_INFLIGHT_PAYMENTS,
-    maxQueuedRequests: own.PRODUCER_MAX_QUEUED_REQUESTS,
+    maxQueuedBytes: own.PRODUCER_MAX_QUEUED_BYTES,
   };
 }
 

@@ -12,25 +12,26 @@ Deno.test("loadProducerConfig applies the documented defaults", () => {
   assert.equal(config.producerPort, 8000);
   assert.equal(config.shutdownTimeoutMs, 10000);
   assert.equal(config.maxInflightPayments, 4000);
-  assert.equal(config.maxQueuedRequests, 64);
+  assert.equal(config.maxQueuedBytes, 4 * 1024 * 1024);
 });
 
 Deno.test("loadProducerConfig reads the admission budgets", () => {
   const config = loadProducerConfig({
     PRODUCER_MAX_INFLIGHT_PAYMENTS: "500",
-    PRODUCER_MAX_QUEUED_REQUESTS: "8",
+    PRODUCER_MAX_QUEUED_BYTES: "65536",
   });
   assert.equal(config.maxInflightPayments, 500);
-  assert.equal(config.maxQueuedRequests, 8);
+  assert.equal(config.maxQueuedBytes, 65536);
 });
 
-Deno.test("loadProducerConfig refuses an in-flight budget smaller than the largest batch, naming it", () => {
+Deno.test("loadProducerConfig refuses admission budgets it cannot use, naming the variable", () => {
   for (
     const [variable, value] of [
       ["PRODUCER_MAX_INFLIGHT_PAYMENTS", "499"],
       ["PRODUCER_MAX_INFLIGHT_PAYMENTS", "lots"],
-      ["PRODUCER_MAX_QUEUED_REQUESTS", "0"],
-      ["PRODUCER_MAX_QUEUED_REQUESTS", "1.5"],
+      ["PRODUCER_MAX_QUEUED_BYTES", "0"],
+      ["PRODUCER_MAX_QUEUED_BYTES", "1.5"],
+      ["PRODUCER_MAX_QUEUED_BYTES", "4M"],
     ]
   ) {
     assert.throws(

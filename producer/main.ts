@@ -37,8 +37,8 @@ payments to Kafka. Configured from the environment (see .env.example):
   PRODUCER_SHUTDOWN_TIMEOUT_MS   graceful shutdown budget (default 10000)
   PRODUCER_MAX_INFLIGHT_PAYMENTS payments in flight to Kafka before requests are shed
                                  with 503 overloaded, nothing written (default 4000)
-  PRODUCER_MAX_QUEUED_REQUESTS   payment requests read at once before more are shed
-                                 unread (default 64)
+  PRODUCER_MAX_QUEUED_BYTES      body bytes of payment requests read at once before
+                                 more are shed unread (default 4194304)
   LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)
   LAG_MONITOR_INTERVAL_MS        lag measurement period (default 5000)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.

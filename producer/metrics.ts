@@ -147,9 +147,14 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
     (state) => state.queuedRequests,
   );
   admissionGauge(
-    "producer_queued_requests_limit",
-    "Most payment requests read at once before more are shed (PRODUCER_MAX_QUEUED_REQUESTS)",
-    (state) => state.maxQueuedRequests,
+    "producer_queued_request_bytes",
+    "Body bytes (declared) of the payment requests being read, parsed and validated",
+    (state) => state.queuedBytes,
+  );
+  admissionGauge(
+    "producer_queued_request_bytes_limit",
+    "Most body bytes read at once before requests are shed (PRODUCER_MAX_QUEUED_BYTES)",
+    (state) => state.maxQueuedBytes,
   );
 
   for (const status of ["success", "failed"]) {

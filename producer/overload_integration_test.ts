@@ -13,9 +13,10 @@ import { checkMetrics } from "@payments/testing/promtool";
 import { endOffsets, readCommitted } from "@payments/testing/records";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
-import { createPipelineTopics } from "@payments/testing/topics";
+import { topicSpecs } from "@payments/shared/topics";
+import { createPipelineTopics, uniqueTopics } from "@payments/testing/topics";
 import { KafkaPublisher } from "./kafka_publisher.ts";
-import { createTopic, testKafka } from "./integration_support.ts";
+import { testKafka } from "./integration_support.ts";
 import { PublishError } from "./publisher.ts";
 
 const OVERLOADED = "urn:payments:problem:overloaded";
@@ -86,14 +87,19 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 Deno.test("with a frozen broker a send under way may time out ambiguously, a waiting one says nothing was written, and a 500-payment budget sheds at once what does not fit", async (t) => {
   await withTimeout(
     (async () => {
-      await using broker = await startThrowawayBroker();
-      const brokers = [broker.bootstrap];
+      // The launcher creates the topics and waits for them: a fresh KRaft broker can still
+      // answer "does not host this topic-partition" to a client creating them right away.
+      const topics = uniqueTopics("overload-budget");
+      const timeoutsTopic = `overload-timeouts-${crypto.randomUUID().slice(0, 8)}`;
+      await using broker = await startThrowawayBroker({
+        topics: [...topicSpecs(topics, 3), { topic: timeoutsTopic, numPartitions: 1 }],
+      });
 
       await t.step(
         "KafkaPublisher: a request timed out while its send was under way may have been written and holds its budget until the send ends; one still waiting is dropped unsent",
         async () => {
           const kafka = testKafka(broker.bootstrap, "overload-publisher");
-          const topic = await createTopic(kafka, "overload-timeouts", 1);
+          const topic = timeoutsTopic;
           await using publisher = new KafkaPublisher({
             kafka,
             topic,
@@ -145,7 +151,6 @@ Deno.test("with a frozen broker a send under way may time out ambiguously, a wai
       await t.step(
         "producer process: 50 concurrent requests of 100 payments on a budget of 500",
         async () => {
-          const topics = await createPipelineTopics(brokers, "overload-budget");
           await using producer = await startService("producer", {
             env: serviceEnv(broker.bootstrap, topics, {
               PRODUCER_MAX_INFLIGHT_PAYMENTS: "500",

@@ -17,7 +17,7 @@ export const TEST_CONFIG: AppConfig = {
   retryAfterSeconds: 7,
   source: "payment-producer",
   maxInflightPayments: 4000,
-  maxQueuedRequests: 64,
+  maxQueuedBytes: 4 * 1024 * 1024,
 };
 
 /** A fresh app over a fake publisher, its metrics and its publisher. */
@@ -42,11 +42,16 @@ export function payment(id: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** A JSON POST request init. */
+/** A JSON POST request init, with the Content-Length an HTTP client would send. */
 export function postJson(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
   return {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(new TextEncoder().encode(text).length),
+      ...headers,
+    },
+    body: text,
   };
 }

@@ -25,7 +25,7 @@ export interface AdmissionGateDeps {
 
 const WHY: Record<ShedReason, string> = {
   inflight_full: "too many payments in flight to Kafka",
-  queue_full: "too many requests being read",
+  queue_full: "too many request bodies being read",
 };
 
 /** The answer to a shed request; counts it and logs (rate-limited) that load is shed. */
@@ -51,14 +51,14 @@ export function createShedder(deps: AdmissionGateDeps): Shedder {
       const state = deps.admission.state();
       deps.logger.warn(
         "Overloaded: shed {shed} payment requests ({reason}); {inflight}/{max_inflight} " +
-          "payments in flight, {queued}/{max_queued} requests being read",
+          "payments in flight, {queued_bytes}/{max_queued_bytes} body bytes being read",
         {
           shed: unlogged,
           reason,
           inflight: state.inflightPayments,
           max_inflight: state.maxInflightPayments,
-          queued: state.queuedRequests,
-          max_queued: state.maxQueuedRequests,
+          queued_bytes: state.queuedBytes,
+          max_queued_bytes: state.maxQueuedBytes,
         },
       );
       loggedAt = now;
@@ -80,16 +80,23 @@ export function createShedder(deps: AdmissionGateDeps): Shedder {
 }
 
 /**
- * Route middleware: takes a place in the queue of requests being read, or sheds the
- * request before its body is read. The place is left when the request ends, unless
- * `ingest` moved the request into the in-flight budget first.
+ * Route middleware: takes a place in the queue of requests being read for the body's
+ * declared size (`maxBodyBytes` when it has no `Content-Length`, or more than that: the
+ * body limit refuses it next, unread), or sheds the request before its body is read.
+ * The place is left when the request ends, unless `ingest` moved the request into the
+ * in-flight budget first.
  */
 export function admissionGate(
   admission: Admission,
   shed: Shedder,
+  maxBodyBytes: number,
 ): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
-    const entry = admission.enter();
+    const declared = Number(c.req.header("content-length") ?? Number.NaN);
+    const bytes = Number.isSafeInteger(declared) && declared >= 0
+      ? Math.min(declared, maxBodyBytes)
+      : maxBodyBytes;
+    const entry = admission.enter(bytes);
     if (!entry.ok) return shed(c, entry.reason);
     c.set("admission", entry);
     try {

@@ -84,7 +84,7 @@ export function registerPaymentRoutes(app: OpenAPIHono<ProducerEnv>, deps: Payme
     countRejections(deps.stats),
     requireJson(),
     // Before the body limit: for a body without Content-Length it reads the whole body.
-    admissionGate(deps.admission, deps.shed),
+    admissionGate(deps.admission, deps.shed, deps.maxBodyBytes),
     limitBody(deps.maxBodyBytes),
   ] as const;
   const security = deps.secured ? [{ bearer: [] }] : [];
