@@ -31,6 +31,7 @@ import {
   ratioTarget,
   throughputRow,
 } from "./bench_table.ts";
+import { overloadRows } from "./bench_overload.ts";
 import { PLANS } from "./bench_plan.ts";
 import { restartRows } from "./bench_restart.ts";
 import { committed, endOffsetsSum, envPairs, loadOptions, machine } from "./bench_support.ts";
@@ -58,14 +59,21 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   restart     consumer restart to its first new result with 10k, 100k and 1M
               decisions behind it: without a local store (rebuilt from the changelog)
               and with the store that rebuild left
+  overload    the producer alone (a fresh process) under batch-100 requests at
+              concurrency 2,048, closed model: admitted payments/s (vs the best
+              producer row), admitted p99, share shed, peak RSS (VmHWM) and
+              payments answered non-2xx but present in Kafka (read back)
 Every row shows the services' RSS at its end (process_resident_memory_bytes).
 Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 70% of the bare transactional loop; end-to-end p99 < 100 ms
-at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history.
+at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history;
+overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
+RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
-  --only LIST       comma-separated sections to run: ceiling,producer,codecs,consumer,e2e,restart
+  --only LIST       comma-separated sections to run:
+                    ceiling,producer,codecs,consumer,e2e,restart,overload
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -75,7 +83,15 @@ Every HTTP and end-to-end row is preceded by an unmeasured warm-up of the same
 shape (1 s, or 3 s with --full). Timings are never asserted: a missed target is
 reported, not failed.`;
 
-const SECTIONS = ["ceiling", "producer", "codecs", "consumer", "e2e", "restart"] as const;
+const SECTIONS = [
+  "ceiling",
+  "producer",
+  "codecs",
+  "consumer",
+  "e2e",
+  "restart",
+  "overload",
+] as const;
 const MiB = 1024 * 1024;
 
 async function rss(services: Array<Service | undefined>) {
@@ -330,6 +346,29 @@ async function main(args: string[]): Promise<number> {
           log,
         }),
       );
+    }
+
+    if (only.has("overload")) {
+      const topics = await topicsFor("bench-overload");
+      const closed = rows.filter((r) =>
+        r.group === "producer" && r.unit === "payments/s" && !r.error
+      );
+      const best = closed.reduce<BenchRow | undefined>(
+        (top, r) => (top && top.value >= r.value ? top : r),
+        undefined,
+      );
+      await guarded(rows, "overload", "overload", async () => {
+        rows.push(
+          ...await overloadRows({
+            brokers: brokers!,
+            topics,
+            producerEnv: serviceEnv.producer,
+            plan,
+            ...(best ? { ceiling: best } : {}),
+            log,
+          }),
+        );
+      });
     }
 
     if (only.has("consumer")) {

@@ -14,6 +14,12 @@ export interface Plan {
   drainRecords: number;
   e2e: Array<{ rate: number; batch: number }>;
   e2eMs: number;
+  /**
+   * The overload row: closed model, far more requests in flight than the budgets take.
+   * Its warm-up is long because Deno.serve listens with a backlog of 128: the first of
+   * thousands of connections wait for SYN retransmits (1 s, 3 s, 7 s) to get in.
+   */
+  overload: { batch: number; concurrency: number; durationMs: number; warmupMs: number };
   /** Unmeasured run of the same shape before each HTTP and end-to-end row (JIT, pools). */
   warmupMs: number;
   /** Decisions behind a consumer restart, one pair of rows each. */
@@ -38,6 +44,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
     drainRecords: 30_000,
     e2e: [{ rate: 200, batch: 1 }, { rate: 1000, batch: 10 }, { rate: 5000, batch: 50 }],
     e2eMs: 6_000,
+    overload: { batch: 100, concurrency: 2048, durationMs: 8_000, warmupMs: 10_000 },
     warmupMs: 1_000,
     restartSizes: [10_000, 100_000, 1_000_000],
   },
@@ -66,6 +73,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
       { rate: 5000, batch: 50 },
     ],
     e2eMs: 20_000,
+    overload: { batch: 100, concurrency: 2048, durationMs: 20_000, warmupMs: 15_000 },
     warmupMs: 3_000,
     restartSizes: [10_000, 100_000, 1_000_000],
   },

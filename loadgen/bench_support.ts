@@ -39,6 +39,7 @@ export function loadOptions(fields: Partial<LoadOptions> & Pick<LoadOptions, "ur
     seed: 1,
     runId: `bench${crypto.randomUUID().slice(0, 6)}`,
     verify: false,
+    retryShed: false,
     brokers: [],
     resultsTopic: "",
     verifyTimeoutMs: 60_000,
@@ -80,6 +81,17 @@ export async function endOffsetsSum(brokers: string[], topic: string): Promise<n
   }
 }
 
+/** Resident memory of a process now and at its peak (VmRSS, VmHWM), in MiB, from the kernel. */
+export async function processMemory(pid: number): Promise<{ rssMiB: number; peakMiB: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const mib = (field: string) => {
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
+    if (kb === undefined) throw new Error(`/proc/${pid}/status has no ${field} line`);
+    return Number(kb) / 1024;
+  };
+  return { rssMiB: mib("VmRSS"), peakMiB: mib("VmHWM") };
+}
+
 /** Reads `KEY=VALUE` pairs into an environment record. */
 export function envPairs(pairs: string[], option: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -89,4 +101,42 @@ export function envPairs(pairs: string[], option: string): Record<string, string
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
+}
+
+/** Cumulative bucket counts (`le` in seconds to count) of one histogram series. */
+export function histogramBuckets(
+  exposition: string,
+  name: string,
+  labels: Record<string, string>,
+): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of exposition.split("\n")) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const close = line.lastIndexOf("}");
+    const set = line.slice(name.length + 8, close);
+    if (!wanted.every((pair) => set.split(",").includes(pair))) continue;
+    const le = /(?:^|,)le="([^"]+)"/.exec(set)?.[1];
+    if (le === undefined) continue;
+    buckets.set(le === "+Inf" ? Infinity : Number(le), Number(line.slice(close + 1).trim()));
+  }
+  return buckets;
+}
+
+/**
+ * The upper bound of the bucket holding quantile `q` of the observations made between
+ * two scrapes of a histogram (Prometheus' `histogram_quantile` without interpolation,
+ * so the answer is "at most this"). Undefined when nothing was observed.
+ */
+export function bucketQuantile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  q: number,
+): number | undefined {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const delta = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = delta.at(-1) ?? 0;
+  if (total <= 0) return undefined;
+  const index = delta.findIndex((count) => count >= q * total);
+  return bounds[index];
 }

@@ -11,7 +11,7 @@ export interface BenchRow {
   group: string;
   name: string;
   value: number;
-  unit: "rec/s" | "payments/s" | "ms";
+  unit: "rec/s" | "payments/s" | "ms" | "MiB" | "payments";
   /** The figure this one is compared with (same unit). */
   ceiling?: { name: string; value: number };
   /** value / ceiling.value, for throughput rows. */
@@ -44,6 +44,13 @@ export function ratioTarget(ratio: number | undefined, min: number, of: string) 
 /** Judges a latency target such as "p99 < 15 ms". */
 export function latencyTarget(label: string, valueMs: number, maxMs: number) {
   return { text: `${label} < ${maxMs} ms`, met: valueMs < maxMs };
+}
+
+/** Judges a ceiling such as "< 300 MiB" (strictly below) or a count such as "= 0". */
+export function belowTarget(value: number, max: number, unit: string) {
+  return max === 0
+    ? { text: "= 0", met: value === 0 }
+    : { text: `< ${max} ${unit}`, met: value < max };
 }
 
 const fmt = (value: number, unit: BenchRow["unit"]) =>

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatBenchTable, latencyTarget, ratioTarget, throughputRow } from "./bench_table.ts";
+import {
+  belowTarget,
+  formatBenchTable,
+  latencyTarget,
+  ratioTarget,
+  throughputRow,
+} from "./bench_table.ts";
 
 Deno.test("a throughput row carries its ratio to the ceiling", () => {
   const row = throughputRow({
@@ -22,6 +28,10 @@ Deno.test("targets are judged: ratio at least, latency strictly below", () => {
   assert.equal(ratioTarget(undefined, 0.7, "x").met, false);
   assert.deepEqual(latencyTarget("p99", 14.9, 15), { text: "p99 < 15 ms", met: true });
   assert.equal(latencyTarget("p99", 15, 15).met, false);
+  assert.deepEqual(belowTarget(299, 300, "MiB"), { text: "< 300 MiB", met: true });
+  assert.equal(belowTarget(300, 300, "MiB").met, false);
+  assert.deepEqual(belowTarget(0, 0, "payments"), { text: "= 0", met: true });
+  assert.equal(belowTarget(1, 0, "payments").met, false);
 });
 
 Deno.test("the table aligns columns and shows ratio, target verdict, RSS and errors", () => {

@@ -31,7 +31,14 @@ export interface Target {
 
 /** What one POST came to. */
 export type PostResult =
-  | { kind: "response"; status: number; body: unknown; latencyMs: number }
+  | {
+    kind: "response";
+    status: number;
+    body: unknown;
+    latencyMs: number;
+    /** The `Retry-After` header in seconds, when there is one. */
+    retryAfterSeconds?: number;
+  }
   | { kind: "error"; error: "timeout" | "network"; message: string; latencyMs: number };
 
 function headers(target: Target, correlationId?: string): Record<string, string> {
@@ -71,7 +78,14 @@ export async function postPayments(
     } catch {
       parsed = text;
     }
-    return { kind: "response", status: response.status, body: parsed, latencyMs: now() - started };
+    const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+    return {
+      kind: "response",
+      status: response.status,
+      body: parsed,
+      latencyMs: now() - started,
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+    };
   } catch (error) {
     const name = (error as Error)?.name;
     const timeout = name === "TimeoutError" || name === "AbortError";

@@ -42,6 +42,11 @@ export interface LoadOptions {
   resultsTopic: string;
   /** How long the verifier waits for missing results after the last send. */
   verifyTimeoutMs: number;
+  /**
+   * Send a shed request (503 overloaded) again, same payments, after its Retry-After,
+   * keeping its place in `concurrency` meanwhile: a client that backs off as told.
+   */
+  retryShed: boolean;
   /** Serve the generator's own metrics on this port. */
   metricsPort?: number;
   /** Per-request HTTP timeout. */
@@ -97,6 +102,11 @@ Load shape
                           the whole request is rejected with a 4xx (default 0)
   --duplicate-ratio R     fraction of payments (0..1) that resend an already accepted
                           payment id, which must come back DUPLICATE (default 0)
+  --retry-shed            send a shed request (503 overloaded) again, same payments,
+                          after the Retry-After it carried, keeping its place in
+                          --concurrency meanwhile, as a client that backs off as told
+                          would; resends count as sent, not towards --count (default:
+                          a shed request is not resent, its place goes to a new one)
 
 Data
   --seed N                seed of the data generator for reproducible payments
@@ -184,6 +194,7 @@ export function parseLoadOptions(
         "batch-size": { type: "string" },
         "invalid-ratio": { type: "string" },
         "duplicate-ratio": { type: "string" },
+        "retry-shed": { type: "boolean" },
         seed: { type: "string" },
         "run-id": { type: "string" },
         verify: { type: "boolean" },
@@ -303,6 +314,7 @@ export function parseLoadOptions(
     runId,
     ...(str("json") !== undefined ? { jsonFile: str("json")! } : {}),
     verify: values.verify === true,
+    retryShed: values["retry-shed"] === true,
     brokers,
     resultsTopic: str("results-topic") ?? env.TOPIC_PAYMENT_RESULTS ?? "payment_results",
     verifyTimeoutMs,

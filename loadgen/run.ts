@@ -121,6 +121,8 @@ async function send(
   const start = clock.now();
   let fatal: Error | undefined;
   let invalidSent = 0;
+  /** Payments of new requests: what --count counts (resends of shed ones do not). */
+  let generated = 0;
   let phase = "sending";
   let lastTick = { at: start, answered: 0 };
 
@@ -138,7 +140,7 @@ async function send(
       rate: seconds > 0 ? (answered - lastTick.answered) / seconds : 0,
       p50: stats.recent.percentile(50),
       p99: stats.recent.percentile(99),
-      value: options.count !== undefined ? stats.sent : (now - start) / 1000,
+      value: options.count !== undefined ? generated : (now - start) / 1000,
       total: options.count ?? (options.durationMs ?? 0) / 1000,
       phase: tracker && phase === "verifying"
         ? `verifying, ${tracker.outstanding.toLocaleString("en-US")} results outstanding`
@@ -150,7 +152,26 @@ async function send(
   };
   const ticker = setInterval(tick, deps.tickMs ?? 1000);
 
+  const stopping = () =>
+    ctx.signal.aborted || fatal !== undefined ||
+    (options.durationMs !== undefined && clock.now() - start >= options.durationMs);
+
+  // With --retry-shed a shed request is sent again, same payments, after its Retry-After.
   const post = async (request: ReturnType<typeof generator.request>, index: number) => {
+    for (let attempt = 0;; attempt++) {
+      if (attempt > 0) stats.started(request.ids.length, 0, LATE_THRESHOLD_MS);
+      const retryAfterMs = await answer(request, index);
+      if (retryAfterMs === undefined || !options.retryShed || stopping()) return;
+      await clock.sleep(retryAfterMs);
+      if (stopping()) return;
+    }
+  };
+
+  /** Sends one request and books its answer; resolves with Retry-After when it was shed. */
+  const answer = async (
+    request: ReturnType<typeof generator.request>,
+    index: number,
+  ): Promise<number | undefined> => {
     const result = await postPayments(
       ctx.fetchFn,
       ctx.target,
@@ -167,7 +188,7 @@ async function send(
       });
       metrics.request(result.error, size, false, result.latencyMs / 1000);
       tracker?.unknown(request.ids);
-      return;
+      return undefined;
     }
     const { status } = result;
     const shed = isShed(status, result.body);
@@ -176,7 +197,9 @@ async function send(
     metrics.request(shed ? "shed" : String(status), size, ok, result.latencyMs / 1000);
     if (shed) {
       tracker?.shed(request.ids);
-    } else if (ok) {
+      return (result.retryAfterSeconds ?? 1) * 1000;
+    }
+    if (ok) {
       tracker?.accepted(request.ids);
       stats.duplicatesAccepted += request.duplicates;
       if (request.invalid) stats.invalidAccepted += 1;
@@ -192,13 +215,14 @@ async function send(
     } else {
       tracker?.unknown(request.ids);
     }
+    return undefined;
   };
 
   let sendEnd = start;
   try {
     for (;;) {
       if (ctx.signal.aborted || fatal) break;
-      const remaining = options.count === undefined ? Infinity : options.count - stats.sent;
+      const remaining = options.count === undefined ? Infinity : options.count - generated;
       if (remaining <= 0) break;
       const slot = await pacer.next();
       if (options.durationMs !== undefined && clock.now() - start >= options.durationMs) break;
@@ -209,6 +233,7 @@ async function send(
       }
       const size = Math.min(options.batchSize, remaining);
       const request = generator.request(size, pool);
+      generated += size;
       const late = options.rate === undefined ? 0 : clock.now() - slot.dueAt;
       stats.started(size, late, LATE_THRESHOLD_MS);
       if (request.invalid) {

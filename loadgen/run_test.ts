@@ -43,6 +43,7 @@ const base: LoadOptions = {
   seed: 1,
   runId: "t",
   verify: false,
+  retryShed: false,
   brokers: ["localhost:9092"],
   resultsTopic: "payment_results",
   verifyTimeoutMs: 1000,
@@ -97,6 +98,63 @@ Deno.test("shed answers (503 overloaded) count as shed, apart from errors, with 
   assert.equal(report.requests.byStatus["503"], 5);
   assert.equal(report.shedLatencyMs.count, 5);
   assert.equal(report.acceptedLatencyMs.count, 30);
+});
+
+Deno.test("--retry-shed sends a shed request again, same payments, after its Retry-After", async () => {
+  const api = fakeApi();
+  const seen = new Set<string>();
+  const retryAfters: number[] = [];
+  let lastShedAt = 0;
+  const fetchFn: typeof fetch = (input, init) => {
+    const url = String(input);
+    if (url.endsWith("/health")) return api.fetchFn(input, init);
+    const body = JSON.parse(String(init?.body));
+    const first = body.payments?.[0]?.payment_id as string | undefined;
+    if (first && !seen.has(first)) {
+      seen.add(first);
+      lastShedAt = performance.now();
+      return Promise.resolve(
+        new Response(JSON.stringify({ type: "urn:payments:problem:overloaded", status: 503 }), {
+          status: 503,
+          headers: { "retry-after": "0.05" },
+        }),
+      );
+    }
+    if (first) retryAfters.push(performance.now() - lastShedAt);
+    return api.fetchFn(input, init);
+  };
+  const report = await runLoad(
+    { ...base, count: 200, batchSize: 10, concurrency: 1, retryShed: true },
+    { fetch: fetchFn },
+  );
+  const p = report.payments;
+  assert.equal(p.accepted, 200, "every payment got in on its second attempt");
+  assert.equal(p.shed, 200);
+  assert.equal(p.sent, 400, "resends count as sent");
+  assert.equal(new Set(api.accepted).size, 200, "the resend carried the same payments");
+  assert.equal(report.requests.byStatus["503 shed"], 20);
+  assert.ok(retryAfters.every((ms) => ms >= 45), `resent after ${retryAfters} ms`);
+});
+
+Deno.test("without --retry-shed a shed request's place goes to a new request", async () => {
+  let n = 0;
+  const api = fakeApi();
+  const fetchFn: typeof fetch = (input, init) => {
+    if (String(input).endsWith("/health") || ++n % 2 === 0) return api.fetchFn(input, init);
+    return Promise.resolve(
+      new Response(JSON.stringify({ type: "urn:payments:problem:overloaded" }), {
+        status: 503,
+        headers: { "retry-after": "5" },
+      }),
+    );
+  };
+  const started = performance.now();
+  const report = await runLoad({ ...base, count: 100, batchSize: 10, concurrency: 1 }, {
+    fetch: fetchFn,
+  });
+  assert.ok(performance.now() - started < 5000, "nobody waited for Retry-After");
+  assert.equal(report.payments.sent, 100);
+  assert.equal(report.payments.shed + report.payments.accepted, 100);
 });
 
 Deno.test("a 401 during the run stops it with an error naming the API key", async () => {

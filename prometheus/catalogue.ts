@@ -28,6 +28,11 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
   { name: "http_request_duration_seconds", type: "histogram", source: "producer" },
   { name: "kafka_client_request_duration_seconds", type: "histogram", source: "producer" },
   { name: "kafka_client_request_queue_size", type: "gauge", source: "producer" },
+  { name: "http_requests_shed_total", type: "counter", source: "producer" },
+  { name: "producer_inflight_payments", type: "gauge", source: "producer" },
+  { name: "producer_inflight_payments_limit", type: "gauge", source: "producer" },
+  { name: "producer_queued_request_bytes", type: "gauge", source: "producer" },
+  { name: "producer_queued_request_bytes_limit", type: "gauge", source: "producer" },
   { name: "kafka_consumer_request_duration_seconds", type: "histogram", source: "consumer" },
   // consumer
   { name: "messages_consumed_total", type: "counter", source: "consumer" },

@@ -123,6 +123,7 @@ Deno.test("alerts.yml keeps the lab's eight alerts and adds the seven new ones",
       "PaymentsDeclinedSpike",
       "ProducerDown",
       "ProducerKafkaUnavailable",
+      "ProducerShedding",
       "PrometheusTargetDown",
     ],
   );
