@@ -70,7 +70,7 @@ export interface AdmissionState extends AdmissionLimits {
  *
  * @example
  * ```ts
- * const admission = new Admission({ maxInflightPayments: 4000, maxQueuedBytes: 4 << 20 });
+ * const admission = new Admission({ maxInflightPayments: 2000, maxQueuedBytes: 4 << 20 });
  * const entry = admission.enter(contentLength); // on arrival, before reading the body
  * if (!entry.ok) return shed(entry.reason);
  * const admitted = entry.admit(payments.length); // once the body is validated

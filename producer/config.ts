@@ -10,7 +10,7 @@
  * | `PRODUCER_SOURCE` | `payment-producer` | the `source` field and record header of every payment |
  * | `PRODUCER_READY_INTERVAL_MS` | `5000` | how often readiness re-checks that Kafka answers with the topic's metadata |
  * | `PRODUCER_SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGINT/SIGTERM, the longest wait for in-flight requests and the disconnect |
- * | `PRODUCER_MAX_INFLIGHT_PAYMENTS` | `4000` | most payments handed to Kafka and not yet acknowledged; a request that does not fit is shed (503 `overloaded`, nothing written); at least the largest batch (500) |
+ * | `PRODUCER_MAX_INFLIGHT_PAYMENTS` | `2000` | most payments handed to Kafka and not yet acknowledged; a request that does not fit is shed (503 `overloaded`, nothing written); at least the largest batch (500). The default keeps the publisher's sends full (one of 1,000 records under way, the next one waiting) while an admitted request waits behind at most 2,000 payments |
  * | `PRODUCER_MAX_QUEUED_BYTES` | `4194304` (4 MiB) | most body bytes (by `Content-Length`; a body without one counts as `PRODUCER_MAX_BODY_BYTES`) of payment requests being read, parsed and validated at once; a request that does not fit is shed before its body is read |
  *
  * @module
@@ -48,7 +48,7 @@ const schema = z.object({
   // A batch larger than the budget could never be admitted, even by an idle producer.
   PRODUCER_MAX_INFLIGHT_PAYMENTS: z.coerce.number().int()
     .min(MAX_BATCH_SIZE, `must be at least ${MAX_BATCH_SIZE}, the largest batch`)
-    .max(10_000_000).default(4000),
+    .max(10_000_000).default(2000),
   PRODUCER_MAX_QUEUED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024)
     .default(4 * 1024 * 1024),
 });

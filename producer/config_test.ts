@@ -11,7 +11,7 @@ Deno.test("loadProducerConfig applies the documented defaults", () => {
   assert.equal(config.source, "payment-producer");
   assert.equal(config.producerPort, 8000);
   assert.equal(config.shutdownTimeoutMs, 10000);
-  assert.equal(config.maxInflightPayments, 4000);
+  assert.equal(config.maxInflightPayments, 2000);
   assert.equal(config.maxQueuedBytes, 4 * 1024 * 1024);
 });
 

@@ -15,6 +15,12 @@
  * {@linkcode MAX_RECORDS_PER_SEND} records; a request is never split), and each
  * request still answers only once Kafka acknowledged its own records.
  *
+ * A request whose own timeout runs out while it still waits for an earlier send is
+ * taken out of the queue and never sent: its error says nothing was written. One whose
+ * send is under way cannot be called back: its error says Kafka may have written it,
+ * and its `onSettled` comes only when that send ends, which is what admission control
+ * waits for before it gives the request's payments back to the budget.
+ *
  * @module
  */
 import {

@@ -36,7 +36,7 @@ payments to Kafka. Configured from the environment (see .env.example):
   PRODUCER_READY_INTERVAL_MS     readiness re-check period (default 5000)
   PRODUCER_SHUTDOWN_TIMEOUT_MS   graceful shutdown budget (default 10000)
   PRODUCER_MAX_INFLIGHT_PAYMENTS payments in flight to Kafka before requests are shed
-                                 with 503 overloaded, nothing written (default 4000)
+                                 with 503 overloaded, nothing written (default 2000)
   PRODUCER_MAX_QUEUED_BYTES      body bytes of payment requests read at once before
                                  more are shed unread (default 4194304)
   LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)

@@ -16,7 +16,7 @@ export const TEST_CONFIG: AppConfig = {
   sendTimeoutMs: 200,
   retryAfterSeconds: 7,
   source: "payment-producer",
-  maxInflightPayments: 4000,
+  maxInflightPayments: 2000,
   maxQueuedBytes: 4 * 1024 * 1024,
 };
 
