@@ -106,3 +106,87 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "against an overloaded producer the load reports shed answers apart, resends them, and verifies none was written twice",
+  sanitizeResources: false, // kafkajs keeps sockets around briefly after disconnect
+  sanitizeOps: false,
+  async fn() {
+    muteKafkajsTimeoutWarning();
+    const brokers = sharedBrokers();
+    const topics = uniqueTopics("loadgen-shed");
+    await createTopics(brokers, topics, 6);
+    const jsonFile = await Deno.makeTempFile({ suffix: ".json" });
+    const common = { brokers, topics, groupId: `loadgen-shed-${crypto.randomUUID().slice(0, 8)}` };
+    const producer = await startService("producer", {
+      ...common,
+      port: freePort("127.0.0.1"),
+      env: { PRODUCER_MAX_INFLIGHT_PAYMENTS: "500", PRODUCER_RETRY_AFTER_SECONDS: "1" },
+    });
+    const consumer = await startService("consumer", { ...common, port: freePort("127.0.0.1") })
+      .catch(async (error) => {
+        await producer.stop();
+        throw error;
+      });
+    try {
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "--url",
+          producer.url,
+          "--count",
+          "5000",
+          "--batch-size",
+          "100",
+          "--concurrency",
+          "32",
+          "--retry-shed",
+          "--verify",
+          "--brokers",
+          brokers.join(","),
+          "--results-topic",
+          topics.results,
+          "--verify-timeout",
+          "60s",
+          "--json",
+          jsonFile,
+          "--progress",
+          "none",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(cli.stdout) + new TextDecoder().decode(cli.stderr);
+      const context = () =>
+        `${out}\n--- producer ---\n${producer.tail()}\n--- consumer ---\n${consumer.tail()}`;
+      assert.equal(cli.code, 0, `load exited with ${cli.code}:\n${context()}`);
+
+      const report: LoadReport = JSON.parse(await Deno.readTextFile(jsonFile));
+      const p = report.payments;
+      assert.ok(p.shed > 0, `32 requests of 100 on a budget of 500 must shed:\n${context()}`);
+      assert.equal(p.accepted, 5000, "every payment got in, some after being shed");
+      assert.equal(p.errors, 0, context());
+      assert.equal(p.accepted + p.shed, p.sent, "resends count as sent");
+      assert.equal(report.requests.byStatus["503 shed"]! * 100, p.shed);
+      const v = report.verify!;
+      assert.equal(v.expected, 5000);
+      assert.equal(v.missing, 0, context());
+      assert.equal(v.extra, 0, context());
+      assert.equal(v.shedWritten, 0, "a shed request wrote nothing, so no payment has two results");
+      assert.equal(v.doubleApprovals, 0, context());
+      assert.match(
+        out,
+        /^\s+shed\s+[\d,]+ \(\d+\.\d%\)\s+\(503 overloaded: refused, nothing written\)/m,
+      );
+      assert.match(out, /^\s+503 shed\s+[\d,]+$/m);
+      assert.match(out, /Verification: OK/);
+    } finally {
+      await Promise.all([producer.stop(), consumer.stop()]);
+      await Deno.remove(jsonFile).catch(() => {});
+      await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+    }
+  },
+});

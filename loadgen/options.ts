@@ -103,10 +103,12 @@ Load shape
   --duplicate-ratio R     fraction of payments (0..1) that resend an already accepted
                           payment id, which must come back DUPLICATE (default 0)
   --retry-shed            send a shed request (503 overloaded) again, same payments,
-                          after the Retry-After it carried, keeping its place in
-                          --concurrency meanwhile, as a client that backs off as told
-                          would; resends count as sent, not towards --count (default:
-                          a shed request is not resent, its place goes to a new one)
+                          after the Retry-After it carried (plus up to as much again
+                          at random, so shed clients do not return as one herd),
+                          keeping its place in --concurrency meanwhile, as a client
+                          that backs off as told would; resends count as sent, not
+                          towards --count (default: a shed request is not resent, its
+                          place goes to a new request at once)
 
 Data
   --seed N                seed of the data generator for reproducible payments

@@ -112,6 +112,7 @@ async function send(
   });
   const pool = new AcceptedPool();
   const poolRandom = seededRandom(options.seed ^ 0x5bd1e995);
+  const jitterRandom = seededRandom(options.seed ^ 0x27d4eb2f);
   const pacer = new Pacer(
     options.rate === undefined ? undefined : options.rate / options.batchSize,
     clock,
@@ -156,13 +157,15 @@ async function send(
     ctx.signal.aborted || fatal !== undefined ||
     (options.durationMs !== undefined && clock.now() - start >= options.durationMs);
 
-  // With --retry-shed a shed request is sent again, same payments, after its Retry-After.
+  // With --retry-shed a shed request is sent again, same payments, after its Retry-After
+  // plus up to as much again at random: requests shed together must not come back as
+  // one herd, or each return is another overload.
   const post = async (request: ReturnType<typeof generator.request>, index: number) => {
     for (let attempt = 0;; attempt++) {
       if (attempt > 0) stats.started(request.ids.length, 0, LATE_THRESHOLD_MS);
       const retryAfterMs = await answer(request, index);
       if (retryAfterMs === undefined || !options.retryShed || stopping()) return;
-      await clock.sleep(retryAfterMs);
+      await clock.sleep(retryAfterMs * (1 + jitterRandom.next()));
       if (stopping()) return;
     }
   };
