@@ -56,6 +56,7 @@ export const ERROR_TYPES = [
   "processing",
   "restore",
   "state_store",
+  "velocity",
   "crash",
 ] as const;
 

@@ -78,6 +78,7 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     topic: topics.decisions,
     velocity,
     logger: getLogger(["payments", "consumer", "velocity"]),
+    onCrash: () => metrics.errors.labels("velocity").inc(),
   });
   const partitions = createPartitions({
     createProducer: (transactionalId) =>

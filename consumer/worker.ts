@@ -72,6 +72,9 @@ export interface WorkerStatus {
   lastKafkaContact?: number;
 }
 
+/** How often a chunk being answered heartbeats (kafkajs sends one per heartbeatInterval). */
+const HEARTBEAT_EVERY_MS = 500;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Heartbeats while `work` runs (a restore can outlast the session timeout). */
@@ -249,9 +252,15 @@ export function createWorker(deps: WorkerDeps): Worker {
       const fresh = chunk.filter((m) => Number(m.offset) > owned.store.handledUpTo);
       const { records, decisions } = readChunk(partition, owned.store, fresh);
       const answers: Answer[] = [];
+      let beatAt = performance.now();
       for (const record of records) {
         answers.push(await withContext(record.trace, () => answer(record, decisions)));
-        await heartbeat();
+        // Answers can wait (simulated latency, retries): keep the membership alive, but
+        // not with a call per record when they do not.
+        if (performance.now() - beatAt > HEARTBEAT_EVERY_MS) {
+          await heartbeat();
+          beatAt = performance.now();
+        }
       }
       const last = Number(chunk[chunk.length - 1]!.offset);
       const outputs = [

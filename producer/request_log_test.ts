@@ -5,13 +5,14 @@ import { payment, postJson, testApp } from "./testing.ts";
 
 async function requestLog(
   send: (app: ReturnType<typeof testApp>["app"]) => Response | Promise<Response>,
+  config: Parameters<typeof testApp>[0] = {},
 ) {
   const records: LogRecord[] = [];
   await using _logging = await configureLogging(
     { level: "debug", format: "json" },
     { stdout: false, extraSink: (record) => records.push(record) },
   );
-  const response = await send(testApp().app);
+  const response = await send(testApp(config).app);
   await response.body?.cancel();
   const lines = records.filter((r) =>
     r.category.join(".") === "producer.http" &&
@@ -76,4 +77,18 @@ Deno.test("an unmatched route logs the real path, bounded, with control characte
   assert.ok(![...path].some((ch) => ch < " " || ch === "\x7f"), "no raw control character");
   assert.ok(path.length <= 210, `bounded: ${path.length}`);
   assert.match(getPrettyFormatter({ color: false })(record), /GET \/no\/such.* answered 404/);
+});
+
+Deno.test("a shed request's line is debug: the shed counter and the gate's warning carry overload", async () => {
+  const { response, record } = await requestLog(
+    (app) =>
+      app.request(
+        "/payments/batch",
+        postJson({ payments: [payment("S-1"), payment("S-2")] }),
+      ),
+    { maxInflightPayments: 1 },
+  );
+  assert.equal(response.status, 503);
+  assert.equal(record.level, "debug");
+  assert.equal(record.properties.problem, "Service Unavailable");
 });

@@ -38,6 +38,8 @@ export interface VelocityFollowerDeps {
   topic: string;
   velocity: VelocityTracker;
   logger: Logger;
+  /** Called when the follower's consumer crashes (kafkajs restarts it when it can). */
+  onCrash?: (restart: boolean) => void;
   now?: () => number;
 }
 
@@ -92,6 +94,16 @@ export function createVelocityFollower(deps: VelocityFollowerDeps): VelocityFoll
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       position.set(payload.partition, Number(payload.lastOffset) + 1);
       wake();
+    });
+    // Payments are still decided without it, but the velocity rule then misses other
+    // instances' recent decisions: say so loudly.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      deps.onCrash?.(payload.restart);
+      logger.error(
+        "The velocity follower of {topic} crashed (restart: {restart}): {error}; until it runs " +
+          "again the velocity rule sees only this instance's decisions",
+        { topic, restart: payload.restart, error: payload.error },
+      );
     });
   };
 

@@ -15,6 +15,8 @@ import { continueTrace, formatTraceparent } from "@payments/shared/tracing";
 import type { ProducerEnv } from "../context.ts";
 import { handlerLabel } from "./http_metrics.ts";
 
+const OVERLOADED_TYPE = "urn:payments:problem:overloaded";
+
 /** Request header (and response header) carrying the correlation id. */
 export const CORRELATION_HEADER = "x-correlation-id";
 
@@ -78,7 +80,10 @@ export function correlation(logger: Logger = getLogger(["producer", "http"])): M
         ...(c.res.status >= 400 ? refusal(c.get("problem")) : {}),
       };
       const message = "{method} {path} answered {status} in {duration_ms} ms";
-      if (c.res.status >= 400) logger.info(message, fields);
+      // A shed request is counted (http_requests_shed_total) and summed up by the
+      // admission gate's own warning; a line each would flood the log under overload.
+      const shed = c.get("problem")?.type === OVERLOADED_TYPE;
+      if (c.res.status >= 400 && !shed) logger.info(message, fields);
       else logger.debug(message, fields);
     });
   };
