@@ -77,20 +77,16 @@ const HEARTBEAT_EVERY_MS = 500;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Heartbeats while `work` runs (a restore can outlast the session timeout). */
+/**
+ * Heartbeats while `work` runs (a restore can outlast the session timeout). Resolves
+ * as soon as `work` does: a partition already prepared costs nothing here.
+ */
 async function heartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-  let done = false;
-  const beat = (async () => {
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (!done) await heartbeat().catch(() => {});
-    }
-  })();
+  const timer = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_EVERY_MS);
   try {
     return await work;
   } finally {
-    done = true;
-    await beat;
+    clearInterval(timer);
   }
 }
 
