@@ -19,7 +19,7 @@ import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
 import { loadConsumerSettings } from "./config.ts";
 import { createConsumerMetrics, registerWorkerState } from "./metrics.ts";
-import { ChangelogTopicError } from "./store/changelog_topic.ts";
+import { ChangelogTopicError } from "./topics_check.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
 

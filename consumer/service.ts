@@ -15,7 +15,7 @@ import type { ConsumerSettings } from "./config.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
 import { createPartitions } from "./partitions.ts";
 import { restoreFromChangelog } from "./store/changelog_restorer.ts";
-import { checkChangelogTopic } from "./store/changelog_topic.ts";
+import { checkTopics } from "./topics_check.ts";
 import { RecentIds } from "./store/recent_ids.ts";
 import { VelocityTracker } from "./store/velocity.ts";
 import { createVelocityFollower } from "./store/velocity_follower.ts";
@@ -120,9 +120,8 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     velocity,
     recent,
     checkTopics: async () => {
-      const warnings = await checkChangelogTopic(admin, {
-        requestsTopic: topics.requests,
-        changelogTopic: topics.decisions,
+      const warnings = await checkTopics(admin, {
+        topics,
         retentionMs: config.dedupRetentionMs,
       });
       for (const warning of warnings) logger.warn(warning);

@@ -1,13 +1,30 @@
 /**
- * The start-up check of the changelog topic: it must exist, have the partition count
+ * The consumer's start-up check of its topics. The requests, results and DLQ topics
+ * must exist: a missing one is named with its variable, and the start is retried (the
+ * topic may be on its way). The changelog topic must exist, have the partition count
  * of the requests topic (the store of input partition p is the changelog partition
- * p), and keep records at least as long as the de-duplication retention. A consumer
- * that finds otherwise refuses to start, in one sentence naming the topic and what
- * is wrong: guessing would silently weaken "never approved twice".
+ * p), and keep records at least as long as the de-duplication retention; otherwise
+ * the consumer refuses to start, in one sentence naming the topic and what is wrong:
+ * guessing would silently weaken "never approved twice".
  *
  * @module
  */
 import { type Admin, ConfigResourceTypes } from "kafkajs";
+import type { TopicNames } from "@payments/shared/topics";
+
+/** The variable that names each topic. */
+const TOPIC_VARIABLES: Readonly<Record<keyof TopicNames, string>> = {
+  requests: "TOPIC_PAYMENT_REQUESTS",
+  results: "TOPIC_PAYMENT_RESULTS",
+  dlq: "TOPIC_PAYMENT_DLQ",
+  decisions: "TOPIC_PAYMENT_DECISIONS",
+};
+
+/** Topics the consumer needs do not exist (yet): retriable, the message names each one. */
+export class MissingTopicsError extends Error {
+  override name = "MissingTopicsError";
+  readonly retriable = true;
+}
 
 /** The changelog topic is missing or wrong: not retriable, the operator must fix it. */
 export class ChangelogTopicError extends Error {
@@ -16,30 +33,30 @@ export class ChangelogTopicError extends Error {
 }
 
 /** What is checked. */
-export interface ChangelogTopicCheck {
-  requestsTopic: string;
-  changelogTopic: string;
+export interface TopicsCheck {
+  topics: TopicNames;
   /** `CONSUMER_DEDUP_RETENTION` in ms. */
   retentionMs: number;
 }
 
 /** How to create the topic, for the error message. */
-function howToCreate(check: ChangelogTopicCheck, partitions: number | string): string {
+function howToCreate(check: TopicsCheck, partitions: number | string): string {
   return `create it with ${partitions} partitions, cleanup.policy=compact,delete and ` +
     `retention.ms=${check.retentionMs} (deno task kafka and compose.yaml do)`;
 }
 
 /**
- * Checks the changelog topic; resolves with warnings worth a log line, throws a
- * {@linkcode ChangelogTopicError} when the consumer must not start. Errors reaching
- * Kafka propagate unchanged (retriable).
+ * Checks the consumer's topics; resolves with warnings worth a log line. Throws a
+ * {@linkcode MissingTopicsError} (retriable) naming every missing input or output
+ * topic with its variable, and a {@linkcode ChangelogTopicError} when the consumer
+ * must not start. Errors reaching Kafka propagate unchanged (retriable).
  */
-export async function checkChangelogTopic(
-  admin: Admin,
-  check: ChangelogTopicCheck,
-): Promise<string[]> {
-  const { requestsTopic, changelogTopic } = check;
+export async function checkTopics(admin: Admin, check: TopicsCheck): Promise<string[]> {
+  const { requests: requestsTopic, decisions: changelogTopic } = check.topics;
   const existing = new Set(await admin.listTopics());
+  const missing = (["requests", "results", "dlq"] as const)
+    .filter((kind) => !existing.has(check.topics[kind]))
+    .map((kind) => `the topic ${check.topics[kind]} (${TOPIC_VARIABLES[kind]}) does not exist`);
   if (!existing.has(changelogTopic)) {
     const partitions = existing.has(requestsTopic)
       ? (await admin.fetchTopicMetadata({ topics: [requestsTopic] })).topics[0]!.partitions.length
@@ -49,9 +66,7 @@ export async function checkChangelogTopic(
         `exist; ${howToCreate(check, partitions)}`,
     );
   }
-  if (!existing.has(requestsTopic)) {
-    throw new Error(`the requests topic ${requestsTopic} does not exist yet`);
-  }
+  if (missing.length > 0) throw new MissingTopicsError(missing.join("; "));
   const { topics } = await admin.fetchTopicMetadata({ topics: [requestsTopic, changelogTopic] });
   const count = (name: string) => topics.find((t) => t.name === name)!.partitions.length;
   const [requests, changelog] = [count(requestsTopic), count(changelogTopic)];
