@@ -3,6 +3,14 @@
  * letters, changelog records) and the consumed offset, committed together or not at
  * all. Sends are cut into bounded chunks (see `send_chunks.ts`).
  *
+ * Every partition of a send must be acknowledged exactly once, or the transaction is
+ * aborted. kafkajs 2.2.4 keeps a send's progress across its internal retries per
+ * broker, not per partition: when a broker dies mid-send and its partitions move to a
+ * broker that already answered, they are never sent (yet the send succeeds), and when
+ * they move to one that had not, partitions already written are written again with
+ * new sequence numbers (the leader-loss chaos test caught a result committed twice).
+ * Both show in what the send returns: a partition missing, or listed twice.
+ *
  * @module
  */
 import type { CompressionTypes, Producer, RecordMetadata } from "kafkajs";
@@ -57,6 +65,34 @@ function byTopic(chunk: readonly OutputRecord[]) {
   }));
 }
 
+/** Thrown when a send's acknowledgements do not cover each of its partitions exactly once. */
+export class UnacknowledgedSendError extends Error {
+  override name = "UnacknowledgedSendError";
+}
+
+/** Throws unless every partition `chunk` writes appears exactly once in `metadata`. */
+export function checkAcknowledged(
+  chunk: readonly OutputRecord[],
+  metadata: readonly RecordMetadata[],
+): void {
+  const acknowledged = new Map<string, number>();
+  for (const m of metadata) {
+    const key = `${m.topicName}-${m.partition}`;
+    acknowledged.set(key, (acknowledged.get(key) ?? 0) + 1);
+  }
+  const problems: string[] = [];
+  for (const key of new Set(chunk.map((r) => `${r.topic}-${r.partition}`))) {
+    const times = acknowledged.get(key) ?? 0;
+    if (times !== 1) problems.push(`${key} acknowledged ${times} times`);
+  }
+  if (problems.length > 0) {
+    throw new UnacknowledgedSendError(
+      `Kafka's answers to one send do not cover each partition once (${problems.join(", ")}): ` +
+        "a partition changed leader during the send's retries",
+    );
+  }
+}
+
 /** Writes and commits; throws a {@linkcode TransactionError} after aborting on failure. */
 export async function commitTransaction(
   producer: Producer,
@@ -73,6 +109,7 @@ export async function commitTransaction(
         topicMessages: byTopic(chunk),
         ...(write.compression === undefined ? {} : { compression: write.compression }),
       });
+      checkAcknowledged(chunk, metadata);
       const sent = chunk.filter((r) =>
         r.topic === changelog.topic && r.partition === changelog.partition
       ).length;

@@ -20,7 +20,7 @@ import { type Answer, createAnswerer, type RecordToAnswer } from "./answer.ts";
 import { createAttempts, type FaultInjector } from "./attempts.ts";
 import { ChunkDecisions } from "./chunk_decisions.ts";
 import type { ConsumerSettings } from "./config.ts";
-import { createCrashHandler } from "./crash.ts";
+import { createCrashHandler, describeCrashCause } from "./crash.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { createNaiveTimestampNotice } from "./naive_timestamps.ts";
 import type { OwnedPartition, Partitions } from "./partitions.ts";
@@ -280,8 +280,14 @@ export function createWorker(deps: WorkerDeps): Worker {
         }
         metrics.errors.labels(fenced ? "fenced" : "transaction").inc();
         logger.error(
-          "Transaction for partition {partition} offsets {first}..{last} failed{fenced}: {error}",
-          { partition, first: chunk[0]!.offset, last, fenced: fenced ? " (fenced)" : "", error },
+          "Transaction for partition {partition} offsets {first}..{last} failed{fenced}: {reason}",
+          {
+            partition,
+            first: chunk[0]!.offset,
+            last,
+            fenced: fenced ? " (fenced)" : "",
+            reason: describeCrashCause(error),
+          },
         );
         await partitions.release(partition, false);
         await sleep(settings.retryBackoffMs);
