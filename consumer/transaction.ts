@@ -1,15 +1,24 @@
 /**
  * One Kafka transaction of the worker: every output record of a chunk (results, dead
  * letters, changelog records) and the consumed offset, committed together or not at
- * all. Sends are cut into bounded chunks (see `send_chunks.ts`).
+ * all.
  *
- * Every partition of a send must be acknowledged exactly once, or the transaction is
- * aborted. kafkajs 2.2.4 keeps a send's progress across its internal retries per
- * broker, not per partition: when a broker dies mid-send and its partitions move to a
- * broker that already answered, they are never sent (yet the send succeeds), and when
- * they move to one that had not, partitions already written are written again with
- * new sequence numbers (the leader-loss chaos test caught a result committed twice).
- * Both show in what the send returns: a partition missing, or listed twice.
+ * Each send writes ONE partition, and the sends run one after another. kafkajs 2.2.4
+ * sends a multi-partition batch as one request per leader broker and, when one of
+ * those requests fails (in a transaction most often CONCURRENT_TRANSACTIONS, answered
+ * to the second of two concurrent AddPartitionsToTxn), retries the batch while the
+ * others may still be in flight: a broker whose answer has not arrived yet gets its
+ * partitions again, with new sequence numbers, so the broker writes them twice and the
+ * later answer replaces the earlier. The leader-loss chaos test caught results
+ * committed twice that way (same producer id and epoch, consecutive sequences, one
+ * transaction). With one partition per send there is one request per attempt, and a
+ * retry only ever follows a request that has ended. The cost is one request per
+ * partition, usually two per transaction (the results partition and the changelog
+ * partition). Sends are further cut into bounded chunks (see `send_chunks.ts`).
+ *
+ * As a second line, every send's acknowledgements must name its partition exactly
+ * once (kafkajs drops partitions it has no leader for and still succeeds); anything
+ * else aborts the transaction.
  *
  * @module
  */
@@ -47,21 +56,24 @@ export class TransactionError extends Error {
   }
 }
 
-function byTopic(chunk: readonly OutputRecord[]) {
-  const topics = new Map<string, OutputRecord[]>();
-  for (const output of chunk) {
-    const records = topics.get(output.topic) ?? [];
+/** The outputs per partition, in the order each partition first appears. */
+export function byPartition(outputs: readonly OutputRecord[]): OutputRecord[][] {
+  const partitions = new Map<string, OutputRecord[]>();
+  for (const output of outputs) {
+    const key = `${output.topic}\u0000${output.partition}`;
+    const records = partitions.get(key) ?? [];
     records.push(output);
-    topics.set(output.topic, records);
+    partitions.set(key, records);
   }
-  return [...topics].map(([topic, records]) => ({
-    topic,
-    messages: records.map(({ key, value, headers, partition }) => ({
-      key: key as string | null,
-      value: value as string | null,
-      headers: headers as Record<string, string>,
-      partition,
-    })),
+  return [...partitions.values()];
+}
+
+function messagesOf(records: readonly OutputRecord[]) {
+  return records.map(({ key, value, headers, partition }) => ({
+    key: key as string | null,
+    value: value as string | null,
+    headers: headers as Record<string, string>,
+    partition,
   }));
 }
 
@@ -88,7 +100,7 @@ export function checkAcknowledged(
   if (problems.length > 0) {
     throw new UnacknowledgedSendError(
       `Kafka's answers to one send do not cover each partition once (${problems.join(", ")}): ` +
-        "a partition changed leader during the send's retries",
+        "kafkajs lost track of a partition during the send's retries",
     );
   }
 }
@@ -103,22 +115,19 @@ export async function commitTransaction(
   const transaction = await producer.transaction();
   try {
     let changelogEnd = -1;
-    for (const chunk of chunkBySize(write.outputs)) {
-      const metadata: RecordMetadata[] = await transaction.sendBatch({
-        acks: -1,
-        topicMessages: byTopic(chunk),
-        ...(write.compression === undefined ? {} : { compression: write.compression }),
-      });
-      checkAcknowledged(chunk, metadata);
-      const sent = chunk.filter((r) =>
-        r.topic === changelog.topic && r.partition === changelog.partition
-      ).length;
-      const meta = metadata.find((m) =>
-        m.topicName === changelog.topic && m.partition === changelog.partition
-      );
-      if (sent > 0 && meta?.baseOffset !== undefined) {
-        // Last changelog record, then its commit marker.
-        changelogEnd = Number(meta.baseOffset) + sent + 1;
+    for (const records of byPartition(write.outputs)) {
+      const { topic, partition } = records[0]!;
+      for (const chunk of chunkBySize(records)) {
+        const metadata: RecordMetadata[] = await transaction.sendBatch({
+          acks: -1,
+          topicMessages: [{ topic, messages: messagesOf(chunk) }],
+          ...(write.compression === undefined ? {} : { compression: write.compression }),
+        });
+        checkAcknowledged(chunk, metadata);
+        if (topic === changelog.topic && partition === changelog.partition) {
+          // Last changelog record, then its commit marker.
+          changelogEnd = Number(metadata[0]!.baseOffset) + chunk.length + 1;
+        }
       }
     }
     await transaction.sendOffsets({

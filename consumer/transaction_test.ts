@@ -1,13 +1,15 @@
 /**
- * A transaction whose send kafkajs acknowledged with a partition missing or listed
- * twice (its per-broker retry bookkeeping across a leader change) is aborted, never
- * committed. The fake producer answers the way kafkajs 2.2.4 does after such a retry;
+ * How a transaction sends: one partition per send, one send at a time (so kafkajs'
+ * per-broker retry never re-sends a partition whose first request is still in flight),
+ * and a send whose acknowledgements miss its partition or list it twice aborts the
+ * transaction instead of committing. The fake producer answers as kafkajs 2.2.4 does;
  * the leader-loss chaos test meets the real thing.
  */
 import assert from "node:assert/strict";
-import type { Producer, RecordMetadata } from "kafkajs";
+import type { Producer, ProducerBatch, RecordMetadata } from "kafkajs";
 import type { OutputRecord } from "./results.ts";
 import {
+  byPartition,
   checkAcknowledged,
   commitTransaction,
   TransactionError,
@@ -29,14 +31,39 @@ const ack = (topicName: string, partition: number, baseOffset: number): RecordMe
   baseOffset: String(baseOffset),
 });
 
-/** A producer whose one send is acknowledged with `answer`; records what it was asked. */
-function fakeProducer(answer: RecordMetadata[]) {
+type Answer = (topic: string, partition: number, base: number) => RecordMetadata[];
+const honest: Answer = (topic, partition, base) => [ack(topic, partition, base)];
+
+/**
+ * A producer that appends each send to per-partition logs starting at `firstOffset`
+ * and acknowledges it with `answer`; records the calls, the sends and their overlap.
+ */
+function fakeProducer(answer: Answer = honest, firstOffset = 40) {
   const calls: string[] = [];
+  const sends: { topic: string; partitions: number[]; messages: number }[] = [];
+  const ends = new Map<string, number>();
   let active = true;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const transaction = {
-    sendBatch: () => {
+    sendBatch: async ({ topicMessages = [] }: ProducerBatch) => {
       calls.push("sendBatch");
-      return Promise.resolve(answer);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      const answers: RecordMetadata[] = [];
+      for (const { topic, messages } of topicMessages) {
+        const partitions = [...new Set(messages.map((m) => m.partition!))];
+        sends.push({ topic, partitions, messages: messages.length });
+        for (const partition of partitions) {
+          const key = `${topic}-${partition}`;
+          const base = ends.get(key) ?? firstOffset;
+          ends.set(key, base + messages.filter((m) => m.partition === partition).length);
+          answers.push(...answer(topic, partition, base));
+        }
+      }
+      return answers;
     },
     sendOffsets: () => {
       calls.push("sendOffsets");
@@ -55,13 +82,14 @@ function fakeProducer(answer: RecordMetadata[]) {
     isActive: () => active,
   };
   const producer = { transaction: () => Promise.resolve(transaction) } as unknown as Producer;
-  return { producer, calls };
+  return { producer, calls, sends, maxInFlight: () => maxInFlight };
 }
 
 const outputs = [
   output("payment_results", 4, "LEAD-201"),
-  output("payment_results", 4, "LEAD-226"),
   output("payment_decisions", 4, "LEAD-201"),
+  output("payment_results", 4, "LEAD-226"),
+  output("payment_requests.dlq", 4, "bad"),
   output("payment_decisions", 4, "#progress"),
 ];
 
@@ -72,42 +100,57 @@ const write = {
   changelog: { topic: "payment_decisions", partition: 4 },
 };
 
-Deno.test("a send acknowledged once per partition commits and reports the changelog end", async () => {
-  const { producer, calls } = fakeProducer([
-    ack("payment_results", 4, 43),
-    ack("payment_decisions", 4, 48),
+Deno.test("outputs are grouped per partition, in order, nothing lost", () => {
+  const groups = byPartition(outputs);
+  assert.deepEqual(groups.map((g) => g.map((r) => r.key)), [
+    ["LEAD-201", "LEAD-226"],
+    ["LEAD-201", "#progress"],
+    ["bad"],
   ]);
-  const committed = await commitTransaction(producer, write);
-  assert.deepEqual(calls, ["sendBatch", "sendOffsets", "commit"]);
-  // Two changelog records at 48 and 49, the commit marker at 50.
-  assert.equal(committed.changelogEnd, 51);
+  assert.equal(groups.flat().length, outputs.length);
 });
 
-Deno.test("a partition acknowledged twice (written twice by kafkajs' retry) aborts the transaction", async () => {
-  const { producer, calls } = fakeProducer([
-    ack("payment_results", 4, 43),
-    ack("payment_decisions", 4, 48),
-    ack("payment_results", 4, 46),
+Deno.test("each send writes one partition, one send at a time, then the offsets and the commit", async () => {
+  const fake = fakeProducer();
+  const committed = await commitTransaction(fake.producer, write);
+  assert.deepEqual(fake.sends, [
+    { topic: "payment_results", partitions: [4], messages: 2 },
+    { topic: "payment_decisions", partitions: [4], messages: 2 },
+    { topic: "payment_requests.dlq", partitions: [4], messages: 1 },
   ]);
-  const error = await commitTransaction(producer, write).then(
+  assert.equal(fake.maxInFlight(), 1);
+  assert.deepEqual(fake.calls, ["sendBatch", "sendBatch", "sendBatch", "sendOffsets", "commit"]);
+  // Two changelog records at 40 and 41, the commit marker at 42.
+  assert.equal(committed.changelogEnd, 43);
+});
+
+Deno.test("a partition acknowledged twice aborts the transaction", async () => {
+  const twice: Answer = (topic, partition, base) =>
+    topic === "payment_results" ? [ack(topic, partition, base), ack(topic, partition, base + 2)] : [
+      ack(topic, partition, base),
+    ];
+  const fake = fakeProducer(twice);
+  const error = await commitTransaction(fake.producer, write).then(
     () => assert.fail("the transaction committed"),
     (e: unknown) => e,
   );
   assert.ok(error instanceof TransactionError);
   assert.ok(error.cause instanceof UnacknowledgedSendError);
   assert.match(error.message, /payment_results-4 acknowledged 2 times/);
-  assert.deepEqual(calls, ["sendBatch", "abort"]);
+  assert.deepEqual(fake.calls, ["sendBatch", "abort"]);
 });
 
-Deno.test("a partition missing from the acknowledgements (never sent by kafkajs' retry) aborts the transaction", async () => {
-  const { producer, calls } = fakeProducer([ack("payment_results", 4, 43)]);
-  const error = await commitTransaction(producer, write).then(
+Deno.test("a partition missing from the acknowledgements aborts the transaction", async () => {
+  const dropsChangelog: Answer = (topic, partition, base) =>
+    topic === "payment_decisions" ? [] : [ack(topic, partition, base)];
+  const fake = fakeProducer(dropsChangelog);
+  const error = await commitTransaction(fake.producer, write).then(
     () => assert.fail("the transaction committed"),
     (e: unknown) => e,
   );
   assert.ok(error instanceof TransactionError);
   assert.match(error.message, /payment_decisions-4 acknowledged 0 times/);
-  assert.deepEqual(calls, ["sendBatch", "abort"]);
+  assert.deepEqual(fake.calls, ["sendBatch", "sendBatch", "abort"]);
 });
 
 Deno.test("acknowledgements of partitions a send did not write do not satisfy the check", () => {
