@@ -3,19 +3,13 @@
  * stopped for ~10 s (4 s with CHAOS_QUICK=1) and started again on the same data.
  */
 import assert from "node:assert/strict";
-import { startThrowawayBroker, withTimeout } from "@payments/kafka/harness";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { assertExactlyOnce, verifyResults } from "@payments/testing/exactly_once";
+import { withTimeout } from "@payments/testing/wait";
 import { reportFigures } from "@payments/testing/report";
 import { startService } from "@payments/testing/services";
 import { DEFAULT_TOPICS } from "@payments/shared/topics";
-import {
-  assertExactlyOnce,
-  countStatuses,
-  FAST_FAILURE_ENV,
-  pick,
-  sleep,
-  startPaymentStream,
-  verifyResults,
-} from "./support.ts";
+import { countStatuses, FAST_FAILURE_ENV, pick, sleep, startPaymentStream } from "./support.ts";
 
 const OUTAGE_MS = pick(10_000, 4_000);
 const RATE = pick(25, 15);
@@ -72,7 +66,7 @@ Deno.test("a broker outage gives only 202 or 503, the pipeline recovers by itsel
         sent: sent.length,
         acknowledged: acked.length,
         http_503: statuses["503"] ?? 0,
-        results: verdict.results,
+        results: verdict.answers,
         lost: verdict.lost.length,
         repeated_results: verdict.repeated.length,
         duplicates_approved: verdict.approvedTwice.length,

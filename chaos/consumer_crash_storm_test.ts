@@ -4,16 +4,16 @@
  * backlog that repeats some payment ids.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
-import {
-  muteKafkajsTimeoutWarning,
-  startThrowawayBroker,
-  withTimeout,
-} from "@payments/kafka/harness";
-import { readCommitted } from "@payments/testing/records";
-import { createPipelineTopics } from "@payments/testing/topics";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { answersOf, assertExactlyOnce, judgeAnswers } from "@payments/testing/exactly_once";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted } from "@payments/testing/kcat";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { withTimeout } from "@payments/testing/wait";
 import { pick, sleep } from "./support.ts";
 
 const PAYMENTS = pick(5000, 2000);
@@ -22,47 +22,23 @@ const KILLS = pick(6, 3);
 const KILL_EVERY_MS = pick(4000, 3500);
 
 Deno.test("kill -9 of one of three consumers every few seconds: exactly one answer per record, no double approval", async () => {
-  muteKafkajsTimeoutWarning();
   await withTimeout(
     (async () => {
       await using broker = await startThrowawayBroker({ topics: [] });
       const brokers = [broker.bootstrap];
       const topics = await createPipelineTopics(brokers, "storm", { partitions: 6 });
       const now = Date.now();
-      const payments = Array.from({ length: PAYMENTS }, (_, i) => ({
-        payment_id: `STORM-${now}-${i}`,
-        amount: 10 + (i % 50),
-        merchant_id: "M-1",
-        customer_id: `C-${i}`,
-        currency: "USD",
-        description: null,
-        status: "PENDING",
-        created_at: new Date().toISOString(),
-        correlation_id: `storm-${i}`,
-        source: "chaos",
-      }));
+      const payments = Array.from({ length: PAYMENTS }, (_, i) =>
+        paymentEvent({
+          payment_id: `STORM-${now}-${i}`,
+          amount: 10 + (i % 50),
+          correlation_id: `storm-${i}`,
+          source: "chaos",
+        }));
       const inputs = [...payments, ...payments.slice(0, REPEATS)];
-      const kafka = new Kafka({ clientId: "storm", brokers, logLevel: logLevel.NOTHING });
       // Idempotent: a send retried on the busy broker must not write its records twice,
       // or the topic holds more inputs than the test counts.
-      const producer = kafka.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await producer.connect();
-      for (let i = 0; i < inputs.length; i += 500) {
-        await producer.send({
-          topic: topics.requests,
-          acks: -1,
-          messages: inputs.slice(i, i + 500).map((p) => ({
-            key: p.payment_id,
-            value: JSON.stringify(p),
-            headers: { correlation_id: p.correlation_id },
-          })),
-        });
-      }
-      await producer.disconnect();
+      await produce({ kafka: testClient(brokers, { clientId: "storm" }), topics }, inputs);
 
       const env = serviceEnv(broker.bootstrap, topics, {
         CONSUMER_GROUP_ID: `${topics.requests}.group`,
@@ -99,39 +75,21 @@ Deno.test("kill -9 of one of three consumers every few seconds: exactly one answ
 
       const results = await readCommitted(broker.bootstrap, topics.results);
       const dlq = await readCommitted(broker.bootstrap, topics.dlq);
-      const perInput = new Map<string, number>();
-      for (const r of [...results, ...dlq]) {
-        const key = `${r.headers.original_partition}@${r.headers.original_offset}`;
-        perInput.set(key, (perInput.get(key) ?? 0) + 1);
-      }
-      const approved = new Map<string, number>();
-      let duplicates = 0;
-      for (const r of results) {
-        const result = JSON.parse(r.payload!) as { payment_id: string; outcome: string };
-        if (result.outcome === "DUPLICATE") duplicates++;
-        if (result.outcome === "APPROVED") {
-          approved.set(result.payment_id, (approved.get(result.payment_id) ?? 0) + 1);
-        }
-      }
-      const twice = [...approved].filter(([, n]) => n > 1);
+      const answers = answersOf(results, dlq);
+      const verdict = judgeAnswers(answers, inputs.length, topics.requests);
+      const duplicates = answers.filter((a) => a.result?.outcome === "DUPLICATE").length;
       reportFigures("consumer crash storm", {
         quick: PAYMENTS < 5000,
         inputs: inputs.length,
         kills,
         results: results.length,
         dead_letters: dlq.length,
-        inputs_answered: perInput.size,
-        inputs_answered_twice: [...perInput.values()].filter((n) => n > 1).length,
+        inputs_answered: verdict.answered,
+        inputs_answered_twice: verdict.repeated.length,
         duplicate_outcomes: duplicates,
-        duplicates_approved: twice.length,
+        duplicates_approved: verdict.approvedTwice.length,
       });
-      assert.deepEqual(
-        [...perInput].filter(([, n]) => n > 1).slice(0, 5),
-        [],
-        "records answered twice",
-      );
-      assert.equal(perInput.size, inputs.length, "records with an answer");
-      assert.deepEqual(twice.slice(0, 5), [], "payments approved twice");
+      assertExactlyOnce(verdict);
       assert.equal(duplicates, REPEATS, "each repeated payment id is answered DUPLICATE");
     })(),
     pick(300_000, 200_000),

@@ -4,19 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { startKafkaCluster } from "@payments/kafka/cluster";
-import { withTimeout } from "@payments/kafka/harness";
+import { assertExactlyOnce, verifyResults } from "@payments/testing/exactly_once";
+import { withTimeout } from "@payments/testing/wait";
 import { reportFigures } from "@payments/testing/report";
 import { startService } from "@payments/testing/services";
 import { DEFAULT_TOPICS } from "@payments/shared/topics";
 import {
-  assertExactlyOnce,
   countStatuses,
   FAST_FAILURE_ENV,
   leaderCounts,
   pick,
   sleep,
   startPaymentStream,
-  verifyResults,
 } from "./support.ts";
 
 const RATE = pick(25, 15);
@@ -65,7 +64,7 @@ Deno.test("killing the leader of most partitions loses no acknowledged payment a
         acknowledged: acked.length,
         http_503: statuses["503"] ?? 0,
         unavailable_ms: lastFailure - killedAt,
-        results: verdict.results,
+        results: verdict.answers,
         lost: verdict.lost.length,
         repeated_results: verdict.repeated.length,
         duplicates_approved: verdict.approvedTwice.length,

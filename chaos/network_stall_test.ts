@@ -3,19 +3,13 @@
  * request timeout (TCP connections stay open, nothing answers), then thawed.
  */
 import assert from "node:assert/strict";
-import { startThrowawayBroker, withTimeout } from "@payments/kafka/harness";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { assertExactlyOnce, verifyResults } from "@payments/testing/exactly_once";
+import { withTimeout } from "@payments/testing/wait";
 import { reportFigures } from "@payments/testing/report";
 import { startService } from "@payments/testing/services";
 import { DEFAULT_TOPICS } from "@payments/shared/topics";
-import {
-  assertExactlyOnce,
-  countStatuses,
-  FAST_FAILURE_ENV,
-  pick,
-  sleep,
-  startPaymentStream,
-  verifyResults,
-} from "./support.ts";
+import { countStatuses, FAST_FAILURE_ENV, pick, sleep, startPaymentStream } from "./support.ts";
 
 const STALL_MS = pick(12_000, 7_000); // > KAFKA_REQUEST_TIMEOUT_MS (3000)
 const SEND_TIMEOUT_MS = Number(FAST_FAILURE_ENV.PRODUCER_SEND_TIMEOUT_MS);
@@ -97,7 +91,7 @@ Deno.test("a broker frozen with SIGSTOP makes requests time out with a clear 503
         recovery_after_sigcont_ms: recoveredAt - resumedAt,
         timeout_log_lines: timeoutLines.length,
         sample_timeout_log_line: timeoutLines[0]?.slice(0, 300) ?? null,
-        results: verdict.results,
+        results: verdict.answers,
         lost: verdict.lost.length,
         repeated_results: verdict.repeated.length,
         duplicates_approved: verdict.approvedTwice.length,

@@ -6,17 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
 import { parse } from "yaml";
-import {
-  muteKafkajsTimeoutWarning,
-  startThrowawayBroker,
-  withTimeout,
-} from "@payments/kafka/harness";
-import { createPipelineTopics } from "@payments/testing/topics";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { startPrometheus } from "@payments/testing/prometheus";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, startService } from "@payments/testing/services";
-import { startPrometheus } from "./prometheus.ts";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { withTimeout } from "@payments/testing/wait";
 import { sleep } from "./support.ts";
 
 const ALERTS = fileURLToPath(new URL("../prometheus/alerts.yml", import.meta.url));
@@ -39,7 +38,6 @@ async function wantedRules() {
 }
 
 Deno.test("a slow consumer behind old payments shows lag seconds and a stalled partition, and both alerts fire in Prometheus", async () => {
-  muteKafkajsTimeoutWarning();
   await withTimeout(
     (async () => {
       const rules = await wantedRules();
@@ -47,33 +45,18 @@ Deno.test("a slow consumer behind old payments shows lag seconds and a stalled p
       const brokers = [broker.bootstrap];
       const topics = await createPipelineTopics(brokers, "slow", { partitions: 1 });
       const createdAt = Date.now() - 120_000;
-      const producer = new Kafka({ clientId: "slow", brokers, logLevel: logLevel.NOTHING })
-        .producer();
-      await producer.connect();
-      await producer.send({
-        topic: topics.requests,
-        acks: -1,
-        messages: Array.from({ length: 30 }, (_, i) => {
-          const id = `SLOW-${createdAt}-${i}`;
-          return {
-            key: id,
-            timestamp: String(createdAt + i),
-            value: JSON.stringify({
-              payment_id: id,
-              amount: 10,
-              merchant_id: "M-1",
-              customer_id: `C-${i}`,
-              currency: "USD",
-              description: null,
-              status: "PENDING",
-              created_at: new Date(createdAt + i).toISOString(),
-              correlation_id: `slow-${i}`,
-              source: "chaos",
-            }),
-          };
-        }),
+      const backlog = Array.from({ length: 30 }, (_, i) =>
+        paymentEvent({
+          payment_id: `SLOW-${createdAt}-${i}`,
+          customer_id: `C-${i}`,
+          created_at: new Date(createdAt + i).toISOString(),
+          correlation_id: `slow-${i}`,
+          source: "chaos",
+        }));
+      // Record timestamps two minutes old: what the lag monitor measures lag seconds by.
+      await produce({ kafka: testClient(brokers, { clientId: "slow" }), topics }, backlog, {
+        timestampFromCreatedAt: true,
       });
-      await producer.disconnect();
 
       const group = `${topics.requests}.group`;
       await using consumer = await startService("consumer", {
@@ -91,7 +74,15 @@ Deno.test("a slow consumer behind old payments shows lag seconds and a stalled p
           LOG_LEVEL: "warning",
         }),
       });
-      await using prometheus = await startPrometheus([`127.0.0.1:${consumer.port}`], rules);
+      await using prometheus = await startPrometheus({
+        global: { scrape_interval: "1s", evaluation_interval: "1s", scrape_timeout: "900ms" },
+        // Relative to the configuration file, which startPrometheus writes beside it.
+        rule_files: ["rules.yml"],
+        scrape_configs: [{
+          job_name: "payment-consumer",
+          static_configs: [{ targets: [`127.0.0.1:${consumer.port}`] }],
+        }],
+      }, { files: { "rules.yml": JSON.stringify(rules) } });
 
       const started = Date.now();
       const firing = new Map<string, number>();
@@ -101,7 +92,7 @@ Deno.test("a slow consumer behind old payments shows lag seconds and a stalled p
         (firing.size < WANTED.length || !statuses.includes("stall"))
       ) {
         const now = await prometheus.query(`consumer_partition_status{group="${group}"} == 1`);
-        const current = now[0]?.metric.status;
+        const current = now.result[0]?.metric.status;
         if (current && statuses[statuses.length - 1] !== current) statuses.push(current);
         for (const alert of await prometheus.alerts()) {
           if (alert.state === "firing" && !firing.has(alert.labels.alertname!)) {
@@ -111,7 +102,7 @@ Deno.test("a slow consumer behind old payments shows lag seconds and a stalled p
         await sleep(1000);
       }
       const lag = await prometheus.query(`max(consumer_lag_seconds{group="${group}"})`);
-      const lagSeconds = Number(lag[0]?.value[1]);
+      const lagSeconds = Number(lag.result[0]?.value[1]);
       reportFigures("slow consumer", {
         lag_seconds: Math.round(lagSeconds),
         statuses_seen: statuses.join(" -> "),

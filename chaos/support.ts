@@ -1,21 +1,22 @@
 /**
  * Shared pieces of the fault-injection tests (not a test file): the quick mode switch,
- * a steady stream of HTTP payments that records every answer, and the check that every
- * acknowledged payment ends with exactly one committed result and none is approved twice.
+ * a steady stream of HTTP payments that records every answer, and where a topic's
+ * leaders are. The exactly-once verdict on what the stream got is
+ * `@payments/testing/exactly_once`.
  *
  * @module
  */
-import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { muteKafkajsTimeoutWarning } from "@payments/kafka/harness";
-import { readCommitted, type TopicRecord } from "@payments/testing/records";
+import { paymentRequest } from "@payments/testing/payments";
+import { testClient } from "@payments/testing/kafka";
 
-/** `CHAOS_QUICK=1`: shorter outages and fewer payments, for CI. */
-export const QUICK = Deno.env.get("CHAOS_QUICK") === "1";
+/** Whether `CHAOS_QUICK=1` asks for shorter outages and fewer payments (CI), read when asked. */
+export function quickMode(env: Pick<Deno.Env, "get"> = Deno.env): boolean {
+  return env.get("CHAOS_QUICK") === "1";
+}
 
 /** `full` normally, `quick` under `CHAOS_QUICK=1`. */
 export function pick<T>(full: T, quick: T): T {
-  return QUICK ? quick : full;
+  return quickMode() ? quick : full;
 }
 
 /** Sleeps `ms`. */
@@ -56,7 +57,9 @@ export function startPaymentStream(
       const response = await fetch(`${url}/payments`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ payment_id: id, amount: 12.5, merchant_id: "M-1", customer_id: id }),
+        body: JSON.stringify(
+          paymentRequest(id, { amount: 12.5, merchant_id: "M-1", customer_id: id }),
+        ),
         signal: AbortSignal.timeout(30_000),
       });
       const text = await response.text();
@@ -101,63 +104,9 @@ export function countStatuses(sent: Sent[]): Record<string, number> {
   return counts;
 }
 
-/** The verdict on the committed results of a set of acknowledged payments. */
-export interface Verdict {
-  acknowledged: number;
-  results: number;
-  lost: string[];
-  /** Acknowledged payments with more than one committed result. */
-  repeated: string[];
-  /** Payment ids approved more than once. */
-  approvedTwice: string[];
-}
-
-/**
- * Reads the committed results (kcat, read_committed) until every acknowledged id has
- * one or `timeoutMs` passes, then judges them.
- */
-export async function verifyResults(
-  bootstrap: string,
-  resultsTopic: string,
-  acknowledged: string[],
-  timeoutMs: number,
-): Promise<Verdict> {
-  const deadline = Date.now() + timeoutMs;
-  let records: TopicRecord[] = [];
-  for (;;) {
-    records = await readCommitted(bootstrap, resultsTopic);
-    const seen = new Set(records.map((r) => r.key));
-    if (acknowledged.every((id) => seen.has(id)) || Date.now() > deadline) break;
-    await sleep(1000);
-  }
-  const perId = new Map<string, number>();
-  const approved = new Map<string, number>();
-  for (const r of records) {
-    const result = JSON.parse(r.payload ?? "{}") as { payment_id?: string; outcome?: string };
-    const id = result.payment_id ?? r.key ?? "";
-    perId.set(id, (perId.get(id) ?? 0) + 1);
-    if (result.outcome === "APPROVED") approved.set(id, (approved.get(id) ?? 0) + 1);
-  }
-  return {
-    acknowledged: acknowledged.length,
-    results: records.length,
-    lost: acknowledged.filter((id) => !perId.has(id)),
-    repeated: acknowledged.filter((id) => (perId.get(id) ?? 0) > 1),
-    approvedTwice: [...approved].filter(([, n]) => n > 1).map(([id]) => id),
-  };
-}
-
-/** Fails unless every acknowledged payment has exactly one result and none was approved twice. */
-export function assertExactlyOnce(verdict: Verdict): void {
-  assert.deepEqual(verdict.lost, [], "acknowledged payments without a result");
-  assert.deepEqual(verdict.repeated, [], "acknowledged payments with several results");
-  assert.deepEqual(verdict.approvedTwice, [], "payments approved twice");
-}
-
 /** Partition to leader node id of `topic`. */
 export async function leaderCounts(brokers: string[], topic: string): Promise<Map<number, number>> {
-  muteKafkajsTimeoutWarning();
-  const admin = new Kafka({ clientId: "chaos", brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = testClient(brokers, { clientId: "chaos" }).admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });

@@ -4,21 +4,19 @@
  * own record, and results in every codec read back by kcat.
  */
 import assert from "node:assert/strict";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { topicBytesOnDisk } from "@payments/kafka/log_dirs";
 import { KAFKA_COMPRESSIONS } from "@payments/shared/kafka_codecs";
 import { type PaymentEvent, PaymentResultSchema } from "@payments/shared/payment";
-import { topicBytesOnDisk } from "@payments/testing/log_dirs";
+import { readAnswers } from "@payments/testing/answers";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { assertExactlyOnce, judgeAnswers } from "@payments/testing/exactly_once";
+import { produceWithKcat, readCommitted } from "@payments/testing/kcat";
 import { sampleValue } from "@payments/testing/metrics_text";
-import { produceWithKcat, readCommitted } from "@payments/testing/records";
-import { startService } from "@payments/testing/services";
-import {
-  assertExactlyOnce,
-  payment,
-  produce,
-  readAnswers,
-  runService,
-  testKafka,
-} from "./testing.ts";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { startConsumer } from "@payments/testing/services";
+import { testKafka } from "@payments/testing/test_kafka";
+import { runService } from "./testing.ts";
 
 const CODECS = ["gzip", "snappy", "lz4", "zstd"] as const;
 
@@ -31,9 +29,8 @@ async function metrics(url: string): Promise<string> {
 }
 
 Deno.test("payments kcat writes with gzip, snappy, lz4 and zstd are each answered exactly once, APPROVED, and the partition goes on", async () => {
-  muteKafkajsTimeoutWarning();
   await using t = await testKafka("kcat-codecs", 1);
-  const batches = CODECS.map(() => Array.from({ length: 25 }, () => payment()));
+  const batches = CODECS.map(() => Array.from({ length: 25 }, () => paymentEvent()));
   for (const [i, codec] of CODECS.entries()) {
     await produceWithKcat(t.brokers.join(","), t.topics.requests, asKcatRecords(batches[i]!), {
       compression: codec,
@@ -42,18 +39,13 @@ Deno.test("payments kcat writes with gzip, snappy, lz4 and zstd are each answere
     });
   }
   // Plain kafkajs records after the compressed ones, on the same partition.
-  const after = Array.from({ length: 25 }, () => payment());
-  await produce(t, after, 0);
+  const after = Array.from({ length: 25 }, () => paymentEvent());
+  await produce(t, after, { partition: 0 });
   const inputs = [...batches.flat(), ...after];
 
-  await using consumer = await startService("consumer", {
-    brokers: t.brokers,
-    topics: t.topics,
-    groupId: t.groupId,
-    env: { CONSUMER_SESSION_TIMEOUT_MS: "6000", LAG_MONITOR_ENABLED: "false" },
-  });
+  await using consumer = await startConsumer(t);
   const answers = await readAnswers(t, inputs.length, 60_000);
-  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, inputs.length, t.topics.requests));
   assert.deepEqual(
     answers.map((a) => [a.result?.payment_id, a.result?.outcome]),
     inputs.map((p) => [p.payment_id, "APPROVED"]),
@@ -65,7 +57,6 @@ Deno.test("payments kcat writes with gzip, snappy, lz4 and zstd are each answere
 });
 
 Deno.test("a record exactly as the lab's producer writes it is APPROVED, its naive created_at read as UTC and its source counted", async () => {
-  muteKafkajsTimeoutWarning();
   await using t = await testKafka("lab-record", 1);
   // What the lab's FastAPI producer sends: `json.dumps` of its record (Python's separators),
   // created_at from `datetime.now().isoformat()` in a UTC container (microseconds, no
@@ -102,12 +93,7 @@ Deno.test("a record exactly as the lab's producer writes it is APPROVED, its nai
 
   // A consumer whose local time is 5 h 30 ahead of UTC: reading the naive time as local
   // time would put the payment 5.5 hours in the past.
-  await using consumer = await startService("consumer", {
-    brokers: t.brokers,
-    topics: t.topics,
-    groupId: t.groupId,
-    env: { TZ: "Asia/Kolkata", CONSUMER_SESSION_TIMEOUT_MS: "6000", LAG_MONITOR_ENABLED: "false" },
-  });
+  await using consumer = await startConsumer(t, { env: { TZ: "Asia/Kolkata" } });
   const [answer, ...more] = await readAnswers(t, 1, 60_000);
   assert.deepEqual(more, []);
   assert.equal(answer!.topic, t.topics.results, `dead-lettered: ${answer!.headers.dlq_error}`);
@@ -131,19 +117,18 @@ Deno.test("a record exactly as the lab's producer writes it is APPROVED, its nai
 });
 
 Deno.test("results and dead letters the consumer writes with each KAFKA_COMPRESSION are read by kcat and stored compressed", async () => {
-  muteKafkajsTimeoutWarning();
   const sizes = new Map<string, { results: number; json: number }>();
   const bootstrap = sharedBrokers()[0]!;
   for (const codec of KAFKA_COMPRESSIONS) {
     await using t = await testKafka(`results-${codec}`, 1);
-    const inputs = Array.from({ length: 200 }, () => payment());
-    await produce(t, inputs, 0);
+    const inputs = Array.from({ length: 200 }, () => paymentEvent());
+    await produce(t, inputs, { partition: 0 });
     await produceWithKcat(bootstrap, t.topics.requests, [{ key: "K-BAD", value: "{not json" }], {
       partition: 0,
     });
     await using _service = await runService(t, { compression: codec });
     const answers = await readAnswers(t, inputs.length + 1, 60_000);
-    assertExactlyOnce(answers, inputs.length + 1, t.topics.requests);
+    assertExactlyOnce(judgeAnswers(answers, inputs.length + 1, t.topics.requests));
 
     const results = await readCommitted(bootstrap, t.topics.results);
     assert.deepEqual(
@@ -194,7 +179,6 @@ async function labProducer(args: string[]): Promise<string> {
 }
 
 Deno.test("a payment the lab's own producer writes (confluent-kafka, snappy) is APPROVED with a sensible end-to-end latency", async () => {
-  muteKafkajsTimeoutWarning();
   await using t = await testKafka("lab-python", 1);
   const paymentId = `LAB-PY-${crypto.randomUUID().slice(0, 8)}`;
   const createdAt = await labProducer([
@@ -205,12 +189,7 @@ Deno.test("a payment the lab's own producer writes (confluent-kafka, snappy) is 
     "lab-python-corr",
   ]);
   assert.match(createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/, "a naive isoformat()");
-  await using consumer = await startService("consumer", {
-    brokers: t.brokers,
-    topics: t.topics,
-    groupId: t.groupId,
-    env: { TZ: "Asia/Kolkata", CONSUMER_SESSION_TIMEOUT_MS: "6000", LAG_MONITOR_ENABLED: "false" },
-  });
+  await using consumer = await startConsumer(t, { env: { TZ: "Asia/Kolkata" } });
   const answers = await readAnswers(t, 1, 60_000);
   assert.equal(answers.length, 1);
   assert.equal(

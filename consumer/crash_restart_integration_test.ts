@@ -5,50 +5,33 @@
  * anyone restarting the process.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { muteKafkajsTimeoutWarning, startThrowawayBroker } from "@payments/kafka/harness";
 import type { TopicNames } from "@payments/shared/topics";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted } from "@payments/testing/kcat";
 import { sampleValue } from "@payments/testing/metrics_text";
-import { readCommitted } from "@payments/testing/records";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
 import { startService } from "@payments/testing/services";
 import { createPipelineTopics } from "@payments/testing/topics";
-import { payment } from "./testing.ts";
+import { eventually } from "@payments/testing/wait";
 
-async function produce(brokers: string[], topics: TopicNames, count: number) {
-  const kafka = new Kafka({ clientId: "restart-test", brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    const payments = Array.from({ length: count }, () => payment());
-    await producer.send({
-      topic: topics.requests,
-      acks: -1,
-      messages: payments.map((p) => ({ key: p.payment_id, value: JSON.stringify(p) })),
-    });
-    return payments;
-  } finally {
-    await producer.disconnect();
-  }
+async function producePayments(brokers: string[], topics: TopicNames, count: number) {
+  const payments = Array.from({ length: count }, () => paymentEvent());
+  await produce({ kafka: testClient(brokers, { clientId: "restart-test" }), topics }, payments);
+  return payments;
 }
 
+/** Polls `check` every 200 ms; fails with `what` and the consumer's last lines. */
 async function until(what: string, check: () => Promise<boolean>, ms: number, tail: () => string) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms\n${tail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await eventually(check, ms, what, { intervalMs: 200, context: tail });
 }
 
 Deno.test("after a retriable crash (the broker gone past kafkajs' retries) the consumer restarts and answers by itself", async () => {
-  muteKafkajsTimeoutWarning();
   await using broker = await startThrowawayBroker({ topics: [] });
   const brokers = [broker.bootstrap];
   const topics = await createPipelineTopics(brokers, "restart", { partitions: 2 });
-  const before = await produce(brokers, topics, 20);
+  const before = await producePayments(brokers, topics, 20);
   await using consumer = await startService("consumer", {
     brokers,
     topics,
@@ -98,7 +81,7 @@ Deno.test("after a retriable crash (the broker gone past kafkajs' retries) the c
 
   await broker.start();
   await consumer.waitReady(90_000);
-  const after = await produce(brokers, topics, 20);
+  const after = await producePayments(brokers, topics, 20);
   await until(
     "results of the payments sent after the restart",
     async () => await results() === before.length + after.length,

@@ -6,26 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { Kafka, logLevel } from "kafkajs";
-import { muteKafkajsTimeoutWarning, sharedBrokers, withTimeout } from "@payments/kafka/harness";
-import { readCommitted, type TopicRecord } from "@payments/testing/records";
-import { createPipelineTopics } from "@payments/testing/topics";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted, type TopicRecord } from "@payments/testing/kcat";
+import { paymentEvent } from "@payments/testing/payments";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, startService } from "@payments/testing/services";
+import { createPipelineTopics } from "@payments/testing/topics";
+import { withTimeout } from "@payments/testing/wait";
 
 const encoder = new TextEncoder();
-let n = 0;
+/** A valid event with `over` spread on it: fields of the wrong type, extra fields. */
 const payment = (over: Record<string, unknown> = {}) => ({
-  payment_id: `HT-${Date.now()}-${++n}`,
-  amount: 10,
-  merchant_id: "M-1",
-  customer_id: `C-${n}`,
-  currency: "USD",
-  description: null,
-  status: "PENDING",
-  created_at: new Date().toISOString(),
-  correlation_id: `corr-${n}`,
-  source: "hostile-test",
+  ...paymentEvent({ source: "hostile-test" }),
   ...over,
 });
 const deep = 100_000;
@@ -107,10 +100,9 @@ const HOSTILE: Hostile[] = [
 ];
 
 Deno.test("adversarial records each end as one result or one dead letter with a reason, and the consumer keeps going", async (t) => {
-  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topics = await createPipelineTopics(brokers, "hostile-topic", { partitions: 1 });
-  const kafka = new Kafka({ clientId: "hostile-topic", brokers, logLevel: logLevel.NOTHING });
+  const kafka = testClient(brokers, { clientId: "hostile-topic" });
   await withTimeout(
     (async () => {
       await using consumer = await startService("consumer", {

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { createLagMonitor } from "@payments/shared/lag";
-import { payment, produce, readAnswers, runService, testKafka } from "./testing.ts";
+import { readAnswers } from "@payments/testing/answers";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { testKafka } from "@payments/testing/test_kafka";
+import { runService } from "./testing.ts";
 
 Deno.test("with the consumer stopped lag rises in messages and seconds, then falls to 0 once it runs", async () => {
   await using t = await testKafka("lag", 2);
@@ -21,12 +25,12 @@ Deno.test("with the consumer stopped lag rises in messages and seconds, then fal
       committed: lags.map((l) => l.committed),
     };
   };
-  await produce(t, [payment(), payment()]);
+  await produce(t, [paymentEvent(), paymentEvent()]);
   const first = await total();
   assert.equal(first.messages, 2);
   assert.deepEqual(first.committed, [null, null], "no committed offset yet, never -1");
   await new Promise((resolve) => setTimeout(resolve, 1200));
-  await produce(t, [payment(), payment()]);
+  await produce(t, [paymentEvent(), paymentEvent()]);
   const second = await total();
   assert.equal(second.messages, 4);
   assert.ok(second.seconds > first.seconds && second.seconds >= 1, JSON.stringify([first, second]));

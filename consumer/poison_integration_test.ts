@@ -1,45 +1,39 @@
 import assert from "node:assert/strict";
-import {
-  assertExactlyOnce,
-  payment,
-  produce,
-  readAnswers,
-  runService,
-  testKafka,
-} from "./testing.ts";
-
-async function kcat(brokers: string[], topic: string, args: string[], input: string) {
-  const child = new Deno.Command("kcat", {
-    args: ["-b", brokers.join(","), "-P", "-t", topic, "-p", "0", ...args],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const { code, stderr } = await child.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-}
+import { readAnswers } from "@payments/testing/answers";
+import { assertExactlyOnce, judgeAnswers } from "@payments/testing/exactly_once";
+import { produceWithKcat } from "@payments/testing/kcat";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { testKafka } from "@payments/testing/test_kafka";
+import { runService } from "./testing.ts";
 
 Deno.test("poison records from kcat each land once on the DLQ with headers and never block their partition", async () => {
   await using t = await testKafka("poison", 1);
-  const before = payment();
-  const after = payment();
-  await produce(t, [before], 0);
-  await kcat(
-    t.brokers,
+  const before = paymentEvent();
+  const after = paymentEvent();
+  const bootstrap = t.brokers.join(",");
+  const toPartition0 = { partition: 0 };
+  await produce(t, [before], toPartition0);
+  await produceWithKcat(bootstrap, t.topics.requests, [{ key: "K-BAD", value: "{not json" }], {
+    ...toPartition0,
+    headers: { correlation_id: "poison-1" },
+  });
+  await produceWithKcat(
+    bootstrap,
     t.topics.requests,
-    ["-K", "|", "-H", "correlation_id=poison-1"],
-    "K-BAD|{not json\n",
+    [{ key: "K-WRONG", value: '{"payment_id":"X","amount":-5}' }],
+    toPartition0,
   );
-  await kcat(t.brokers, t.topics.requests, ["-K", "|"], 'K-WRONG|{"payment_id":"X","amount":-5}\n');
-  // -Z turns the empty value into a NULL value.
-  await kcat(t.brokers, t.topics.requests, ["-K", "|", "-Z"], "K-NULL|\n");
-  await produce(t, [after], 0);
+  await produceWithKcat(
+    bootstrap,
+    t.topics.requests,
+    [{ key: "K-NULL", value: null }],
+    toPartition0,
+  );
+  await produce(t, [after], toPartition0);
   await using _service = await runService(t);
   const answers = await readAnswers(t, 5);
-  assertExactlyOnce(answers, 5, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, 5, t.topics.requests));
   const dead = answers.filter((a) => a.topic === t.topics.dlq);
   assert.deepEqual(dead.map((d) => [d.key, d.headers.dlq_reason, d.headers.original_offset]), [
     ["K-BAD", "invalid_json", "1"],

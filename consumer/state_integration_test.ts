@@ -8,29 +8,21 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { freePort } from "@payments/kafka/harness";
-import { readCommitted } from "@payments/testing/records";
-import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
-import { storeFile } from "./partitions.ts";
+import { readAnswers } from "@payments/testing/answers";
+import { freePort } from "@payments/testing/brokers";
+import { assertExactlyOnce, judgeAnswers } from "@payments/testing/exactly_once";
+import { readCommitted } from "@payments/testing/kcat";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
 import {
-  assertExactlyOnce,
-  eventually,
-  payment,
-  produce,
-  readAnswers,
-  type TestKafka,
-  testKafka,
-} from "./testing.ts";
-
-function consumerEnv(t: TestKafka, env: Record<string, string> = {}) {
-  return serviceEnv(t.brokers.join(","), t.topics, {
-    CONSUMER_GROUP_ID: t.groupId,
-    CONSUMER_SESSION_TIMEOUT_MS: "6000",
-    LAG_MONITOR_ENABLED: "false",
-    LOG_LEVEL: "info",
-    ...env,
-  });
-}
+  consumerEnv,
+  runUntilExit,
+  type ServiceProcess,
+  startConsumer,
+} from "@payments/testing/services";
+import { type TestKafka, testKafka } from "@payments/testing/test_kafka";
+import { eventually } from "@payments/testing/wait";
+import { storeFile } from "./partitions.ts";
 
 /** Resolves once the group committed offsets past `count` inputs in all. */
 async function answered(t: TestKafka, count: number, timeoutMs = 90_000) {
@@ -70,13 +62,13 @@ function restoreLine(service: ServiceProcess, partition: number) {
 
 Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is DUPLICATE, also after a restart and on an empty state directory", async () => {
   await using t = await testKafka("retention", 1);
-  const first = payment();
-  const newer = Array.from({ length: 20_000 }, () => payment());
+  const first = paymentEvent();
+  const newer = Array.from({ length: 20_000 }, () => paymentEvent());
   await produce(t, [first, ...newer, first]);
   const window = { CONSUMER_DEDUP_WINDOW: "10", CONSUMER_MAX_RECORDS_PER_TRANSACTION: "500" };
 
-  let consumer = await startService("consumer", {
-    env: consumerEnv(t, { ...window, CONSUMER_STATE_DIR: t.stateDir }),
+  let consumer = await startConsumer(t, {
+    env: { ...window, CONSUMER_STATE_DIR: t.stateDir },
   });
   await answered(t, 20_002);
   assert.equal(await consumer.stop(), 0, "clean exit on SIGTERM");
@@ -84,8 +76,8 @@ Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is 
 
   // Restart on the same disk: the store is read on from its checkpoint.
   await produce(t, [first]);
-  consumer = await startService("consumer", {
-    env: consumerEnv(t, { ...window, CONSUMER_STATE_DIR: t.stateDir }),
+  consumer = await startConsumer(t, {
+    env: { ...window, CONSUMER_STATE_DIR: t.stateDir },
   });
   await answered(t, 20_003);
   const fromCheckpoint = restoreLine(consumer, 0);
@@ -96,7 +88,7 @@ Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is 
 
   // A new machine: nothing local, the store is rebuilt from the changelog alone.
   await produce(t, [first]);
-  consumer = await startService("consumer", { env: consumerEnv(t, window) });
+  consumer = await startConsumer(t, { env: window });
   await answered(t, 20_004);
   const rebuilt = restoreLine(consumer, 0);
   assert.equal(await consumer.stop(), 0);
@@ -112,16 +104,16 @@ Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is 
 
 Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is approved twice and every store agrees with the changelog", async () => {
   await using t = await testKafka("state-kill", 3);
-  const payments = Array.from({ length: 3000 }, () => payment());
+  const payments = Array.from({ length: 3000 }, () => paymentEvent());
   const inputs = [...payments, ...payments.slice(0, 40), ...payments.slice(1000, 1040)];
   await produce(t, inputs);
-  const env = consumerEnv(t, {
+  const env = {
     CONSUMER_STATE_DIR: t.stateDir,
     CONSUMER_DEDUP_WINDOW: "10",
     CONSUMER_SIMULATED_LATENCY_MS: "0-2",
     CONSUMER_MAX_RECORDS_PER_TRANSACTION: "50",
-  });
-  const first = await startService("consumer", { env });
+  };
+  const first = await startConsumer(t, { env });
   await eventually(
     async () => (await readCommitted(t.brokers.join(","), t.topics.results)).length > 300,
     60_000,
@@ -129,14 +121,14 @@ Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is
   );
   first.kill("SIGKILL");
   await first.exited;
-  const second = await startService("consumer", { env });
+  const second = await startConsumer(t, { env });
   let answers;
   try {
     answers = await readAnswers(t, inputs.length, 90_000);
   } finally {
     assert.equal(await second.stop(), 0, "clean exit on SIGTERM");
   }
-  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, inputs.length, t.topics.requests));
   assert.equal(answers.filter((a) => a.result?.outcome === "DUPLICATE").length, 80);
 
   // The changelog as kcat reads it, against each store file opened with plain SQLite.
@@ -176,10 +168,10 @@ Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is
 
 Deno.test("a corrupted store file is moved aside with a warning, rebuilt from the changelog, and a repeat is still DUPLICATE", async () => {
   await using t = await testKafka("state-corrupt", 1);
-  const first = payment();
+  const first = paymentEvent();
   await produce(t, [first]);
-  const env = consumerEnv(t, { CONSUMER_STATE_DIR: t.stateDir });
-  let consumer = await startService("consumer", { env });
+  const env = { CONSUMER_STATE_DIR: t.stateDir };
+  let consumer = await startConsumer(t, { env });
   await answered(t, 1);
   assert.equal(await consumer.stop(), 0);
 
@@ -187,7 +179,7 @@ Deno.test("a corrupted store file is moved aside with a warning, rebuilt from th
   await Deno.writeTextFile(file, "not a database, just garbage ".repeat(200));
   await Deno.remove(`${file}-wal`).catch(() => {});
   await produce(t, [first]);
-  consumer = await startService("consumer", { env });
+  consumer = await startConsumer(t, { env });
   await answered(t, 2);
   const lines = consumer.lines();
   assert.equal(await consumer.stop(), 0);
@@ -202,16 +194,13 @@ Deno.test("a corrupted store file is moved aside with a warning, rebuilt from th
 
 Deno.test("a missing or mis-partitioned changelog topic stops the consumer with one sentence before it consumes anything", async () => {
   await using t = await testKafka("state-topic", 2);
-  await produce(t, [payment()]);
+  await produce(t, [paymentEvent()]);
   const refuse = async (why: RegExp) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
-      env: consumerEnv(t, { CONSUMER_PORT: String(freePort()), CONSUMER_STATE_DIR: t.stateDir }),
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr).trim();
-    assert.equal(output.code, 1, "exit non-zero");
+    const { code, stderr } = await runUntilExit(
+      "consumer",
+      consumerEnv(t, { CONSUMER_PORT: String(freePort()), CONSUMER_STATE_DIR: t.stateDir }),
+    );
+    assert.equal(code, 1, "exit non-zero");
     assert.equal(stderr.split("\n").length, 1, `one sentence on stderr:\n${stderr}`);
     assert.match(stderr, /^Cannot start: the changelog topic \S+/);
     assert.match(stderr, why);

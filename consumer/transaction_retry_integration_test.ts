@@ -5,22 +5,19 @@
  * markers are written. Those retries are counted, not logged above debug.
  */
 import assert from "node:assert/strict";
-import { serviceEnv, startService } from "@payments/testing/services";
-import { eventually, payment, produce, testKafka } from "./testing.ts";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { startConsumer } from "@payments/testing/services";
+import { testKafka } from "@payments/testing/test_kafka";
+import { eventually } from "@payments/testing/wait";
 
 const PAYMENTS = 120;
 
 Deno.test("CONCURRENT_TRANSACTIONS retries are counted in kafka_transaction_retries_total and never logged above debug", async () => {
   await using t = await testKafka("txretry", 1);
-  await produce(t, Array.from({ length: PAYMENTS }, () => payment()));
-  await using consumer = await startService("consumer", {
-    env: serviceEnv(t.brokers.join(","), t.topics, {
-      CONSUMER_GROUP_ID: t.groupId,
-      CONSUMER_SESSION_TIMEOUT_MS: "6000",
-      CONSUMER_MAX_RECORDS_PER_TRANSACTION: "1",
-      LAG_MONITOR_ENABLED: "false",
-      LOG_LEVEL: "info",
-    }),
+  await produce(t, Array.from({ length: PAYMENTS }, () => paymentEvent()));
+  await using consumer = await startConsumer(t, {
+    env: { CONSUMER_MAX_RECORDS_PER_TRANSACTION: "1", LOG_LEVEL: "info" },
   });
   await eventually(
     async () => {

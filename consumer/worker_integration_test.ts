@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  assertExactlyOnce,
-  payment,
-  produce,
-  readAnswers,
-  runService,
-  testKafka,
-  testSettings,
-} from "./testing.ts";
+import { readAnswers } from "@payments/testing/answers";
+import { assertExactlyOnce, judgeAnswers } from "@payments/testing/exactly_once";
+import { paymentEvent } from "@payments/testing/payments";
+import { produce } from "@payments/testing/produce";
+import { testKafka } from "@payments/testing/test_kafka";
+import { runService, testSettings } from "./testing.ts";
 import { TransientError } from "./worker.ts";
 
 Deno.test("each business rule gives its outcome, exactly one result per payment", async () => {
@@ -19,17 +16,17 @@ Deno.test("each business rule gives its outcome, exactly one result per payment"
   });
   const base = Date.parse("2026-01-01T00:00:00Z");
   const at = (s: number) => new Date(base + s * 1000).toISOString();
-  const ok = payment();
-  const big = payment({ amount: 1000.01 });
-  const blocked = payment({ merchant_id: "M-BLOCKED" });
+  const ok = paymentEvent();
+  const big = paymentEvent({ amount: 1000.01 });
+  const blocked = paymentEvent({ merchant_id: "M-BLOCKED" });
   // Velocity by created_at: 3rd within a minute is declined, one 2 minutes later is fine.
-  const v = [0, 10, 20, 140].map((s) => payment({ customer_id: "C-FAST", created_at: at(s) }));
+  const v = [0, 10, 20, 140].map((s) => paymentEvent({ customer_id: "C-FAST", created_at: at(s) }));
   const dup = { ...ok, correlation_id: "corr-again" };
   const inputs = [ok, big, blocked, ...v, dup];
-  await produce(t, inputs, 0);
+  await produce(t, inputs, { partition: 0 });
   await using _service = await runService(t, { settings });
   const answers = await readAnswers(t, inputs.length);
-  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, inputs.length, t.topics.requests));
   const outcomes = answers.map((a) =>
     `${a.result?.payment_id}:${a.result?.outcome}:${a.result?.reason}`
   );
@@ -49,9 +46,9 @@ Deno.test("each business rule gives its outcome, exactly one result per payment"
 
 Deno.test("transient failures are retried and succeed; permanent ones are dead-lettered after the configured attempts", async () => {
   await using t = await testKafka("retries", 1);
-  const flaky = payment();
-  const broken = payment();
-  const after = payment();
+  const flaky = paymentEvent();
+  const broken = paymentEvent();
+  const after = paymentEvent();
   const attempts = new Map<string, number>();
   const faults = (event: { payment_id: string }, attempt: number) => {
     attempts.set(event.payment_id, attempt);
@@ -64,7 +61,7 @@ Deno.test("transient failures are retried and succeed; permanent ones are dead-l
     faults,
   });
   const answers = await readAnswers(t, 3);
-  assertExactlyOnce(answers, 3, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, 3, t.topics.requests));
   const results = answers.filter((a) => a.result).map((
     a,
   ) => [a.result!.payment_id, a.result!.outcome]);
@@ -81,7 +78,7 @@ Deno.test("transient failures are retried and succeed; permanent ones are dead-l
 
 Deno.test("the same payment twice with a restart in between is APPROVED then DUPLICATE", async () => {
   await using t = await testKafka("restart-dup");
-  const p = payment();
+  const p = paymentEvent();
   await produce(t, [p]);
   {
     await using _first = await runService(t);
@@ -90,7 +87,7 @@ Deno.test("the same payment twice with a restart in between is APPROVED then DUP
   await produce(t, [{ ...p, correlation_id: "again" }]);
   await using _second = await runService(t);
   const answers = await readAnswers(t, 2);
-  assertExactlyOnce(answers, 2, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, 2, t.topics.requests));
   assert.deepEqual(answers.map((a) => a.result?.outcome), ["APPROVED", "DUPLICATE"]);
 });
 
@@ -102,10 +99,10 @@ Deno.test("a transaction whose results exceed the broker's 1 MiB batch limit sti
     CONSUMER_MAX_RECORDS_PER_TRANSACTION: "3000",
     CONSUMER_VELOCITY_MAX_PER_MINUTE: "100000",
   });
-  const inputs = Array.from({ length: 3000 }, () => payment());
-  await produce(t, inputs, 0);
+  const inputs = Array.from({ length: 3000 }, () => paymentEvent());
+  await produce(t, inputs, { partition: 0 });
   await using _service = await runService(t, { settings });
   const answers = await readAnswers(t, inputs.length, 45_000);
-  assertExactlyOnce(answers, inputs.length, t.topics.requests);
+  assertExactlyOnce(judgeAnswers(answers, inputs.length, t.topics.requests));
   assert.ok(answers.every((a) => a.result?.outcome === "APPROVED"));
 });

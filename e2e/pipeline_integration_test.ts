@@ -5,13 +5,13 @@
  * runs.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { type PaymentResult, PaymentResultSchema } from "@payments/shared/payment";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
 import { startService } from "@payments/testing/services";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
-import { type PaymentResult, PaymentResultSchema } from "@payments/shared/payment";
+import { eventually } from "@payments/testing/wait";
 
-muteKafkajsTimeoutWarning();
 const brokers = sharedBrokers();
 
 async function post(url: string, body: unknown): Promise<Response> {
@@ -24,7 +24,7 @@ async function post(url: string, body: unknown): Promise<Response> {
 
 /** Reads committed results until `count` arrived or the deadline passes. */
 async function readResults(topic: string, count: number, timeoutMs = 30_000) {
-  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const kafka = testClient(brokers, { clientId: "e2e-reader" });
   const consumer = kafka.consumer({
     groupId: `e2e-reader-${crypto.randomUUID()}`,
     readUncommitted: false,
@@ -59,20 +59,18 @@ function metricSum(text: string, name: string, group: string): number | undefine
   return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
-async function eventually<T>(
+/** The first value of `probe` that `accept` takes, polled every 250 ms for up to 30 s. */
+async function reached<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
   what: string,
-  timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    last = await probe();
-  }
-  return last;
+  let last: T | undefined;
+  await eventually(async () => accept(last = await probe()), 30_000, what, {
+    intervalMs: 250,
+    context: () => `last value ${JSON.stringify(last)}`,
+  });
+  return last!;
 }
 
 Deno.test("payments posted over HTTP each get exactly one result with the outcome of its rule", async () => {
@@ -195,10 +193,10 @@ Deno.test("with no consumer running, lag on the producer's /metrics keeps rising
     };
 
     await send(5);
-    const first = await eventually(lag, (l) => l.messages === 5, "lag after 5 payments");
+    const first = await reached(lag, (l) => l.messages === 5, "lag after 5 payments");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await send(5);
-    const second = await eventually(lag, (l) => l.messages === 10, "lag after 10 payments");
+    const second = await reached(lag, (l) => l.messages === 10, "lag after 10 payments");
     assert.ok(second.seconds! > first.seconds!, JSON.stringify({ first, second }));
     assert.ok(second.seconds! >= 1.5, `oldest record waits >= 1.5 s: ${second.seconds}`);
 
@@ -209,7 +207,7 @@ Deno.test("with no consumer running, lag on the producer's /metrics keeps rising
       groupId,
       env: { CONSUMER_SESSION_TIMEOUT_MS: "6000", LAG_MONITOR_ENABLED: "false" },
     });
-    await eventually(lag, (l) => l.messages === 0 && l.seconds === 0, "lag once consumed");
+    await reached(lag, (l) => l.messages === 0 && l.seconds === 0, "lag once consumed");
   } finally {
     await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
   }

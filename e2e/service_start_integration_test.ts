@@ -3,7 +3,8 @@
  * process at once with one sentence on stderr, never a stack trace.
  */
 import assert from "node:assert/strict";
-import { freePort } from "@payments/kafka/harness";
+import { freePort } from "@payments/testing/brokers";
+import { runUntilExit } from "@payments/testing/services";
 
 const SERVICES = [
   {
@@ -20,14 +21,8 @@ const SERVICES = [
   },
 ] as const;
 
-async function run(service: string, env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(`../${service}/main.ts`, import.meta.url).pathname],
-    env: { LAG_MONITOR_ENABLED: "false", LOG_LEVEL: "fatal", ...env },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: output.code, stderr: new TextDecoder().decode(output.stderr).trim() };
+async function run(service: "producer" | "consumer", env: Record<string, string>) {
+  return await runUntilExit(service, { LAG_MONITOR_ENABLED: "false", LOG_LEVEL: "fatal", ...env });
 }
 
 for (const service of SERVICES) {

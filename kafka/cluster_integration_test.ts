@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { startKafkaCluster } from "./cluster.ts";
-import { withTimeout } from "./harness.ts";
+import { recordsHeld } from "@payments/testing/topics";
+import { withTimeout } from "@payments/testing/wait";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
 // kafkajs warns of a negative timer on every connection under Deno.
@@ -73,9 +74,7 @@ Deno.test("a 3-node cluster replicates 3 ways, survives a kill -9 of a leader wi
         );
 
         await t.step("every acknowledged record is readable from the two survivors", async () => {
-          const offsets = await admin.fetchTopicOffsets(topic);
-          const total = offsets.reduce((sum, o) => sum + Number(o.high), 0);
-          assert.equal(total, 40);
+          assert.equal(await recordsHeld(admin, topic), 40);
         });
 
         await t.step(`node ${victim} restarts on its data and rejoins every ISR`, async () => {

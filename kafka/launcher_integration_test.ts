@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { DEFAULT_PARTITIONS, DEFAULT_TOPICS } from "@payments/shared/topics";
-import { freePort, startThrowawayBroker, withTimeout } from "./harness.ts";
+import { freePort, startThrowawayBroker } from "@payments/testing/brokers";
+import { withTimeout } from "@payments/testing/wait";
 import { ensureKafkaJars } from "./jars.ts";
 import { KafkaLauncherError, startKafka } from "./launcher.ts";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";

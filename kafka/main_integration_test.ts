@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { freePort, withTimeout } from "./harness.ts";
+import { freePort } from "@payments/testing/brokers";
+import { withTimeout } from "@payments/testing/wait";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 

@@ -8,8 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { createTestCertificates } from "./certs.ts";
-import { startThrowawayBroker, withTimeout } from "./harness.ts";
-import { readCommitted } from "@payments/testing/records";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { withTimeout } from "@payments/testing/wait";
+import { readCommitted } from "@payments/testing/kcat";
 import { reportFigures } from "@payments/testing/report";
 import { type ServiceProcess, startService } from "@payments/testing/services";
 

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { createTestCertificates } from "./certs.ts";
-import { startThrowawayBroker, withTimeout } from "./harness.ts";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { withTimeout } from "@payments/testing/wait";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
 // kafkajs warns of a negative timer on every connection under Deno.

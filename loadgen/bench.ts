@@ -7,12 +7,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  freePort,
-  muteKafkajsTimeoutWarning,
-  startThrowawayBroker,
-  type ThrowawayBroker,
-} from "@payments/kafka/harness";
+import { freePort } from "@payments/kafka/ports";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import { startThrowawayBroker, type ThrowawayBroker } from "@payments/stack/broker";
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import type { TopicNames } from "@payments/shared/topics";
 import {
@@ -34,10 +31,10 @@ import {
 import { overloadRows } from "./bench_overload.ts";
 import { PLANS } from "./bench_plan.ts";
 import { restartRows } from "./bench_restart.ts";
-import { committed, endOffsetsSum, envPairs, loadOptions, machine } from "./bench_support.ts";
+import { committed, envPairs, loadOptions, machine } from "./bench_support.ts";
 import { runLoad } from "./run.ts";
-import { type ServiceProcess as Service, startService } from "@payments/testing/services";
-import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
+import { type ServiceProcess as Service, startService } from "@payments/stack/services";
+import { createTopics, deleteTopics, recordsHeld, uniqueTopics } from "@payments/stack/topics";
 
 const HELP = `Usage: deno task bench [--full] [--out FILE] [--only SECTIONS]
 
@@ -373,7 +370,7 @@ async function main(args: string[]): Promise<number> {
 
     if (only.has("consumer")) {
       await guarded(rows, "consumer", "consumer draining a pre-filled topic", async () => {
-        const expected = await endOffsetsSum(brokers!, drainTopics.requests);
+        const expected = await recordsHeld(brokers!, drainTopics.requests);
         if (expected === 0) {
           throw new Error("the drain topic is empty: run the ceiling section first");
         }

@@ -9,11 +9,12 @@
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from "@payments/shared/kafka_codecs";
 import { metricValue } from "@payments/shared/metrics";
 import type { TopicNames } from "@payments/shared/topics";
-import { topicBytesOnDisk } from "@payments/testing/log_dirs";
-import { startService } from "@payments/testing/services";
-import { freePort } from "@payments/kafka/harness";
+import { topicBytesOnDisk } from "@payments/kafka/log_dirs";
+import { startService } from "@payments/stack/services";
+import { freePort } from "@payments/kafka/ports";
+import { recordsHeld } from "@payments/stack/topics";
 import type { Plan } from "./bench_plan.ts";
-import { endOffsetsSum, loadOptions } from "./bench_support.ts";
+import { loadOptions } from "./bench_support.ts";
 import type { BenchRow } from "./bench_table.ts";
 import { runLoad } from "./run.ts";
 
@@ -76,7 +77,7 @@ export async function codecRows(deps: CodecBenchDeps): Promise<BenchRow[]> {
         const cpuBefore = await cpuSeconds(producer.url);
         const report = await runLoad(loadOptions({ ...shape, durationMs: deps.plan.httpMs }));
         const cpu = await cpuSeconds(producer.url) - cpuBefore;
-        const records = await endOffsetsSum(deps.brokers, topics.requests);
+        const records = await recordsHeld(deps.brokers, topics.requests);
         const bytes = (await topicBytesOnDisk(bootstrap, [topics.requests])).get(topics.requests)!;
         const bytesPerPayment = (bytes - bytesBefore) / Math.max(1, records - recordsBefore);
         bytesBefore = bytes;

@@ -16,9 +16,9 @@
  *
  * @module
  */
-import { freePort } from "@payments/kafka/harness";
+import { freePort } from "@payments/kafka/ports";
 import type { TopicNames } from "@payments/shared/topics";
-import { startService } from "@payments/testing/services";
+import { startService } from "@payments/stack/services";
 import {
   belowTarget,
   type BenchRow,

@@ -15,7 +15,7 @@
 import { Kafka, logLevel, type Message } from "kafkajs";
 import type { TopicNames } from "@payments/shared/topics";
 import { decisionRecord } from "@payments/consumer/changelog_records";
-import { startService } from "@payments/testing/services";
+import { startService } from "@payments/stack/services";
 import { bareProduce, paymentRecords } from "./bench_kafkajs.ts";
 import { committed } from "./bench_support.ts";
 import type { BenchRow } from "./bench_table.ts";

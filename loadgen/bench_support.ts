@@ -1,6 +1,6 @@
 /**
  * Small helpers of `deno task bench`: machine description, load options for a row,
- * offsets read through the admin API, and `KEY=VALUE` service environments.
+ * committed offsets read through the admin API, and `KEY=VALUE` service environments.
  *
  * @module
  */
@@ -63,19 +63,6 @@ export async function committed(
   try {
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Records currently held by `topic` (log-end minus log-start, over all partitions). */
-export async function endOffsetsSum(brokers: string[], topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: "bench-offsets", brokers, logLevel: logLevel.NOTHING })
-    .admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import type { LoadReport } from "./report.ts";
 import { startService } from "@payments/testing/services";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
@@ -36,7 +36,6 @@ async function verifiedLoad(
   args: string[],
   producerEnv: Record<string, string> = {},
 ): Promise<VerifiedRun> {
-  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topics = uniqueTopics(prefix);
   await createTopics(brokers, topics, 6);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { muteKafkajsTimeoutWarning } from "@payments/kafka/harness";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { TargetError } from "./client.ts";
 import { createLoadMetrics, type LoadMetrics, noMetrics, serveMetrics } from "./metrics.ts";

@@ -6,10 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { PROBLEM_CONTENT_TYPE } from "@payments/shared/problem";
-import { payment, postJson, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { postJson, testApp } from "./testing.ts";
 
 const batch = (prefix: string, size: number) => ({
-  payments: Array.from({ length: size }, (_, i) => payment(`${prefix}-${i}`)),
+  payments: Array.from({ length: size }, (_, i) => paymentRequest(`${prefix}-${i}`)),
 });
 
 async function assertShed(response: Response, reason: string) {
@@ -45,7 +46,7 @@ Deno.test("a request that does not fit the in-flight budget is shed at once; the
     "inflight_full",
   );
   await assertShed(
-    await app.request("/payments", postJson(payment("OUT-single"))),
+    await app.request("/payments", postJson(paymentRequest("OUT-single"))),
     "inflight_full",
   );
   assert.match(
@@ -63,7 +64,7 @@ Deno.test("a request that does not fit the in-flight budget is shed at once; the
     "/payments/batch inflight_full": 1,
     "/payments inflight_full": 1,
   });
-  assert.equal((await app.request("/payments", postJson(payment("AFTER")))).status, 202);
+  assert.equal((await app.request("/payments", postJson(paymentRequest("AFTER")))).status, 202);
   assert.match(await metrics.registry.metrics(), /producer_inflight_payments\{[^}]*\} 0\n/);
 });
 
@@ -108,7 +109,7 @@ Deno.test("a request whose body does not fit the bytes being read is shed before
   const unread = new ReadableStream<Uint8Array>({
     pull(controller) {
       pulled = true;
-      controller.enqueue(new TextEncoder().encode(JSON.stringify(payment("QUEUED-1"))));
+      controller.enqueue(new TextEncoder().encode(JSON.stringify(paymentRequest("QUEUED-1"))));
       controller.close();
     },
   });
@@ -126,7 +127,7 @@ Deno.test("a request whose body does not fit the bytes being read is shed before
   assert.deepEqual(await shedCount(metrics), { "/payments queue_full": 1 });
   // The place is given back once the request is answered, also for an invalid body.
   assert.equal((await app.request("/payments", postJson({ payment_id: "X" }))).status, 400);
-  assert.equal((await app.request("/payments", postJson(payment("NEXT")))).status, 202);
+  assert.equal((await app.request("/payments", postJson(paymentRequest("NEXT")))).status, 202);
 });
 
 Deno.test("the in-flight budget is held until the publisher lets go, not until the answer", async () => {
@@ -134,10 +135,13 @@ Deno.test("the in-flight budget is held until the publisher lets go, not until t
   publisher.behaviour = "hang"; // answers after its timeout: settles only then
   const started = app.request("/payments/batch", postJson(batch("HANG", 500)));
   await new Promise((resolve) => setTimeout(resolve, 5));
-  await assertShed(await app.request("/payments", postJson(payment("WHILE"))), "inflight_full");
+  await assertShed(
+    await app.request("/payments", postJson(paymentRequest("WHILE"))),
+    "inflight_full",
+  );
   assert.equal((await started).status, 503);
   publisher.behaviour = "accept";
-  assert.equal((await app.request("/payments", postJson(payment("AFTER")))).status, 202);
+  assert.equal((await app.request("/payments", postJson(paymentRequest("AFTER")))).status, 202);
 });
 
 Deno.test("shed requests are not counted as produced payments, nor as client rejections in /stats", async () => {

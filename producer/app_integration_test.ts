@@ -1,29 +1,28 @@
 import assert from "node:assert/strict";
 import { checkMetrics } from "@payments/testing/promtool";
 import type { LogRecord } from "@logtape/logtape";
-import { sharedBrokers } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
 import { configureLogging } from "@payments/shared/logging";
 import { PaymentEventSchema } from "@payments/shared/payment";
 import { readRecordHeaders } from "@payments/shared/record_headers";
 import { parseTraceparent } from "@payments/shared/tracing";
-import {
-  createTopic,
-  endOffsetTotal,
-  kcatHeaders,
-  kcatRead,
-  realApp,
-  testKafka,
-} from "./integration_support.ts";
-import { payment, postJson } from "./testing.ts";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted } from "@payments/testing/kcat";
+import { paymentRequest } from "@payments/testing/payments";
+import { createTopic, recordsHeld } from "@payments/testing/topics";
+import { postJson, realApp } from "./testing.ts";
 
 const bootstrap = () => sharedBrokers().join(",");
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 Deno.test("POST /payments/batch of 100 answers 202 and kcat reads exactly those records", async () => {
-  const kafka = testKafka(bootstrap());
-  const topic = await createTopic(kafka, "producer-batch");
+  const kafka = testClient(bootstrap(), { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap(), "producer-batch");
   await using producer = await realApp(kafka, topic);
-  const payments = Array.from({ length: 100 }, (_, i) => payment(`B100-${i}`, { amount: i + 1 }));
+  const payments = Array.from(
+    { length: 100 },
+    (_, i) => paymentRequest(`B100-${i}`, { amount: i + 1 }),
+  );
   const response = await producer.app.request(
     "/payments/batch",
     postJson({ payments }, { "x-correlation-id": "batch-100", traceparent: TRACEPARENT }),
@@ -32,7 +31,7 @@ Deno.test("POST /payments/batch of 100 answers 202 and kcat reads exactly those 
   const body = await response.json();
   assert.equal(body.successful, 100);
 
-  const records = await kcatRead(bootstrap(), topic);
+  const records = await readCommitted(bootstrap(), topic);
   assert.equal(records.length, 100);
   assert.deepEqual(
     records.map((r) => r.key).sort(),
@@ -45,11 +44,11 @@ Deno.test("POST /payments/batch of 100 answers 202 and kcat reads exactly those 
     ]),
   );
   for (const record of records) {
-    const event = PaymentEventSchema.parse(JSON.parse(record.payload));
+    const event = PaymentEventSchema.parse(JSON.parse(record.payload!));
     assert.equal(event.payment_id, record.key);
     assert.equal(event.correlation_id, "batch-100");
     assert.equal(positions.get(record.key), `${record.partition}/${record.offset}`);
-    const headers = readRecordHeaders(kcatHeaders(record));
+    const headers = readRecordHeaders(record.headers);
     assert.equal(headers.correlationId, "batch-100");
     assert.equal(headers.source, "payment-producer");
     assert.equal(headers.contentType, "application/json");
@@ -61,39 +60,52 @@ Deno.test("POST /payments/batch of 100 answers 202 and kcat reads exactly those 
 });
 
 Deno.test("rejected requests write nothing to Kafka", async () => {
-  const kafka = testKafka(bootstrap());
-  const topic = await createTopic(kafka, "producer-rejects");
+  const kafka = testClient(bootstrap(), { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap(), "producer-rejects");
   await using producer = await realApp(kafka, topic, { maxBodyBytes: 4096, apiKeys: ["k"] });
   const auth = { authorization: "Bearer k" };
   assert.equal(
-    (await producer.app.request("/payments", postJson(payment("OK-1"), auth))).status,
+    (await producer.app.request("/payments", postJson(paymentRequest("OK-1"), auth))).status,
     202,
   );
-  const before = await endOffsetTotal(kafka, topic);
+  const before = await recordsHeld(sharedBrokers(), topic);
   const rejected: [RequestInit, number][] = [
     [postJson("{bad", auth), 400],
-    [postJson({ payments: [payment("R-1"), payment("R-2", { amount: -5 })] }, auth), 400],
-    [postJson({ payments: [payment("R-1"), payment("R-1")] }, auth), 400],
-    [postJson({ payments: [payment("R-1")] }), 401],
-    [postJson({ payments: [payment("R-1", { description: "x".repeat(5000) })] }, auth), 413],
-    [{ method: "POST", headers: auth, body: JSON.stringify({ payments: [payment("R-1")] }) }, 415],
+    [
+      postJson({ payments: [paymentRequest("R-1"), paymentRequest("R-2", { amount: -5 })] }, auth),
+      400,
+    ],
+    [postJson({ payments: [paymentRequest("R-1"), paymentRequest("R-1")] }, auth), 400],
+    [postJson({ payments: [paymentRequest("R-1")] }), 401],
+    [postJson({ payments: [paymentRequest("R-1", { description: "x".repeat(5000) })] }, auth), 413],
+    [
+      {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ payments: [paymentRequest("R-1")] }),
+      },
+      415,
+    ],
   ];
   for (const [init, status] of rejected) {
     assert.equal((await producer.app.request("/payments/batch", init)).status, status);
   }
-  assert.equal(await endOffsetTotal(kafka, topic), before);
+  assert.equal(await recordsHeld(sharedBrokers(), topic), before);
 });
 
 Deno.test("metrics move by exactly the payments sent and the exposition passes promtool", async () => {
-  const kafka = testKafka(bootstrap());
-  const topic = await createTopic(kafka, "producer-metrics");
+  const kafka = testClient(bootstrap(), { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap(), "producer-metrics");
   await using producer = await realApp(kafka, topic);
-  const sent = [payment("M-1"), payment("M-2"), payment("M-3")];
+  const sent = [paymentRequest("M-1"), paymentRequest("M-2"), paymentRequest("M-3")];
   assert.equal(
     (await producer.app.request("/payments/batch", postJson({ payments: sent }))).status,
     202,
   );
-  assert.equal((await producer.app.request("/payments", postJson(payment("M-4")))).status, 202);
+  assert.equal(
+    (await producer.app.request("/payments", postJson(paymentRequest("M-4")))).status,
+    202,
+  );
   const values = (await producer.metrics.paymentsProduced.get()).values;
   const total = values.filter((v) => v.labels.status === "success").reduce(
     (s, v) => s + v.value,
@@ -116,15 +128,15 @@ Deno.test("every log line of a request carries its correlation id and no API key
     stdout: false,
     extraSink: (record) => records.push(record),
   });
-  const kafka = testKafka(bootstrap());
-  const topic = await createTopic(kafka, "producer-logs");
+  const kafka = testClient(bootstrap(), { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap(), "producer-logs");
   const apiKey = "sk-very-secret-test-key";
   {
     await using producer = await realApp(kafka, topic, { apiKeys: [apiKey] });
     records.length = 0;
     const ok = await producer.app.request(
       "/payments/batch",
-      postJson({ payments: [payment("L-1"), payment("L-2")] }, {
+      postJson({ payments: [paymentRequest("L-1"), paymentRequest("L-2")] }, {
         "x-correlation-id": "log-corr-1",
         authorization: `Bearer ${apiKey}`,
       }),
@@ -132,7 +144,10 @@ Deno.test("every log line of a request carries its correlation id and no API key
     assert.equal(ok.status, 202);
     const denied = await producer.app.request(
       "/payments",
-      postJson(payment("L-3"), { "x-correlation-id": "log-corr-2", authorization: "Bearer nope" }),
+      postJson(paymentRequest("L-3"), {
+        "x-correlation-id": "log-corr-2",
+        authorization: "Bearer nope",
+      }),
     );
     assert.equal(denied.status, 401);
   }
@@ -147,8 +162,8 @@ Deno.test("every log line of a request carries its correlation id and no API key
 });
 
 Deno.test("the lab's curl from Task 3.1 gets 202 from a served producer", async () => {
-  const kafka = testKafka(bootstrap());
-  const topic = await createTopic(kafka, "producer-curl");
+  const kafka = testClient(bootstrap(), { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap(), "producer-curl");
   await using producer = await realApp(kafka, topic);
   await using server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
@@ -183,6 +198,6 @@ Deno.test("the lab's curl from Task 3.1 gets 202 from a served producer", async 
   assert.equal(code, 0);
   const lines = new TextDecoder().decode(stdout).trim().split("\n");
   assert.equal(lines.at(-1), "202");
-  const records = await kcatRead(bootstrap(), topic);
+  const records = await readCommitted(bootstrap(), topic);
   assert.deepEqual(records.map((r) => r.key), ["TEST-001"]);
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { PROBLEM_CONTENT_TYPE } from "@payments/shared/problem";
-import { payment, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { testApp } from "./testing.ts";
 
 const methods = fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD");
 const paths = fc.oneof(
@@ -31,7 +32,7 @@ const jsonish = fc.oneof(
       return "{}";
     }
   }),
-  fc.constant(JSON.stringify({ payments: [payment("P-1")] })),
+  fc.constant(JSON.stringify({ payments: [paymentRequest("P-1")] })),
 );
 const headerValue = fc.string({ maxLength: 200 }).map((value) =>
   // Header values a client can actually send: no CR, LF or NUL.

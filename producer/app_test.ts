@@ -3,7 +3,8 @@ import { PROBLEM_CONTENT_TYPE } from "@payments/shared/problem";
 import { PaymentEventSchema } from "@payments/shared/payment";
 import { readRecordHeaders } from "@payments/shared/record_headers";
 import { parseTraceparent } from "@payments/shared/tracing";
-import { payment, postJson, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { postJson, testApp } from "./testing.ts";
 
 async function problemOf(response: Response, status: number) {
   assert.equal(response.status, status);
@@ -18,7 +19,7 @@ Deno.test("POST /payments/batch answers 202 with the lab's shape and a position 
   const { app, publisher } = testApp();
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [payment("A-1"), payment("A-2", { amount: 10.005 })] }),
+    postJson({ payments: [paymentRequest("A-1"), paymentRequest("A-2", { amount: 10.005 })] }),
   );
   assert.equal(response.status, 202);
   const body = await response.json();
@@ -43,7 +44,7 @@ Deno.test("POST /payments/batch answers 202 with the lab's shape and a position 
 Deno.test("POST /payments and /payments/single answer 202 with the payment's position", async () => {
   const { app, publisher } = testApp();
   for (const path of ["/payments", "/payments/single"]) {
-    const response = await app.request(path, postJson(payment(`S${path.length}`)));
+    const response = await app.request(path, postJson(paymentRequest(`S${path.length}`)));
     assert.equal(response.status, 202);
     const body = await response.json();
     assert.equal(body.status, "accepted");
@@ -60,7 +61,7 @@ Deno.test("a safe x-correlation-id is echoed and stamped on every record with so
   const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [payment("A-1"), payment("A-2")] }, {
+    postJson({ payments: [paymentRequest("A-1"), paymentRequest("A-2")] }, {
       "x-correlation-id": "req-42",
       traceparent,
     }),
@@ -82,7 +83,7 @@ Deno.test("the batch body's correlation_id wins over the header", async () => {
   const { app, publisher } = testApp();
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [payment("A-1")], correlation_id: "body-id" }, {
+    postJson({ payments: [paymentRequest("A-1")], correlation_id: "body-id" }, {
       "x-correlation-id": "header-id",
     }),
   );
@@ -114,11 +115,11 @@ Deno.test("invalid fields are a 400 problem naming every offending path", async 
     "/payments/batch",
     postJson({
       payments: [
-        payment("A-1"),
-        payment("A-2", { amount: 0 }),
-        payment("A-3", { amount: 10000.01, currency: "XXQ" }),
-        payment("A 4", { merchant_id: "" }),
-        { ...payment("A-5"), customer_id: undefined, extra: true },
+        paymentRequest("A-1"),
+        paymentRequest("A-2", { amount: 0 }),
+        paymentRequest("A-3", { amount: 10000.01, currency: "XXQ" }),
+        paymentRequest("A 4", { merchant_id: "" }),
+        { ...paymentRequest("A-5"), customer_id: undefined, extra: true },
       ],
       unknown: 1,
     }),
@@ -155,7 +156,7 @@ Deno.test("non-number amounts (strings, NaN as null, Infinity as 1e999) are reje
 Deno.test("an empty batch and a batch of 501 are 400 problems", async () => {
   const { app } = testApp();
   await problemOf(await app.request("/payments/batch", postJson({ payments: [] })), 400);
-  const many = Array.from({ length: 501 }, (_, i) => payment(`P-${i}`));
+  const many = Array.from({ length: 501 }, (_, i) => paymentRequest(`P-${i}`));
   const problem = await problemOf(
     await app.request("/payments/batch", postJson({ payments: many })),
     400,
@@ -167,7 +168,14 @@ Deno.test("duplicate payment ids in one batch are a 400 naming each repeat", asy
   const { app, publisher } = testApp();
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [payment("D-1"), payment("D-2"), payment("D-1"), payment("D-2")] }),
+    postJson({
+      payments: [
+        paymentRequest("D-1"),
+        paymentRequest("D-2"),
+        paymentRequest("D-1"),
+        paymentRequest("D-2"),
+      ],
+    }),
   );
   const problem = await problemOf(response, 400);
   assert.deepEqual(
@@ -180,7 +188,9 @@ Deno.test("duplicate payment ids in one batch are a 400 naming each repeat", asy
 
 Deno.test("a body over the limit is a 413 problem, declared or streamed", async () => {
   const { app, publisher } = testApp({ maxBodyBytes: 2048 });
-  const big = JSON.stringify({ payments: [payment("A-1", { description: "x".repeat(3000) })] });
+  const big = JSON.stringify({
+    payments: [paymentRequest("A-1", { description: "x".repeat(3000) })],
+  });
   await problemOf(await app.request("/payments/batch", postJson(big)), 413);
   const stream = new ReadableStream({
     start(controller) {
@@ -204,13 +214,13 @@ Deno.test("a body that is not JSON is a 415 problem", async () => {
     const response = await app.request("/payments", {
       method: "POST",
       headers,
-      body: JSON.stringify(payment("A-1")),
+      body: JSON.stringify(paymentRequest("A-1")),
     });
     await problemOf(response, 415);
   }
   const ok = await app.request(
     "/payments",
-    postJson(payment("A-2"), { "content-type": "application/json; charset=utf-8" }),
+    postJson(paymentRequest("A-2"), { "content-type": "application/json; charset=utf-8" }),
   );
   assert.equal(ok.status, 202);
   assert.equal(publisher.calls, 1);
@@ -234,7 +244,7 @@ Deno.test("with API keys, payments and stats need a valid bearer key; health, me
   const { app, publisher } = testApp({ apiKeys: ["k-one", "k-two"] });
   for (const authorization of [undefined, "Bearer wrong", "Basic k-one", "Bearer k-one-extra"]) {
     const headers: Record<string, string> = authorization ? { authorization } : {};
-    const response = await app.request("/payments", postJson(payment("A-1"), headers));
+    const response = await app.request("/payments", postJson(paymentRequest("A-1"), headers));
     await problemOf(response, 401);
     assert.match(response.headers.get("www-authenticate")!, /^Bearer/);
     await problemOf(await app.request("/stats", { headers }), 401);
@@ -243,7 +253,7 @@ Deno.test("with API keys, payments and stats need a valid bearer key; health, me
   for (const key of ["k-one", "k-two"]) {
     const response = await app.request(
       "/payments",
-      postJson(payment(`A-${key}`), { authorization: `Bearer ${key}` }),
+      postJson(paymentRequest(`A-${key}`), { authorization: `Bearer ${key}` }),
     );
     assert.equal(response.status, 202);
   }
@@ -257,7 +267,7 @@ Deno.test("a retriable publish failure is a 503 problem with Retry-After and no 
   publisher.behaviour = "unavailable";
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [payment("A-1"), payment("A-2")] }),
+    postJson({ payments: [paymentRequest("A-1"), paymentRequest("A-2")] }),
   );
   const problem = await problemOf(response, 503);
   assert.equal(response.headers.get("retry-after"), "7");
@@ -269,7 +279,7 @@ Deno.test("a retriable publish failure is a 503 problem with Retry-After and no 
 Deno.test("a send that times out is a 503 with Retry-After", async () => {
   const { app, publisher } = testApp({ sendTimeoutMs: 20 });
   publisher.behaviour = "hang";
-  const response = await app.request("/payments", postJson(payment("A-1")));
+  const response = await app.request("/payments", postJson(paymentRequest("A-1")));
   await problemOf(response, 503);
   assert.equal(response.headers.get("retry-after"), "7");
 });
@@ -277,7 +287,7 @@ Deno.test("a send that times out is a 503 with Retry-After", async () => {
 Deno.test("a permanent publish failure is a 503 without Retry-After", async () => {
   const { app, publisher } = testApp();
   publisher.behaviour = "rejected";
-  const response = await app.request("/payments", postJson(payment("A-1")));
+  const response = await app.request("/payments", postJson(paymentRequest("A-1")));
   await problemOf(response, 503);
   assert.equal(response.headers.get("retry-after"), null);
 });
@@ -296,11 +306,14 @@ Deno.test("/ready follows the publisher's readiness; /health stays 200", async (
 
 Deno.test("/stats counts requests, payments and rejections since start", async () => {
   const { app, publisher } = testApp();
-  await app.request("/payments/batch", postJson({ payments: [payment("A-1"), payment("A-2")] }));
-  await app.request("/payments", postJson(payment("A-3")));
+  await app.request(
+    "/payments/batch",
+    postJson({ payments: [paymentRequest("A-1"), paymentRequest("A-2")] }),
+  );
+  await app.request("/payments", postJson(paymentRequest("A-3")));
   await app.request("/payments", postJson("{"));
   publisher.behaviour = "unavailable";
-  await app.request("/payments", postJson(payment("A-4")));
+  await app.request("/payments", postJson(paymentRequest("A-4")));
   const stats = await (await app.request("/stats")).json();
   assert.equal(stats.total_requests, 4);
   assert.equal(stats.total_batches, 1);

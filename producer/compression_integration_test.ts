@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from "@payments/shared/kafka_codecs";
 import { PaymentEventSchema } from "@payments/shared/payment";
-import { topicBytesOnDisk } from "@payments/testing/log_dirs";
-import { readCommitted } from "@payments/testing/records";
+import { topicBytesOnDisk } from "@payments/kafka/log_dirs";
+import { readCommitted } from "@payments/testing/kcat";
 import { startService } from "@payments/testing/services";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
-import { payment, postJson } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { postJson } from "./testing.ts";
 
 Deno.test("the producer writes with each KAFKA_COMPRESSION, and kcat reads back the same payments", async () => {
-  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topicsOf = new Map(KAFKA_COMPRESSIONS.map((c) => [c, uniqueTopics(`producer-${c}`)]));
   for (const topics of topicsOf.values()) await createTopics(brokers, topics, 3);
@@ -24,7 +24,8 @@ Deno.test("the producer writes with each KAFKA_COMPRESSION, and kcat reads back 
       });
       const payments = Array.from(
         { length: 200 },
-        (_, i) => payment(`${codec.toUpperCase()}-${i}`, { amount: i + 0.5, currency: "EUR" }),
+        (_, i) =>
+          paymentRequest(`${codec.toUpperCase()}-${i}`, { amount: i + 0.5, currency: "EUR" }),
       );
       for (let i = 0; i < payments.length; i += 100) {
         const response = await fetch(

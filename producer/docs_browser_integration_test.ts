@@ -4,7 +4,7 @@
  * `/openapi.json` must be listed in the DOM Swagger UI rendered.
  */
 import assert from "node:assert/strict";
-import { freePort, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { dumpDom } from "@payments/testing/chromium";
 import { startService } from "@payments/testing/services";
 

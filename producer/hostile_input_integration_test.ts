@@ -4,10 +4,10 @@
  * process stays healthy, its memory returns near its baseline, and nothing reaches Kafka.
  */
 import assert from "node:assert/strict";
-import { sharedBrokers, withTimeout } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { withTimeout } from "@payments/testing/wait";
 import { chunked, rawRequest, type RawResponse } from "@payments/testing/raw_http";
-import { endOffsets } from "@payments/testing/records";
-import { createPipelineTopics } from "@payments/testing/topics";
+import { createPipelineTopics, recordsHeld } from "@payments/testing/topics";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, startService } from "@payments/testing/services";
 
@@ -205,7 +205,7 @@ Deno.test("hostile requests get 4xx problem+json, leave the producer healthy nea
         })).body?.cancel();
       }
       const baseline = await rss();
-      const before = await endOffsets(brokers, topics.requests);
+      const before = await recordsHeld(brokers, topics.requests);
 
       for (const c of CASES) {
         await t.step(c.name, async () => {
@@ -237,7 +237,7 @@ Deno.test("hostile requests get 4xx problem+json, leave the producer healthy nea
       }
 
       await t.step("nothing was written to Kafka", async () => {
-        assert.equal(await endOffsets(brokers, topics.requests), before);
+        assert.equal(await recordsHeld(brokers, topics.requests), before);
       });
       await t.step("memory returns near its baseline", async () => {
         let now = await rss();
@@ -261,7 +261,7 @@ Deno.test("hostile requests get 4xx problem+json, leave the producer healthy nea
           body: JSON.stringify(valid(`H-after-${crypto.randomUUID().slice(0, 8)}`)),
         });
         assert.equal(ok.status, 202, await ok.text());
-        assert.equal(await endOffsets(brokers, topics.requests), before + 1);
+        assert.equal(await recordsHeld(brokers, topics.requests), before + 1);
       });
       assert.equal(producer.hasExited, false);
     })(),

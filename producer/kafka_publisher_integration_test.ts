@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { sharedBrokers } from "@payments/kafka/harness";
-import { readCommitted } from "@payments/testing/records";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted } from "@payments/testing/kcat";
+import { createTopic } from "@payments/testing/topics";
 import { KafkaPublisher } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
-import { createTopic, testKafka } from "./integration_support.ts";
 
 Deno.test("concurrent requests share sends, and each gets the positions of its own records", async () => {
   const [bootstrap] = sharedBrokers();
-  const kafka = testKafka(bootstrap!);
-  const topic = await createTopic(kafka, "coalesce", 3);
+  const kafka = testClient(bootstrap!, { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(bootstrap!, "coalesce", 3);
   const metrics = createProducerMetrics(createProducerRegistry({ defaults: false }), topic);
   await using publisher = new KafkaPublisher({
     kafka,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createProducerMetrics, createProducerRegistry, recordPayments } from "./metrics.ts";
 import { checkMetrics } from "@payments/testing/promtool";
-import { payment, postJson, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { postJson, testApp } from "./testing.ts";
 
 Deno.test("the producer's exposition, default metrics included, passes promtool check metrics", async () => {
   const metrics = createProducerMetrics(createProducerRegistry(), "payment_requests");
@@ -39,9 +40,9 @@ Deno.test("payment counters move by exactly the number of payments, by batch siz
     (await metrics.paymentsProduced.get()).values.find((v) =>
       v.labels.status === status && v.labels.batch_size_range === range
     )?.value;
-  const batch = Array.from({ length: 37 }, (_, i) => payment(`M-${i}`));
+  const batch = Array.from({ length: 37 }, (_, i) => paymentRequest(`M-${i}`));
   assert.equal((await app.request("/payments/batch", postJson({ payments: batch }))).status, 202);
-  assert.equal((await app.request("/payments", postJson(payment("M-x")))).status, 202);
+  assert.equal((await app.request("/payments", postJson(paymentRequest("M-x")))).status, 202);
   publisher.behaviour = "unavailable";
   await app.request("/payments/batch", postJson({ payments: batch.slice(0, 5) }));
   assert.equal(await value("success", "medium"), 37);
@@ -98,7 +99,7 @@ Deno.test("GET /metrics with an OpenMetrics Accept header shows the request's tr
   const traceId = "0af7651916cd43dd8448eb211c80319c";
   const sent = await app.request(
     "/payments",
-    postJson(payment("P-EX-1"), {
+    postJson(paymentRequest("P-EX-1"), {
       traceparent: `00-${traceId}-b7ad6b7169203331-01`,
       "x-correlation-id": "corr-exemplar-1",
     }),

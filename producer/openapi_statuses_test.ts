@@ -8,15 +8,16 @@
  */
 import assert from "node:assert/strict";
 import type { FakeBehaviour } from "./fake_publisher.ts";
-import { payment, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { testApp } from "./testing.ts";
 
 const MAX_BODY_BYTES = 4096;
 const KEY = "test-key-1";
 
 /** A valid body for each request schema of the document, by component name. */
 const VALID_BODIES: Record<string, unknown> = {
-  PaymentRequest: payment("DOC-1"),
-  BatchPaymentRequest: { payments: [payment("DOC-1"), payment("DOC-2")] },
+  PaymentRequest: paymentRequest("DOC-1"),
+  BatchPaymentRequest: { payments: [paymentRequest("DOC-1"), paymentRequest("DOC-2")] },
 };
 
 interface Operation {
@@ -173,7 +174,7 @@ Deno.test("the document publishes the accepted currencies and the batch's all-or
     const response = await app.request("/payments", {
       method: "POST",
       headers: JSON_HEADERS,
-      body: JSON.stringify(payment(`CUR-${code}`, { currency: code })),
+      body: JSON.stringify(paymentRequest(`CUR-${code}`, { currency: code })),
     });
     await response.body?.cancel();
     assert.equal(response.status, status, `currency ${code}`);

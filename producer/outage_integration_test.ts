@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
-import { startThrowawayBroker } from "@payments/kafka/harness";
-import { createTopic, kcatRead, realApp, testKafka } from "./integration_support.ts";
-import { payment, postJson } from "./testing.ts";
+import { startThrowawayBroker } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
+import { readCommitted } from "@payments/testing/kcat";
+import { paymentRequest } from "@payments/testing/payments";
+import { createTopic } from "@payments/testing/topics";
+import { postJson, realApp } from "./testing.ts";
 
 Deno.test("with the broker down POST answers 503 in time and /ready is 503; after restart the same POST succeeds without restarting the producer", async () => {
   await using broker = await startThrowawayBroker({ topics: [] });
-  const kafka = testKafka(broker.bootstrap);
-  const topic = await createTopic(kafka, "producer-outage");
+  const kafka = testClient(broker.bootstrap, { clientId: "producer-test", quickFailure: true });
+  const topic = await createTopic(broker.bootstrap, "producer-outage");
   const sendTimeoutMs = 1500;
   await using producer = await realApp(kafka, topic, { sendTimeoutMs, readyIntervalMs: 300 });
   const request = () =>
     producer.app.request(
       "/payments/batch",
-      postJson({ payments: [payment("O-1"), payment("O-2")] }),
+      postJson({ payments: [paymentRequest("O-1"), paymentRequest("O-2")] }),
     );
   assert.equal((await producer.app.request("/ready")).status, 200);
 
@@ -41,6 +44,6 @@ Deno.test("with the broker down POST answers 503 in time and /ready is 503; afte
     up = await request();
   }
   assert.equal(up.status, 202, await up.clone().text());
-  const keys = (await kcatRead(broker.bootstrap, topic)).map((record) => record.key);
+  const keys = (await readCommitted(broker.bootstrap, topic)).map((record) => record.key);
   assert.ok(keys.includes("O-1") && keys.includes("O-2"));
 });

@@ -7,28 +7,29 @@
  * order is forced, not timed.
  */
 import assert from "node:assert/strict";
-import { sharedBrokers, startThrowawayBroker, withTimeout } from "@payments/kafka/harness";
+import { sharedBrokers, startThrowawayBroker } from "@payments/testing/brokers";
+import { eventually, withTimeout } from "@payments/testing/wait";
 import { metricValue } from "@payments/shared/metrics";
 import { checkMetrics } from "@payments/testing/promtool";
-import { endOffsets, readCommitted } from "@payments/testing/records";
+import { testClient } from "@payments/testing/kafka";
+import { paymentRequest } from "@payments/testing/payments";
+import { readCommitted } from "@payments/testing/kcat";
 import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
 import { topicSpecs } from "@payments/shared/topics";
-import { createPipelineTopics, uniqueTopics } from "@payments/testing/topics";
+import { createPipelineTopics, recordsHeld, uniqueTopics } from "@payments/testing/topics";
 import { KafkaPublisher } from "./kafka_publisher.ts";
-import { testKafka } from "./integration_support.ts";
 import { PublishError } from "./publisher.ts";
 
 const OVERLOADED = "urn:payments:problem:overloaded";
 
 function batchBody(prefix: string, size: number): string {
   return JSON.stringify({
-    payments: Array.from({ length: size }, (_, i) => ({
-      payment_id: `${prefix}-${i}`,
-      amount: 10,
-      merchant_id: "M-1",
-      customer_id: "C-1",
-    })),
+    payments: Array.from(
+      { length: size },
+      (_, i) =>
+        paymentRequest(`${prefix}-${i}`, { amount: 10, merchant_id: "M-1", customer_id: "C-1" }),
+    ),
   });
 }
 
@@ -77,11 +78,7 @@ async function memory(pid: number): Promise<{ rss: number; peak: number }> {
 }
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(check, timeoutMs, what, { intervalMs: 20 });
 }
 
 Deno.test("with a frozen broker a send under way may time out ambiguously, a waiting one says nothing was written, and a 500-payment budget sheds at once what does not fit", async (t) => {
@@ -98,7 +95,10 @@ Deno.test("with a frozen broker a send under way may time out ambiguously, a wai
       await t.step(
         "KafkaPublisher: a request timed out while its send was under way may have been written and holds its budget until the send ends; one still waiting is dropped unsent",
         async () => {
-          const kafka = testKafka(broker.bootstrap, "overload-publisher");
+          const kafka = testClient(broker.bootstrap, {
+            clientId: "overload-publisher",
+            quickFailure: true,
+          });
           const topic = timeoutsTopic;
           await using publisher = new KafkaPublisher({
             kafka,
@@ -250,7 +250,7 @@ Deno.test("through a burst of 3,000 concurrent requests the producer stays withi
       for (let i = 0; i < 20; i++) {
         assert.equal((await postBatch(producer.url, batchBody(`WARM${i}`, 100), -1)).status, 202);
       }
-      const before = await endOffsets(brokers, topics.requests);
+      const before = await recordsHeld(brokers, topics.requests);
       const baseline = await memory(producer.pid);
 
       const requests = 3000;
@@ -282,7 +282,7 @@ Deno.test("through a burst of 3,000 concurrent requests the producer stays withi
       assert.ok(admitted.length > 0);
       assert.ok(health.length > 0 && health.every((ms) => ms >= 0), `health: ${health}`);
       assert.equal(
-        await endOffsets(brokers, topics.requests) - before,
+        await recordsHeld(brokers, topics.requests) - before,
         admitted.length * 100,
         "the topic holds exactly the admitted payments",
       );

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
 import { configureLogging, formatJsonLine, getPrettyFormatter } from "@payments/shared/logging";
-import { payment, postJson, testApp } from "./testing.ts";
+import { paymentRequest } from "@payments/testing/payments";
+import { postJson, testApp } from "./testing.ts";
 
 async function requestLog(
   send: (app: ReturnType<typeof testApp>["app"]) => Response | Promise<Response>,
@@ -29,8 +30,8 @@ Deno.test("a rejected batch's log line says why: problem title and field paths, 
       "/payments/batch",
       postJson({
         payments: [
-          payment("B-1", { amount: -1, description: secret }),
-          payment("B-2", { currency: "usd" }),
+          paymentRequest("B-1", { amount: -1, description: secret }),
+          paymentRequest("B-2", { currency: "usd" }),
         ],
       }),
     )

@@ -1,12 +1,15 @@
 /**
- * Helpers shared by the producer's tests: an app over a fake publisher, and
- * payment payloads.
+ * What only the producer's tests need (not a test file): an app over the fake publisher
+ * (unit tests of the HTTP layer), an app over a real kafkajs publisher (integration
+ * tests), and a JSON POST as an HTTP client sends it. Payments, brokers, topics and kcat
+ * are in `@payments/testing`.
  *
  * @module
  */
-
+import type { Kafka } from "kafkajs";
 import { type AppConfig, createApp } from "./app.ts";
 import { FakePublisher } from "./fake_publisher.ts";
+import { KafkaPublisher } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
 
 /** Settings of test apps: small limits so tests stay fast. */
@@ -31,14 +34,34 @@ export function testApp(config: Partial<AppConfig> = {}) {
   return { app, publisher, metrics };
 }
 
-/** A valid payment request body. */
-export function payment(id: string, overrides: Record<string, unknown> = {}) {
+/** A ready app over a real publisher writing to `topic`; dispose to disconnect. */
+export async function realApp(
+  kafka: Kafka,
+  topic: string,
+  config: Partial<AppConfig> & { readyIntervalMs?: number } = {},
+) {
+  const metrics = createProducerMetrics(createProducerRegistry(), topic);
+  const appConfig = { ...TEST_CONFIG, sendTimeoutMs: 5000, ...config };
+  const publisher = new KafkaPublisher({
+    kafka,
+    topic,
+    sendTimeoutMs: appConfig.sendTimeoutMs,
+    readyIntervalMs: config.readyIntervalMs ?? 5000,
+    metrics,
+  });
+  publisher.start();
+  try {
+    await publisher.whenReady(30_000);
+  } catch (error) {
+    await publisher.close();
+    throw error;
+  }
+  const app = createApp({ publisher, metrics, config: appConfig });
   return {
-    payment_id: id,
-    amount: 99.99,
-    merchant_id: "MERCH-001",
-    customer_id: "CUST-001",
-    ...overrides,
+    app,
+    publisher,
+    metrics,
+    [Symbol.asyncDispose]: () => publisher.close(),
   };
 }
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { startAlertmanager } from "./alertmanager_server.ts";
-import { startPrometheus } from "./server.ts";
+import { startAlertmanager } from "@payments/testing/alertmanager";
+import { startPrometheus } from "@payments/testing/prometheus";
+import { startAll } from "@payments/testing/start_all";
+import { waitFor } from "@payments/testing/wait";
 import { repoPath } from "./sources.ts";
 import { parseYaml } from "./tool.ts";
-import { startAll, waitFor } from "./wait.ts";
 
 interface AlertmanagerConfig {
   route: Route;

@@ -6,12 +6,13 @@
  * what happens when another application is deployed with our CONSUMER_GROUP_ID.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { testClient } from "@payments/testing/kafka";
 import { sampleValue } from "@payments/testing/metrics_text";
+import { startPrometheus } from "@payments/testing/prometheus";
 import { startService } from "@payments/testing/services";
 import { createPipelineTopics, deleteTopics } from "@payments/testing/topics";
-import { startPrometheus } from "./server.ts";
+import { eventually } from "@payments/testing/wait";
 import { loadAlertRules, repoPath } from "./sources.ts";
 
 /** Polls `check` every 250 ms until it returns true; fails with `what` and `context()`. */
@@ -21,11 +22,7 @@ async function until(
   timeoutMs: number,
   context: () => string,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms\n${context()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await eventually(check, timeoutMs, what, { intervalMs: 250, context });
 }
 
 /** A kcat balanced consumer in `group`; resolves once the group is Stable with it. */
@@ -42,7 +39,7 @@ async function kcatHoldsGroup(brokers: string[], topic: string, group: string) {
     throw new Error("kcat is missing: install it with `apt-get install kcat`", { cause: error });
   }
   const stderr = new Response(child.stderr).text();
-  const admin = new Kafka({ clientId: "crash-test", brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = testClient(brokers, { clientId: "crash-test" }).admin();
   await admin.connect();
   try {
     await until(
@@ -69,7 +66,6 @@ async function kcatHoldsGroup(brokers: string[], topic: string, group: string) {
 }
 
 Deno.test("a consumer kafkajs stops for good answers 503, exports state crashed, logs why, and ConsumerCrashed fires in Prometheus", async () => {
-  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topics = await createPipelineTopics(brokers, "crashed", { partitions: 2 });
   const group = `${topics.requests}.group`;

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { freePort, muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
+import { produceWithKcat } from "@payments/testing/kcat";
+import { type PrometheusServer, startPrometheus } from "@payments/testing/prometheus";
 import { type ServiceProcess as Service, startService } from "@payments/testing/services";
+import { startAll } from "@payments/testing/start_all";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
+import { waitFor } from "@payments/testing/wait";
 import { substituteVariables } from "./grafana_variables.ts";
-import { type PrometheusServer, startPrometheus } from "./server.ts";
 import {
   dashboardExpressions,
   loadAllAlertRules,
@@ -12,7 +15,6 @@ import {
   repoPath,
 } from "./sources.ts";
 import { parseYaml } from "./tool.ts";
-import { startAll, waitFor } from "./wait.ts";
 
 const JOBS = ["payment-producer", "payment-consumer"];
 const BLOCKED_MERCHANT = "M-BLOCKED-LIVE";
@@ -95,28 +97,6 @@ async function post(url: string, body: unknown): Promise<number> {
   return response.status;
 }
 
-/** Writes `key|value` lines to partition 0 of `topic` with kcat (`-Z`: empty value = null). */
-async function kcat(brokers: string[], topic: string, lines: string[]): Promise<void> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("kcat", {
-      args: ["-b", brokers.join(","), "-P", "-t", topic, "-p", "0", "-K", "|", "-Z"],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    throw new Error("kcat is not installed; install it with: apt-get install kcat", {
-      cause: error,
-    });
-  }
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(lines.map((line) => `${line}\n`).join("")));
-  await writer.close();
-  const { code, stderr } = await child.output();
-  assert.equal(code, 0, `kcat: ${new TextDecoder().decode(stderr)}`);
-}
-
 /** POSTs one payment with a fresh `traceparent` and correlation id; returns both ids. */
 async function sendTaggedPayment(producerUrl: string) {
   const hex = (bytes: number) =>
@@ -192,7 +172,6 @@ async function driveTraffic(producerUrl: string): Promise<number> {
 }
 
 Deno.test("on live services a payment's exemplar comes back from Prometheus, every dashboard query returns data and every rule evaluates", async () => {
-  muteKafkajsTimeoutWarning();
   const brokers = sharedBrokers();
   const topics = uniqueTopics("prometheus-live");
   const groupId = `prometheus-live-${crypto.randomUUID().slice(0, 8)}`;
@@ -255,11 +234,11 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
 
     const accepted = await driveTraffic(producer.url);
     // Poison straight onto the topic, as a misbehaving client would write it.
-    await kcat(brokers, topics.requests, [
-      "K-BAD|{not json",
-      'K-WRONG|{"payment_id":"X","amount":-5}',
-      "K-NULL|",
-    ]);
+    await produceWithKcat(brokers.join(","), topics.requests, [
+      { key: "K-BAD", value: "{not json" },
+      { key: "K-WRONG", value: '{"payment_id":"X","amount":-5}' },
+      { key: "K-NULL", value: null },
+    ], { partition: 0 });
 
     const consumerJob = 'job="payment-consumer"';
     await waitFor(

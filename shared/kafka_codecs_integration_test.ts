@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
-import { topicBytesOnDisk } from "@payments/testing/log_dirs";
-import { produceWithKcat, readCommitted } from "@payments/testing/records";
+import { topicBytesOnDisk } from "@payments/kafka/log_dirs";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { produceWithKcat, readCommitted } from "@payments/testing/kcat";
 import { createTopicsWithLeaders } from "@payments/testing/topics";
 import { compressionType, KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { Registry } from "prom-client";
-import { freePort, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
 import { runLagMonitor } from "./lag_runner.ts";
 

@@ -1,206 +1,54 @@
 /**
- * The producer and the consumer as real subprocesses (`deno run -A <service>/main.ts`)
- * for fault-injection and security tests: every line they write is kept (tests grep
- * them for secrets), `/ready` can be awaited, and each can be killed with any signal.
+ * The services as subprocesses in tests: the product's one way to start them
+ * (`@payments/stack/services`), and a consumer for a {@linkcode TestKafka} with the
+ * settings consumer tests share (a 6 s session, no lag monitor).
  *
  * @example
  * ```ts
- * import { startService } from "@payments/testing/services";
- * await using producer = await startService("producer", { env: { KAFKA_BROKERS: "127.0.0.1:9092" } });
- * await fetch(`${producer.url}/health`);
+ * await using t = await testKafka("restart", 1);
+ * await using consumer = await startConsumer(t, { env: { CONSUMER_STATE_DIR: t.stateDir } });
  * ```
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { freePort } from "@payments/kafka/harness";
-import { metricValue } from "@payments/shared/metrics";
-import type { TopicNames } from "@payments/shared/topics";
+import {
+  serviceEnv,
+  type ServiceOptions,
+  type ServiceProcess,
+  startService,
+} from "@payments/stack/services";
+import type { TestKafka } from "./test_kafka.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export {
+  runUntilExit,
+  serviceEnv,
+  type ServiceExit,
+  type ServiceOptions,
+  type ServiceProcess,
+  startService,
+} from "@payments/stack/services";
 
-/** Options of {@linkcode startService}. */
-export interface ServiceOptions {
-  /** Environment of the service (wins over the defaults: JSON logs at info, a free port). */
-  env?: Record<string, string>;
-  /** HTTP port (default: a free one). */
-  port?: number;
-  /** Wait until `/ready` answers 200 (default true); false returns once `/health` answers,
-   * whatever its status (a consumer that crashed for good answers 503). */
-  waitReady?: boolean;
-  /** Milliseconds to wait for `/ready` or `/health` (default 60 000). */
-  timeoutMs?: number;
-  /** Shorthand for the connection variables ({@linkcode serviceEnv}); `env` wins. */
-  brokers?: string[];
-  topics?: TopicNames;
-  groupId?: string;
-}
-
-/** A running service subprocess. */
-export interface ServiceProcess extends AsyncDisposable {
-  readonly name: "producer" | "consumer";
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-  /** Every line written so far on stdout and stderr. */
-  lines(): string[];
-  /** The last `n` lines, for failure messages. */
-  tail(n?: number): string;
-  /** Resolves with the exit code (128 + n when killed by signal n). */
-  readonly exited: Promise<number>;
-  readonly hasExited: boolean;
-  /** Resolves once `/ready` answers 200; throws after `timeoutMs` with the log tail. */
-  waitReady(timeoutMs?: number): Promise<void>;
-  /** Sends a signal; no-op once exited. */
-  kill(signal?: Deno.Signal): void;
-  /** SIGTERM, SIGKILL after `timeoutMs` (default 15 000); resolves with the exit code. */
-  stop(timeoutMs?: number): Promise<number>;
-  /** `process_resident_memory_bytes` from its `/metrics`, undefined when unreadable. */
-  rss(): Promise<number | undefined>;
-}
-
-const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSTOP: 19 };
-
-/** Starts `producer/main.ts` or `consumer/main.ts` and waits until it serves HTTP. */
-export async function startService(
-  name: "producer" | "consumer",
-  options: ServiceOptions = {},
-): Promise<ServiceProcess> {
-  const port = options.port ?? freePort();
-  // Each consumer process gets a state directory of its own, as if on its own machine,
-  // unless the test shares one (a restart on the same disk).
-  const stateDir = name === "consumer" && !options.env?.CONSUMER_STATE_DIR
-    ? await Deno.makeTempDir({ prefix: "payments-consumer-state-" })
-    : undefined;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}${name}/main.ts`],
-    cwd: ROOT,
-    env: {
-      LOG_LEVEL: "info",
-      LOG_FORMAT: "json",
-      NO_COLOR: "1",
-      ...(name === "producer" ? { PRODUCER_PORT: String(port) } : { CONSUMER_PORT: String(port) }),
-      ...(stateDir ? { CONSUMER_STATE_DIR: stateDir } : {}),
-      ...(options.brokers && options.topics
-        ? serviceEnv(options.brokers.join(","), options.topics)
-        : {}),
-      ...(options.groupId ? { CONSUMER_GROUP_ID: options.groupId } : {}),
-      ...options.env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output: string[] = [];
-  const keep = async (stream: ReadableStream<Uint8Array>) => {
-    let partial = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      output.push(...parts.filter((l) => l.length > 0));
-    }
-    if (partial) output.push(partial);
-  };
-  const drained = Promise.all([keep(child.stdout), keep(child.stderr)]);
-  let exitCode: number | undefined;
-  const exited = child.status.then(async (s) => {
-    exitCode = s.signal ? 128 + (SIGNALS[s.signal] ?? 0) : s.code;
-    await drained;
-    if (stateDir) await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-    return exitCode;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const tail = (n = 30) => output.slice(-n).join("\n");
-  const kill = (signal: Deno.Signal = "SIGTERM") => {
-    if (exitCode !== undefined) return;
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-  };
-  let stopping: Promise<number> | undefined;
-  const stop = (timeoutMs = 15_000) =>
-    stopping ??= (async () => {
-      kill("SIGCONT");
-      kill("SIGTERM");
-      const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    })();
-  const waitFor = async (path: string, timeoutMs: number, anyStatus = false) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (exitCode !== undefined) {
-        await exited;
-        throw new Error(
-          `The ${name} exited with code ${exitCode} before ${path} was 200:\n${tail()}`,
-        );
-      }
-      try {
-        const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
-        await response.body?.cancel();
-        if (response.ok || anyStatus) return;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `The ${name} on ${url} did not answer ${path} 200 within ${timeoutMs} ms:\n${tail()}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
-  const service: ServiceProcess = {
-    name,
-    url,
-    port,
-    pid: child.pid,
-    lines: () => [...output],
-    tail,
-    exited,
-    get hasExited() {
-      return exitCode !== undefined;
-    },
-    waitReady: (timeoutMs = 60_000) => waitFor("/ready", timeoutMs),
-    kill,
-    stop,
-    async rss() {
-      try {
-        const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-        return metricValue(await response.text(), "process_resident_memory_bytes");
-      } catch {
-        return undefined;
-      }
-    },
-    [Symbol.asyncDispose]: async () => {
-      await stop();
-    },
-  };
-  try {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    await (options.waitReady === false
-      ? waitFor("/health", timeoutMs, true)
-      : waitFor("/ready", timeoutMs));
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return service;
-}
-
-/** Environment connecting a service to `brokers` with the given topic names and group. */
-export function serviceEnv(
-  brokers: string,
-  topics: TopicNames,
+/**
+ * The environment of a consumer of `t`'s topics and group: a 6 s session (a killed
+ * member's partitions move on quickly), no lag monitor; `extra` wins. The state
+ * directory is the service's own unless `extra` names one (`t.stateDir`: the same disk).
+ */
+export function consumerEnv(
+  t: Pick<TestKafka, "brokers" | "topics" | "groupId">,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    KAFKA_BROKERS: brokers,
-    TOPIC_PAYMENT_REQUESTS: topics.requests,
-    TOPIC_PAYMENT_RESULTS: topics.results,
-    TOPIC_PAYMENT_DLQ: topics.dlq,
-    TOPIC_PAYMENT_DECISIONS: topics.decisions,
+  return serviceEnv(t.brokers.join(","), t.topics, {
+    CONSUMER_GROUP_ID: t.groupId,
+    CONSUMER_SESSION_TIMEOUT_MS: "6000",
+    LAG_MONITOR_ENABLED: "false",
     ...extra,
-  };
+  });
+}
+
+/** `consumer/main.ts` as a subprocess on `t`'s topics and group ({@linkcode consumerEnv}). */
+export async function startConsumer(
+  t: Pick<TestKafka, "brokers" | "topics" | "groupId">,
+  options: Omit<ServiceOptions, "brokers" | "topics" | "groupId"> = {},
+): Promise<ServiceProcess> {
+  return await startService("consumer", { ...options, env: consumerEnv(t, options.env) });
 }

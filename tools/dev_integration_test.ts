@@ -4,7 +4,7 @@
  * JSON Lines with `--json`; one Ctrl-C stopping everything.
  */
 import assert from "node:assert/strict";
-import { freePort, sharedBrokers } from "@payments/kafka/harness";
+import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { shortCorrelationId } from "@payments/shared/logging";
 import { findRuleFiles } from "./dev_prometheus.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { startThrowawayBroker } from "@payments/kafka/harness";
+import { startThrowawayBroker } from "@payments/stack/broker";
 import { requireTools } from "./required_tools.ts";
 import { summarizeDenoTest } from "./test_summary.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { freePort } from "@payments/kafka/harness";
+import { freePort } from "@payments/kafka/ports";
 import { getJson, startDaemon } from "./daemon.ts";
 
 /** The Debian binary (the upstream name `alertmanager` is not on the PATH there). */

@@ -1,11 +1,11 @@
 /**
- * Debian's `prometheus` as a subprocess for the live tests: a given configuration, a
- * throw-away TSDB, a loopback port, exemplar storage on, and a small client for its
- * HTTP API.
+ * Debian's `prometheus` as a subprocess of a test (the one Prometheus of the tests: the
+ * live, alert and chaos tests): a given configuration, a throw-away TSDB, a loopback
+ * port, exemplar storage on, and a small client for its HTTP API.
  *
  * @module
  */
-import { freePort } from "@payments/kafka/harness";
+import { freePort } from "@payments/kafka/ports";
 import { getJson, startDaemon } from "./daemon.ts";
 
 /** One series of an instant query. */
@@ -36,18 +36,10 @@ export interface RuleGroupState {
   rules: RuleState[];
 }
 
-/** A running Prometheus. */
-export interface PrometheusServer extends AsyncDisposable {
-  readonly url: string;
-  readonly port: number;
-  /** Evaluates `expr` now through `/api/v1/query`. */
-  query(expr: string): Promise<QueryAnswer>;
-  /** The rule groups as `/api/v1/rules` reports them. */
-  rules(): Promise<RuleGroupState[]>;
-  /** Its last log lines, for failure messages. */
-  tail(lines?: number): string;
-  /** SIGTERM (SIGKILL after 10 s), then removes the TSDB and config. Idempotent. */
-  stop(): Promise<void>;
+/** An alert of `/api/v1/alerts`. */
+export interface AlertState {
+  labels: Record<string, string>;
+  state: string;
 }
 
 /** The command that installs the binary, for the message when it is missing. */
@@ -76,6 +68,8 @@ export interface PrometheusServer extends AsyncDisposable {
   exemplars(expr: string, seconds?: number): Promise<SeriesExemplars[]>;
   /** The rule groups as `/api/v1/rules` reports them. */
   rules(): Promise<RuleGroupState[]>;
+  /** The alerts as `/api/v1/alerts` reports them (pending and firing). */
+  alerts(): Promise<AlertState[]>;
   /** Its last log lines, for failure messages. */
   tail(lines?: number): string;
   /** SIGTERM (SIGKILL after 10 s), then removes the TSDB and config. Idempotent. */
@@ -158,6 +152,10 @@ export async function startPrometheus(
     async rules() {
       return (await getJson<{ data: { groups: RuleGroupState[] } }>(`${url}/api/v1/rules`)).data
         .groups;
+    },
+    async alerts() {
+      return (await getJson<{ data: { alerts: AlertState[] } }>(`${url}/api/v1/alerts`)).data
+        .alerts;
     },
     tail: daemon.tail,
     stop: daemon.stop,

@@ -1,20 +1,22 @@
 /**
  * Topics in tests through kcat, a client that shares no code with kafkajs (librdkafka,
- * the library of confluent-kafka and most non-Java producers): committed records read
- * back (`isolation.level=read_committed`), records written with any compression codec,
- * and end offsets.
+ * the library of confluent-kafka and most non-Java producers): the one way tests read
+ * committed records back (`isolation.level=read_committed`) and the one way they write
+ * records as another producer would (any compression codec, null values).
  *
  * @module
  */
-import { Kafka, logLevel } from "kafkajs";
-import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
 const KCAT_MISSING = "kcat is missing: install it with `apt-get install kcat`";
 
-/** A record for {@linkcode produceWithKcat}: neither part may hold a tab or a newline. */
+/**
+ * A record for {@linkcode produceWithKcat}: neither part may hold a tab or a newline; a
+ * `null` value is written as a null value (a tombstone), and then no other value of the
+ * same call may be empty (kcat's `-Z` makes every empty value null).
+ */
 export interface KcatRecord {
   key: string;
-  value: string;
+  value: string | null;
 }
 
 /** How {@linkcode produceWithKcat} writes. */
@@ -55,6 +57,12 @@ export async function produceWithKcat(
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     args.push("-H", `${name}=${value}`);
   }
+  if (records.some((r) => r.value === null)) {
+    if (records.some((r) => r.value === "")) {
+      throw new Error("produceWithKcat cannot write an empty value beside a null one (kcat -Z)");
+    }
+    args.push("-Z");
+  }
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("kcat", { args, stdin: "piped", stdout: "null", stderr: "piped" })
@@ -64,7 +72,7 @@ export async function produceWithKcat(
   }
   const writer = child.stdin.getWriter();
   await writer.write(
-    new TextEncoder().encode(records.map(({ key, value }) => `${key}\t${value}\n`).join("")),
+    new TextEncoder().encode(records.map(({ key, value }) => `${key}\t${value ?? ""}\n`).join("")),
   );
   await writer.close();
   const { success, stderr } = await child.output();
@@ -119,18 +127,4 @@ export async function readCommitted(bootstrap: string, topic: string): Promise<T
     }
     return { ...raw, headers };
   });
-}
-
-/** Sum of the end offsets of `topic`'s partitions. */
-export async function endOffsets(brokers: string[], topic: string): Promise<number> {
-  muteKafkajsTimeoutWarning();
-  const admin = new Kafka({ clientId: "test-offsets", brokers, logLevel: logLevel.NOTHING })
-    .admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, o) => sum + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { KAFKA_VERSION } from "@payments/kafka/launcher";
+import { join } from "node:path";
+import { DEFAULT_CACHE_DIR, KAFKA_VERSION } from "./jars.ts";
 
-const LIB_DIR = fileURLToPath(new URL(`../.cache/kafka/${KAFKA_VERSION}/lib`, import.meta.url));
+const LIB_DIR = join(DEFAULT_CACHE_DIR, KAFKA_VERSION, "lib");
 
 interface LogDirsReport {
   brokers: { logDirs: { partitions: { partition: string; size: number }[] }[] }[];

@@ -1,28 +1,23 @@
 /**
- * Brokers for tests. Integration tests normally share the one broker that the root test
- * runner (`deno task test`) starts and announces in `KAFKA_BROKERS`; a test that stops,
- * pauses or restarts a broker mid-test starts its own throw-away broker instead.
+ * A throw-away Kafka broker: the local launcher's broker on free ports in a fresh
+ * temporary directory, that can be halted, crashed, frozen and started again on the same
+ * data. What `deno task bench` and `deno task test` run against when `KAFKA_BROKERS` names
+ * no cluster, and what a test that stops or restarts its broker starts for itself
+ * (through `@payments/testing/brokers`).
  *
  * @example
  * ```ts
- * import { startThrowawayBroker } from "@payments/kafka/harness";
- * Deno.test("survives a broker restart", async () => {
- *   await using broker = await startThrowawayBroker();
- *   // ... produce to broker.bootstrap ...
- *   await broker.restart();
- * });
+ * import { startThrowawayBroker } from "@payments/stack/broker";
+ * await using broker = await startThrowawayBroker({ topics: [] });
+ * await broker.restart(); // same data, same port
  * ```
  *
  * @module
  */
-import { type KafkaBroker, type KafkaOptions, startKafka } from "./launcher.ts";
-import { freePort } from "./ports.ts";
-import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
-import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
+import { type KafkaBroker, type KafkaOptions, startKafka } from "@payments/kafka/launcher";
+import { freePort } from "@payments/kafka/ports";
 
-export { freePort } from "./ports.ts";
-export { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
-export type { KafkaBroker } from "./launcher.ts";
+export type { KafkaBroker } from "@payments/kafka/launcher";
 
 /** Options of {@linkcode startThrowawayBroker}; every launcher option except `dataDir`. */
 export interface ThrowawayBrokerOptions extends Partial<KafkaOptions> {
@@ -65,9 +60,6 @@ export interface ThrowawayBroker {
 export async function startThrowawayBroker(
   options: ThrowawayBrokerOptions = {},
 ): Promise<ThrowawayBroker> {
-  muteKafkajsTimeoutWarning();
-  // The test's own kafkajs clients read what the services and kcat write, compressed.
-  registerKafkaCodecs();
   const { keepData: _keep, ...launch } = options;
   // A directory the caller chose is the caller's to remove.
   const keepData = _keep ?? launch.dataDir !== undefined;
@@ -149,35 +141,4 @@ export async function startThrowawayBroker(
     stop,
     [Symbol.asyncDispose]: stop,
   };
-}
-
-/**
- * The brokers of the shared test broker, from `KAFKA_BROKERS` (comma-separated).
- * Throws when it is unset, so an integration test is never skipped silently.
- * Registers every compression codec with kafkajs, as the services' main.ts do, so the
- * test's own clients read whatever the services and kcat write.
- */
-export function sharedBrokers(env: Pick<Deno.Env, "get"> = Deno.env): string[] {
-  registerKafkaCodecs();
-  const raw = env.get("KAFKA_BROKERS")?.trim();
-  if (!raw) {
-    throw new Error(
-      "integration tests need a broker: run them through `deno task test`, or set KAFKA_BROKERS " +
-        "(e.g. KAFKA_BROKERS=127.0.0.1:9092 with `deno task kafka` running)",
-    );
-  }
-  return raw.split(",").map((b) => b.trim()).filter((b) => b.length > 0);
-}
-
-/** Rejects with "`what` timed out after N ms" unless `promise` settles first; clears its timer. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

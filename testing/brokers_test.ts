@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, sharedBrokers, withTimeout } from "./harness.ts";
+import { freePort, sharedBrokers } from "./brokers.ts";
 
 const env = (value?: string) => ({
   get: (key: string) => key === "KAFKA_BROKERS" ? value : undefined,
@@ -25,12 +25,4 @@ Deno.test("freePort returns a port that can be bound", () => {
   const port = freePort();
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   listener.close();
-});
-
-Deno.test("withTimeout rejects with what timed out and clears its timer", async () => {
-  await assert.rejects(
-    withTimeout(new Promise(() => {}), 10, "waiting for nothing"),
-    /waiting for nothing timed out after 10 ms/,
-  );
-  assert.equal(await withTimeout(Promise.resolve(7), 1000, "fast"), 7);
 });
