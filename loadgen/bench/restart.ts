@@ -16,9 +16,9 @@ import { Kafka, logLevel, type Message } from "kafkajs";
 import type { TopicNames } from "@payments/shared/topics";
 import { decisionRecord } from "@payments/consumer/changelog_records";
 import { startService } from "@payments/stack/services";
-import { bareProduce, paymentRecords } from "./bench_kafkajs.ts";
-import { committed } from "./bench_support.ts";
-import type { BenchRow } from "./bench_table.ts";
+import { bareProduce, paymentRecords } from "./kafkajs.ts";
+import { committed } from "./support.ts";
+import type { BenchRow } from "./table.ts";
 
 const PARTITIONS = 6;
 const HOUR = 3_600_000;

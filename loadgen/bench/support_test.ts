@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bucketQuantile, envPairs, histogramBuckets } from "./bench_support.ts";
+import { bucketQuantile, envPairs, histogramBuckets } from "./support.ts";
 
 Deno.test("--producer-env/--consumer-env pairs become an environment; a bad pair names its option", () => {
   assert.deepEqual(envPairs(["A=1", "B=x=y"], "--consumer-env"), { A: "1", B: "x=y" });

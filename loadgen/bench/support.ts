@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { KAFKA_VERSION } from "@payments/kafka/launcher";
-import type { LoadOptions } from "./options.ts";
+import type { LoadOptions } from "../options.ts";
 
 /** The machine a bench ran on: CPUs, RAM, load and versions. */
 export async function machine() {

@@ -5,7 +5,7 @@ import {
   latencyTarget,
   ratioTarget,
   throughputRow,
-} from "./bench_table.ts";
+} from "./table.ts";
 
 Deno.test("a throughput row carries its ratio to the ceiling", () => {
   const row = throughputRow({

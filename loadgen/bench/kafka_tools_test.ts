@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConsumerPerformance, parseProducerPerformance } from "./bench_kafka_tools.ts";
+import { parseConsumerPerformance, parseProducerPerformance } from "./kafka_tools.ts";
 
 Deno.test("ProducerPerformance's summary line is read: rate, MB/s and percentiles", () => {
   const out = [

@@ -13,10 +13,10 @@ import { topicBytesOnDisk } from "@payments/kafka/log_dirs";
 import { startService } from "@payments/stack/services";
 import { freePort } from "@payments/kafka/ports";
 import { recordsHeld } from "@payments/stack/topics";
-import type { Plan } from "./bench_plan.ts";
-import { loadOptions } from "./bench_support.ts";
-import type { BenchRow } from "./bench_table.ts";
-import { runLoad } from "./run.ts";
+import type { Plan } from "./plan.ts";
+import { loadOptions } from "./support.ts";
+import type { BenchRow } from "./table.ts";
+import { runLoad } from "../run.ts";
 
 /** Request shapes measured per codec: single payments (the producer coalesces them into
  * small batches) and batches of 100. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { codecNote, codecRowName } from "./bench_codecs.ts";
+import { codecNote, codecRowName } from "./codecs.ts";
 
 const figures = (codec: "none" | "zstd", bytesPerPayment: number) => ({
   codec,

@@ -19,17 +19,11 @@
 import { freePort } from "@payments/kafka/ports";
 import type { TopicNames } from "@payments/shared/topics";
 import { startService } from "@payments/stack/services";
-import {
-  belowTarget,
-  type BenchRow,
-  latencyTarget,
-  ratioTarget,
-  throughputRow,
-} from "./bench_table.ts";
-import type { Plan } from "./bench_plan.ts";
-import { bucketQuantile, histogramBuckets, loadOptions, processMemory } from "./bench_support.ts";
-import type { LoadReport } from "./report.ts";
-import { runLoad } from "./run.ts";
+import { belowTarget, type BenchRow, latencyTarget, ratioTarget, throughputRow } from "./table.ts";
+import type { Plan } from "./plan.ts";
+import { bucketQuantile, histogramBuckets, loadOptions, processMemory } from "./support.ts";
+import type { LoadReport } from "../report.ts";
+import { runLoad } from "../run.ts";
 
 /** What the overload rows need. */
 export interface OverloadBench {

@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel, type Message } from "kafkajs";
 import { toPaymentEvent } from "@payments/shared/payment";
-import { createPaymentGenerator } from "./data.ts";
+import { createPaymentGenerator } from "../data.ts";
 
 /** Payment records as the producer writes them: key, PaymentEvent JSON, headers. */
 export function paymentRecords(count: number, seed: number, runId: string): Message[] {

@@ -8,7 +8,7 @@
  * @module
  */
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import type { Throughput } from "./bench_kafkajs.ts";
+import type { Throughput } from "./kafkajs.ts";
 
 const PER_TRANSACTION = 500;
 

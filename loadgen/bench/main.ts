@@ -17,22 +17,22 @@ import {
   KAFKA_LIB_DIR,
   kafkaToolsAvailable,
   producerPerformance,
-} from "./bench_kafka_tools.ts";
-import { codecRows } from "./bench_codecs.ts";
-import { bareConsume, bareProduce, paymentRecords, typicalRecordSize } from "./bench_kafkajs.ts";
-import { bareTransactionalLoop } from "./bench_transactional.ts";
+} from "./kafka_tools.ts";
+import { codecRows } from "./codecs.ts";
+import { bareConsume, bareProduce, paymentRecords, typicalRecordSize } from "./kafkajs.ts";
+import { bareTransactionalLoop } from "./transactional.ts";
 import {
   type BenchRow,
   formatBenchTable,
   latencyTarget,
   ratioTarget,
   throughputRow,
-} from "./bench_table.ts";
-import { overloadRows } from "./bench_overload.ts";
-import { PLANS } from "./bench_plan.ts";
-import { restartRows } from "./bench_restart.ts";
-import { committed, envPairs, loadOptions, machine } from "./bench_support.ts";
-import { runLoad } from "./run.ts";
+} from "./table.ts";
+import { overloadRows } from "./overload.ts";
+import { PLANS } from "./plan.ts";
+import { restartRows } from "./restart.ts";
+import { committed, envPairs, loadOptions, machine } from "./support.ts";
+import { runLoad } from "../run.ts";
 import { type ServiceProcess as Service, startService } from "@payments/stack/services";
 import { createTopics, deleteTopics, recordsHeld, uniqueTopics } from "@payments/stack/topics";
 

@@ -9,7 +9,7 @@ import { KAFKA_VERSION } from "@payments/kafka/launcher";
 
 /** Where the launcher caches the Kafka jars, including kafka-tools. */
 export const KAFKA_LIB_DIR: string = fileURLToPath(
-  new URL(`../.cache/kafka/${KAFKA_VERSION}/lib`, import.meta.url),
+  new URL(`../../.cache/kafka/${KAFKA_VERSION}/lib`, import.meta.url),
 );
 
 /** What a perf tool measured. */
