@@ -1,0 +1,147 @@
+/**
+ * The `ceiling` rows of `deno task bench`: what the machine and our client can do at
+ * best, with no service in between. Kafka's own ProducerPerformance and
+ * ConsumerPerformance with records of our payment size, a bare kafkajs producer at
+ * batch 1, 10 and 100, a bare kafkajs `eachBatch` consumer, and a bare kafkajs
+ * consume-transform-produce loop (the worker's ceiling). The producer and consumer rows
+ * are ratios to these, so they run whenever one of those sections does; the batch-100
+ * run pre-fills the topic the consumer section drains.
+ *
+ * @module
+ */
+import type { TopicNames } from "@payments/shared/topics";
+import { type BenchContext, guarded } from "./context.ts";
+import {
+  consumerPerformance,
+  KAFKA_LIB_DIR,
+  kafkaToolsAvailable,
+  producerPerformance,
+} from "./kafka_tools.ts";
+import { bareConsume, bareProduce, paymentRecords } from "./kafkajs.ts";
+import { throughputRow } from "./table.ts";
+import { bareTransactionalLoop } from "./transactional.ts";
+
+/** What the ceiling rows measured, for the ratios of the producer and consumer rows. */
+export interface Ceilings {
+  /** Bare kafkajs producer records/s by batch size. */
+  bareRate: Map<number, number>;
+  /** Bare `eachBatch` consumer records/s. */
+  bareLoop?: number;
+  /** Bare consume-transform-produce loop records/s. */
+  bareTransactional?: number;
+}
+
+/** Options of {@linkcode ceilingRows}. */
+export interface CeilingOptions {
+  /** Run Kafka's own perf tools too (the `ceiling` section was asked for). */
+  javaTools: boolean;
+  /** The topic the consumer section drains; its requests are pre-filled here. */
+  drainTopics: TopicNames;
+  /** Bytes of a typical payment record, the size Kafka's perf tools write. */
+  recordSize: number;
+}
+
+/** Measures the ceilings, pushing their rows onto `ctx.rows`. */
+export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): Promise<Ceilings> {
+  const ceilings: Ceilings = { bareRate: new Map() };
+  const { recordSize } = options;
+  const perf = await ctx.topicsFor("bench-perf");
+  if (options.javaTools) {
+    await guarded(ctx, "ceiling", "Kafka ProducerPerformance (acks=all)", async () => {
+      if (!await kafkaToolsAvailable()) {
+        throw new Error(
+          `kafka-tools jar not in ${KAFKA_LIB_DIR}: run \`deno task kafka\` once`,
+        );
+      }
+      ctx.log(`ProducerPerformance: ${ctx.plan.perfRecords} records of ${recordSize} bytes`);
+      const r = await producerPerformance(
+        ctx.bootstrap,
+        perf.requests,
+        ctx.plan.perfRecords,
+        recordSize,
+      );
+      ctx.rows.push({
+        group: "ceiling",
+        name: "Kafka ProducerPerformance (acks=all)",
+        value: r.recordsPerSec,
+        unit: "rec/s",
+        note: `${r.mbPerSec.toFixed(1)} MB/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+      });
+      ctx.log("ConsumerPerformance");
+      const c = await consumerPerformance(ctx.bootstrap, perf.requests, ctx.plan.perfRecords);
+      ctx.rows.push({
+        group: "ceiling",
+        name: "Kafka ConsumerPerformance",
+        value: c.recordsPerSec,
+        unit: "rec/s",
+        note: `${c.mbPerSec.toFixed(1)} MB/s (fetch rate, group join excluded)`,
+      });
+    });
+  }
+  const javaProducer = ctx.rows.find((r) => r.name.startsWith("Kafka ProducerPerformance"));
+  const javaConsumer = ctx.rows.find((r) => r.name.startsWith("Kafka ConsumerPerformance"));
+  for (const { batch, records } of ctx.plan.bare) {
+    const name = `bare kafkajs producer, batch ${batch}, 8 sends in flight`;
+    await guarded(ctx, "ceiling", name, async () => {
+      ctx.log(name);
+      // The batch-100 run doubles as the pre-fill of the drain topic.
+      const topic = batch === 100 ? options.drainTopics.requests : perf.results;
+      const count = batch === 100 ? ctx.plan.drainRecords : records;
+      const t = await bareProduce(
+        ctx.brokers,
+        topic,
+        paymentRecords(count, batch, `bare${batch}`),
+        batch,
+        8,
+      );
+      ceilings.bareRate.set(batch, t.recordsPerSec);
+      ctx.rows.push(throughputRow({
+        group: "ceiling",
+        name,
+        value: t.recordsPerSec,
+        unit: "rec/s",
+        ...(javaProducer && !javaProducer.error
+          ? { ceiling: { name: "ProducerPerformance", value: javaProducer.value } }
+          : {}),
+        note: `${t.records} records, idempotent, acks -1`,
+      }));
+    });
+  }
+  await guarded(ctx, "ceiling", "bare kafkajs eachBatch consumer", async () => {
+    ctx.log("bare kafkajs eachBatch consumer");
+    const t = await bareConsume(ctx.brokers, options.drainTopics.requests, ctx.plan.drainRecords);
+    ceilings.bareLoop = t.recordsPerSec;
+    ctx.rows.push(throughputRow({
+      group: "ceiling",
+      name: "bare kafkajs eachBatch consumer",
+      value: t.recordsPerSec,
+      unit: "rec/s",
+      ...(javaConsumer && !javaConsumer.error
+        ? { ceiling: { name: "ConsumerPerformance", value: javaConsumer.value } }
+        : {}),
+      note: `${t.records} payment records, no work per record`,
+    }));
+  });
+  await guarded(ctx, "ceiling", "bare kafkajs transactional loop", async () => {
+    ctx.log("bare kafkajs consume-transform-produce loop");
+    const t = await bareTransactionalLoop(
+      ctx.brokers,
+      options.drainTopics.requests,
+      perf.results,
+      ctx.plan.drainRecords,
+    );
+    ceilings.bareTransactional = t.recordsPerSec;
+    ctx.rows.push(throughputRow({
+      group: "ceiling",
+      name: "bare kafkajs transactional loop",
+      value: t.recordsPerSec,
+      unit: "rec/s",
+      ...(ceilings.bareLoop
+        ? { ceiling: { name: "bare eachBatch", value: ceilings.bareLoop } }
+        : {}),
+      note: `${t.records} records; a transactional producer per partition, ` +
+        "<= 500 records per transaction, JSON in, JSON out, sendOffsets, commit",
+    }));
+  });
+  return ceilings;
+}
