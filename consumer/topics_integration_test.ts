@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { serviceEnv, startService } from "@payments/testing/services";
-import { eventually, testKafka } from "./testing.ts";
+import { testKafka } from "@payments/testing/test_kafka";
+import { eventually } from "@payments/testing/wait";
 
 Deno.test("missing DLQ and results topics are named with their variables while the consumer retries, and it starts once they exist", async () => {
   await using t = await testKafka("missing-topics", 1);

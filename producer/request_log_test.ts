@@ -85,7 +85,7 @@ Deno.test("a shed request's line is debug: the shed counter and the gate's warni
     (app) =>
       app.request(
         "/payments/batch",
-        postJson({ payments: [payment("S-1"), payment("S-2")] }),
+        postJson({ payments: [paymentRequest("S-1"), paymentRequest("S-2")] }),
       ),
     { maxInflightPayments: 1 },
   );
