@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadDashboards, repoPath } from "../prometheus/sources.ts";
-import { parseYaml } from "../prometheus/tool.ts";
+import { parseYaml } from "@payments/testing/tool";
 import { type LintDashboard, lintDashboard, type ProvisionedDatasource } from "./dashboard_lint.ts";
 import { checkDashboardTypes } from "./schema_check.ts";
 

@@ -4,7 +4,7 @@ import { startPrometheus } from "@payments/testing/prometheus";
 import { startAll } from "@payments/testing/start_all";
 import { waitFor } from "@payments/testing/wait";
 import { repoPath } from "./sources.ts";
-import { parseYaml } from "./tool.ts";
+import { parseYaml } from "@payments/testing/tool";
 
 interface AlertmanagerConfig {
   route: Route;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { repoPath } from "./sources.ts";
-import { parseYaml, runTool } from "./tool.ts";
+import { parseYaml, runTool } from "@payments/testing/tool";
 
 Deno.test("amtool accepts alertmanager.yml and routes every severity the rules use to page or ticket", async () => {
   const cwd = repoPath("prometheus/");

@@ -14,7 +14,7 @@ import {
   loadRuleGroups,
   repoPath,
 } from "./sources.ts";
-import { parseYaml } from "./tool.ts";
+import { parseYaml } from "@payments/testing/tool";
 
 const JOBS = ["payment-producer", "payment-consumer"];
 const BLOCKED_MERCHANT = "M-BLOCKED-LIVE";

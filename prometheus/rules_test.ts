@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseYaml, runTool } from "./tool.ts";
+import { parseYaml, runTool } from "@payments/testing/tool";
 import { isCatalogued, METRIC_CATALOGUE } from "./catalogue.ts";
 import { metricNames } from "./promql.ts";
 import {

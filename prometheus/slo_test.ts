@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parsePromql, selectors } from "./promql.ts";
-import { runTool } from "./tool.ts";
+import { runTool } from "@payments/testing/tool";
 import {
   loadAlertCases,
   loadAlertRules,

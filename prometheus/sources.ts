@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseYaml } from "./tool.ts";
+import { parseYaml } from "@payments/testing/tool";
 
 /** The repository root. */
 export const ROOT = new URL("../", import.meta.url);

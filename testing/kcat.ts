@@ -6,8 +6,7 @@
  *
  * @module
  */
-
-const KCAT_MISSING = "kcat is missing: install it with `apt-get install kcat`";
+import { runTool } from "./tool.ts";
 
 /**
  * A record for {@linkcode produceWithKcat}: neither part may hold a tab or a newline; a
@@ -63,22 +62,9 @@ export async function produceWithKcat(
     }
     args.push("-Z");
   }
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("kcat", { args, stdin: "piped", stdout: "null", stderr: "piped" })
-      .spawn();
-  } catch (error) {
-    throw new Error(KCAT_MISSING, { cause: error });
-  }
-  const writer = child.stdin.getWriter();
-  await writer.write(
-    new TextEncoder().encode(records.map(({ key, value }) => `${key}\t${value ?? ""}\n`).join("")),
-  );
-  await writer.close();
-  const { success, stderr } = await child.output();
-  if (!success) {
-    throw new Error(`kcat could not write to ${topic}: ${new TextDecoder().decode(stderr)}`);
-  }
+  const stdin = records.map(({ key, value }) => `${key}\t${value ?? ""}\n`).join("");
+  const { success, stderr } = await runTool("kcat", args, { stdin });
+  if (!success) throw new Error(`kcat could not write to ${topic}: ${stderr}`);
 }
 
 /** One record as kcat's `-J` envelope reports it. */
@@ -93,33 +79,22 @@ export interface TopicRecord {
 
 /** Every committed record of `topic` from the beginning (kcat `-e`, read_committed). */
 export async function readCommitted(bootstrap: string, topic: string): Promise<TopicRecord[]> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("kcat", {
-      args: [
-        "-C",
-        "-b",
-        bootstrap,
-        "-t",
-        topic,
-        "-o",
-        "beginning",
-        "-e",
-        "-J",
-        "-q",
-        "-X",
-        "isolation.level=read_committed",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (error) {
-    throw new Error(KCAT_MISSING, { cause: error });
-  }
-  if (!out.success) {
-    throw new Error(`kcat could not read ${topic}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.trim()).map((line) => {
+  const { success, stdout, stderr } = await runTool("kcat", [
+    "-C",
+    "-b",
+    bootstrap,
+    "-t",
+    topic,
+    "-o",
+    "beginning",
+    "-e",
+    "-J",
+    "-q",
+    "-X",
+    "isolation.level=read_committed",
+  ]);
+  if (!success) throw new Error(`kcat could not read ${topic}: ${stderr}`);
+  return stdout.split("\n").filter((l) => l.trim()).map((line) => {
     const raw = JSON.parse(line) as Omit<TopicRecord, "headers"> & { headers?: string[] };
     const headers: Record<string, string> = {};
     for (let i = 0; i + 1 < (raw.headers?.length ?? 0); i += 2) {

@@ -1,7 +1,8 @@
 /**
- * Runs the external tools the observability tests rely on (promtool, docker-compose)
- * and parses their YAML inputs. A missing tool is a failure that says how to install
- * it, never a skipped test.
+ * Runs the external programs tests check the product with (promtool, amtool,
+ * docker-compose, kcat): its arguments, optionally a working directory and text on
+ * stdin; its exit and what it printed. A missing program is an error that says how to
+ * install it, never a skipped test. Also YAML parsing for the configs those programs read.
  *
  * @module
  */
@@ -14,10 +15,21 @@ export interface ToolResult {
   /** stdout and stderr, for assertion messages. */
   output: string;
   stdout: string;
+  stderr: string;
 }
 
-/** How to get every tool these tests run. */
-export const INSTALL_HINT = "apt-get install prometheus docker-compose";
+/** The Debian package of each program the tests run directly. */
+const PACKAGES: Record<string, string> = {
+  promtool: "prometheus",
+  amtool: "prometheus-alertmanager",
+  "docker-compose": "docker-compose",
+  kcat: "kcat",
+};
+
+/** How to install `command` (`apt-get install <package>`). */
+export function installHint(command: string): string {
+  return `apt-get install ${PACKAGES[command] ?? command}`;
+}
 
 /**
  * Runs `command args...` in `cwd`, feeding `stdin` when given.
@@ -43,7 +55,7 @@ export async function runTool(
     }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`${command} is not installed; install it with: ${INSTALL_HINT}`, {
+      throw new Error(`${command} is not installed; install it with: ${installHint(command)}`, {
         cause: error,
       });
     }
@@ -57,7 +69,7 @@ export async function runTool(
   const { code, success, stdout, stderr } = await child.output();
   const out = new TextDecoder().decode(stdout);
   const err = new TextDecoder().decode(stderr);
-  return { success, code, stdout: out, output: `${out}${err}` };
+  return { success, code, stdout: out, stderr: err, output: `${out}${err}` };
 }
 
 /** Parses YAML (the `yaml` package); throws with the parser's message on invalid YAML. */
