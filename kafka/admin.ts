@@ -1,10 +1,10 @@
 /**
  * The launcher's kafkajs admin calls: wait until a broker answers metadata, then create
- * topics idempotently. kafkajs logs nothing here; failures surface as errors.
+ * topics idempotently, with leaders, before anyone uses them. kafkajs logs nothing here; failures surface as errors.
  *
  * @module
  */
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
 import type { TopicSpec } from "@payments/shared/topics";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 
@@ -67,15 +67,15 @@ export async function ensureTopics(
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return [];
     try {
-      await admin.createTopics({
-        topics: missing.map((t) => ({
+      await createTopicsWithLeaders(
+        admin,
+        missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.numPartitions,
           replicationFactor,
           ...(t.configEntries ? { configEntries: t.configEntries } : {}),
         })),
-        waitForLeaders: true,
-      });
+      );
     } catch (error) {
       // Another process may have created them between listTopics and createTopics.
       if (!isAlreadyExists(error)) throw error;
@@ -90,4 +90,33 @@ function isAlreadyExists(error: unknown): boolean {
   const e = error as { type?: string; errors?: { type?: string }[] };
   if (e?.type === "TOPIC_ALREADY_EXISTS") return true;
   return Array.isArray(e?.errors) && e.errors.every((x) => x.type === "TOPIC_ALREADY_EXISTS");
+}
+
+/** Creates `topics` with a connected admin client and waits until they have leaders. */
+export async function createTopicsWithLeaders(
+  client: Admin,
+  topics: ITopicConfig[],
+): Promise<void> {
+  try {
+    await client.createTopics({ waitForLeaders: true, topics });
+  } catch (error) {
+    // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
+    // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
+    if (!/does not host this topic-partition/.test(String(error))) throw error;
+    await waitForLeaders(client, topics.map((t) => t.topic));
+  }
+}
+
+async function waitForLeaders(client: Admin, names: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const { topics } = await client.fetchTopicMetadata({ topics: names });
+      if (topics.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${names.join(", ")} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

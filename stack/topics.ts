@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { createTopicsWithLeaders } from "@payments/kafka/admin";
 import { DEFAULT_DEDUP_RETENTION_MS, type TopicNames, topicSpecs } from "@payments/shared/topics";
 
 async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
@@ -55,35 +56,6 @@ export async function createTopics(
         replicationFactor,
       })),
     ));
-}
-
-/** Creates `topics` with a connected admin client and waits until they have leaders. */
-export async function createTopicsWithLeaders(
-  client: Admin,
-  topics: ITopicConfig[],
-): Promise<void> {
-  try {
-    await client.createTopics({ waitForLeaders: true, topics });
-  } catch (error) {
-    // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
-    // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
-    if (!/does not host this topic-partition/.test(String(error))) throw error;
-    await waitForLeaders(client, topics.map((t) => t.topic));
-  }
-}
-
-async function waitForLeaders(client: Admin, names: string[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const { topics } = await client.fetchTopicMetadata({ topics: names });
-      if (topics.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`no leaders for ${names.join(", ")} after 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** {@linkcode uniqueTopics} created on `brokers` (3 partitions unless told). */

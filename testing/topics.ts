@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { createTopicsWithLeaders } from "@payments/stack/topics";
+import { createTopicsWithLeaders } from "@payments/kafka/admin";
 import { testClient } from "./kafka.ts";
 
+export { createTopicsWithLeaders } from "@payments/kafka/admin";
 export {
   createPipelineTopics,
   createTopics,
-  createTopicsWithLeaders,
   deleteTopics,
   recordsHeld,
   uniqueTopics,
