@@ -6,16 +6,11 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
+import { TransientError } from "@payments/shared/kafka_errors";
 import type { PaymentEvent } from "@payments/shared/payment";
 import type { ConsumerSettings } from "./config.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { backoffMs } from "./processor.ts";
-
-/** A failure worth retrying (simulated or real). */
-export class TransientError extends Error {
-  override name = "TransientError";
-  readonly retriable = true;
-}
 
 /** Injected fault: called before each processing attempt; throw {@linkcode TransientError} to fail it. */
 export type FaultInjector = (event: PaymentEvent, attempt: number) => void | Promise<void>;

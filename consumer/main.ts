@@ -12,8 +12,10 @@ import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { loadConfig, redactConfig } from "@payments/shared/config";
 import { ConfigError, loadAll } from "@payments/shared/env";
-import { explainKafkaError, kafkaClientConfig } from "@payments/shared/kafka";
+import { kafkaClientConfig, readKafkaCa } from "@payments/shared/kafka";
 import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
+import { explainKafkaError } from "@payments/shared/kafka_errors";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
@@ -66,9 +68,10 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const env = Deno.env.toObject();
-  let config, settings;
+  let config, settings, kafkaSettings;
   try {
     [config, settings] = loadAll(() => loadConfig(env), () => loadConsumerSettings(env));
+    kafkaSettings = await readKafkaCa(config.kafka);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -86,8 +89,9 @@ export async function main(args: string[]): Promise<number> {
   // Only the transactional producers send with this client, so its producer retries
   // are the transactions' retries.
   registerKafkaCodecs();
+  muteKafkajsTimeoutWarning();
   const kafka = new Kafka(
-    kafkaClientConfig(config.kafka, `${config.kafka.clientId}-consumer`, {
+    kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-consumer`, {
       onProducerRetry: (error) => metrics.transactionRetries.labels(error).inc(),
     }),
   );

@@ -13,6 +13,7 @@
  */
 import type { Admin, CompressionTypes, Consumer, EachBatchPayload } from "kafkajs";
 import { type Logger, withContext } from "@logtape/logtape";
+import { isProducerFenced } from "@payments/shared/kafka_errors";
 import { observeWithExemplar } from "@payments/shared/metrics";
 import { readRecordHeaders } from "@payments/shared/record_headers";
 import type { TopicNames } from "@payments/shared/topics";
@@ -31,7 +32,7 @@ import type { VelocityFollower } from "./store/velocity_follower.ts";
 import type { VelocityTracker } from "./store/velocity.ts";
 import { type Committed, commitTransaction, TransactionError } from "./transaction.ts";
 
-export { TransientError } from "./attempts.ts";
+export { TransientError } from "@payments/shared/kafka_errors";
 export type { FaultInjector } from "./attempts.ts";
 export { transactionalIdFor } from "./partitions.ts";
 
@@ -88,16 +89,6 @@ async function heartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>)
   } finally {
     clearInterval(timer);
   }
-}
-
-function isFenced(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const type = (e as { type?: string }).type;
-    if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED") return true;
-    e = (e as { cause?: unknown; originalError?: unknown }).originalError ??
-      (e as { cause?: unknown }).cause;
-  }
-  return /fenced|epoch/i.test((error as Error)?.message ?? "");
 }
 
 /** Creates the worker; nothing happens until `start()`. */
@@ -274,7 +265,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           ...(deps.compression === undefined ? {} : { compression: deps.compression }),
         });
       } catch (error) {
-        const fenced = isFenced(error);
+        const fenced = isProducerFenced(error);
         if (error instanceof TransactionError) {
           metrics.transactionDuration.labels("aborted").observe(error.seconds);
         }

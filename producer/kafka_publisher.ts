@@ -33,9 +33,9 @@ import {
 } from "kafkajs";
 import { getLogger, type Logger } from "@logtape/logtape";
 import { compressionType, type KafkaCompression } from "@payments/shared/kafka_codecs";
+import { isRetriableKafkaError } from "@payments/shared/kafka_errors";
 import {
   describeError,
-  isRetriableKafkaError,
   type OutgoingRecord,
   type PaymentPublisher,
   PublishError,

@@ -10,8 +10,10 @@ import { parseArgs } from "node:util";
 import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { ConfigError } from "@payments/shared/env";
-import { explainKafkaError, kafkaClientConfig, logTapeLogCreator } from "@payments/shared/kafka";
+import { kafkaClientConfig, logTapeLogCreator, readKafkaCa } from "@payments/shared/kafka";
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
+import { explainKafkaError } from "@payments/shared/kafka_errors";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { runLagMonitor } from "@payments/shared/lag_runner";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
@@ -70,9 +72,10 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  let config;
+  let config, kafkaSettings;
   try {
     config = loadProducerConfig(Deno.env.toObject());
+    kafkaSettings = await readKafkaCa(config.kafka);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -87,8 +90,9 @@ export async function main(args: string[]): Promise<number> {
 
   const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
   registerKafkaCodecs();
+  muteKafkajsTimeoutWarning();
   const kafka = new Kafka({
-    ...kafkaClientConfig(config.kafka, `${config.kafka.clientId}-producer`),
+    ...kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-producer`),
     logCreator: producerLogCreator,
   });
   const publisher = new KafkaPublisher({

@@ -1,8 +1,8 @@
 /**
  * The edge between the HTTP layer and Kafka: a narrow {@linkcode PaymentPublisher}
- * interface, the errors it raises, and the classification of kafkajs failures.
- * The kafkajs adapter lives in `kafka_publisher.ts`, the test fake in
- * `fake_publisher.ts`.
+ * interface and the errors it raises. The kafkajs adapter lives in
+ * `kafka_publisher.ts`, the test fake in `fake_publisher.ts`; what a kafkajs failure
+ * means is decided in `@payments/shared/kafka_errors`.
  *
  * @module
  */
@@ -67,39 +67,6 @@ export class PublishError extends Error {
     this.retriable = options.retriable;
     this.mayHaveWritten = options.mayHaveWritten ?? true;
   }
-}
-
-interface KafkaLikeError {
-  name?: unknown;
-  retriable?: unknown;
-  cause?: unknown;
-  originalError?: unknown;
-}
-
-const UNRECOVERABLE = new Set(["TypeError", "RangeError", "ReferenceError", "SyntaxError"]);
-
-/**
- * Whether a kafkajs error means "Kafka is unavailable right now" (retriable: a
- * connection, a timeout, a leader election, retries exhausted on such errors)
- * rather than a permanent refusal (authorization, record too large) or a bug.
- *
- * @example
- * ```ts
- * isRetriableKafkaError(new KafkaJSConnectionError("refused")); // true
- * ```
- */
-export function isRetriableKafkaError(error: unknown, depth = 0): boolean {
-  if (depth > 8 || typeof error !== "object" || error === null) return false;
-  const { name, retriable, cause, originalError } = error as KafkaLikeError;
-  const inner = cause ?? originalError;
-  if (name === "KafkaJSNumberOfRetriesExceeded") return true;
-  if (name === "KafkaJSNonRetriableError") {
-    return inner !== undefined && inner !== error && isRetriableKafkaError(inner, depth + 1);
-  }
-  if (typeof name === "string" && UNRECOVERABLE.has(name)) return false;
-  if (retriable === true) return true;
-  if (retriable === false) return false;
-  return typeof name === "string" && name.startsWith("KafkaJS");
 }
 
 /** The short description of an error, without stack or payload. */

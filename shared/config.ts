@@ -31,7 +31,7 @@ export interface KafkaSettings {
   securityProtocol: SecurityProtocol;
   /** Present for SASL_* protocols. */
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
-  /** PEM CA bundle contents for SSL/SASL_SSL, when a CA file is configured. */
+  /** Path of the PEM CA bundle for SSL/SASL_SSL, when one is configured (main.ts reads it). */
   caFile?: string;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;

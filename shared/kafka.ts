@@ -1,6 +1,9 @@
 /**
  * kafkajs client options from the shared configuration, with kafkajs' own log
- * routed into LogTape so every line comes out in one format.
+ * routed into LogTape so every line comes out in one format. Building them has no
+ * effect on the process: the CA file is read by {@linkcode readKafkaCa}, which each
+ * main.ts calls once at start, and the kafkajs timer warning is muted by each main.ts
+ * itself (`kafkajs_quiet.ts`). What a Kafka error means is `kafka_errors.ts`.
  *
  * @module
  */
@@ -8,8 +11,8 @@ import type { KafkaConfig, logCreator, SASLOptions } from "kafkajs";
 import { logLevel } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaSettings } from "./config.ts";
-import { protocolErrorType } from "./kafka_errors.ts";
-import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
+import { ConfigError } from "./env.ts";
+import { mentionsAuthenticationFailure, protocolErrorType } from "./kafka_errors.ts";
 
 const levels: Record<number, "error" | "warning" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -39,37 +42,13 @@ function levelOf(namespace: string, level: number, message: string, fields: obje
   }
   // A refused login is reported once per attempt by the service, naming mechanism
   // and user (explainKafkaError); kafkajs' own lines about it are repeats.
-  if ((name === "error" || name === "warning") && AUTH_FAILURE.test(JSON.stringify(fields))) {
+  if (
+    (name === "error" || name === "warning") &&
+    mentionsAuthenticationFailure(JSON.stringify(fields))
+  ) {
     return "debug";
   }
   return name;
-}
-
-const AUTH_FAILURE = /SASL\w*Authentication|authentication failed/i;
-
-/** Whether kafkajs failed because the brokers refused our SASL credentials. */
-export function isAuthenticationError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
-    if (AUTH_FAILURE.test(`${e.name} ${e.message}`)) return true;
-    e = (e as { originalError?: unknown }).originalError ?? e.cause;
-  }
-  return false;
-}
-
-/**
- * One sentence for a Kafka failure; a refused login names the mechanism and the user
- * (never the password) so the operator knows which credentials to fix.
- *
- * @example
- * ```ts
- * logger.error("Cannot reach Kafka: {error}", { error: explainKafkaError(error, config.kafka) });
- * ```
- */
-export function explainKafkaError(error: unknown, settings: KafkaSettings): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  if (!settings.sasl || !isAuthenticationError(error)) return text;
-  return `Kafka refused our credentials: SASL ${settings.sasl.mechanism} authentication ` +
-    `failed for user ${settings.sasl.username} (${text})`;
 }
 
 /** What a service wants to hear from its kafkajs client besides log lines. */
@@ -192,31 +171,62 @@ export function createLogTapeLogCreator(
 /** {@linkcode createLogTapeLogCreator} without hooks, with the default patience. */
 export const logTapeLogCreator: logCreator = createLogTapeLogCreator();
 
+/** Kafka settings with the CA bundle's PEM text, once {@linkcode readKafkaCa} has read it. */
+export type KafkaClientSettings = KafkaSettings & {
+  /** Contents of `caFile`; present when a CA file is configured. */
+  ca?: string;
+};
+
 /**
- * kafkajs client options for `new Kafka(...)`. Reads the CA file when one is
- * configured, so a missing file fails at start rather than at first connect.
+ * Reads the CA file of `settings` (`KAFKA_SSL_CA_FILE`), when one is configured, so a
+ * missing or unreadable file stops the service at start with a {@linkcode ConfigError}
+ * naming the variable, rather than at first connect. main.ts calls it once; {@linkcode kafkaClientConfig} takes
+ * what it returns.
  *
  * @example
  * ```ts
- * const kafka = new Kafka(kafkaClientConfig(config.kafka, "payment-producer"));
+ * const settings = await readKafkaCa(config.kafka);
+ * const kafka = new Kafka(kafkaClientConfig(settings, "payment-producer"));
+ * ```
+ */
+export async function readKafkaCa(settings: KafkaSettings): Promise<KafkaClientSettings> {
+  if (!settings.caFile) return settings;
+  try {
+    return { ...settings, ca: await Deno.readTextFile(settings.caFile) };
+  } catch (error) {
+    throw new ConfigError([
+      `Cannot read KAFKA_SSL_CA_FILE ${settings.caFile}: ${(error as Error).message}`,
+    ]);
+  }
+}
+
+/**
+ * kafkajs client options for `new Kafka(...)`. Pure: a configured CA file must have
+ * been read with {@linkcode readKafkaCa} first.
+ *
+ * @example
+ * ```ts
+ * const kafka = new Kafka(kafkaClientConfig(await readKafkaCa(config.kafka), "payment-producer"));
  * ```
  */
 export function kafkaClientConfig(
-  settings: KafkaSettings,
+  settings: KafkaClientSettings,
   clientId?: string,
   hooks: KafkaClientHooks = {},
 ): KafkaConfig {
-  // Every service builds its client here, so this is the one place that keeps
-  // kafkajs' harmless negative-timeout warning off stderr.
-  muteKafkajsTimeoutWarning();
+  if (settings.caFile && settings.ca === undefined) {
+    throw new Error(
+      `Cannot build the Kafka client: KAFKA_SSL_CA_FILE ${settings.caFile} was not read ` +
+        "(pass the settings readKafkaCa returns)",
+    );
+  }
   const tls = settings.securityProtocol === "SSL" || settings.securityProtocol === "SASL_SSL";
-  const ca = settings.caFile ? readCa(settings.caFile) : undefined;
   return {
     clientId: clientId ?? settings.clientId,
     brokers: settings.brokers,
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
-    ssl: tls ? (ca ? { ca: [ca] } : true) : false,
+    ssl: tls ? (settings.ca ? { ca: [settings.ca] } : true) : false,
     ...(settings.sasl ? { sasl: saslOptions(settings.sasl) } : {}),
     logLevel: logLevel.WARN,
     logCreator: createLogTapeLogCreator(hooks),
@@ -232,15 +242,5 @@ function saslOptions(sasl: NonNullable<KafkaSettings["sasl"]>): SASLOptions {
       return { mechanism: "scram-sha-256", username, password };
     case "SCRAM-SHA-512":
       return { mechanism: "scram-sha-512", username, password };
-  }
-}
-
-function readCa(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(`Cannot read KAFKA_SSL_CA_FILE ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
   }
 }
