@@ -18,6 +18,7 @@ USER deno
 # Dependencies first, so source edits do not invalidate the dependency layer.
 COPY --chown=deno:deno deno.json deno.lock ./
 COPY --chown=deno:deno shared/deno.json shared/
+COPY --chown=deno:deno lag/deno.json lag/
 COPY --chown=deno:deno producer/deno.json producer/
 COPY --chown=deno:deno consumer/deno.json consumer/
 COPY --chown=deno:deno kafka/deno.json kafka/

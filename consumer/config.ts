@@ -1,13 +1,13 @@
 /**
- * Consumer-only settings from the environment: business rules, simulated latency and
- * failures, retries, the state directory and the de-duplication cache. Shared settings
- * (Kafka, topics, the de-duplication retention, group id, port, logs, the lag monitor)
- * come from `@payments/shared/config`.
+ * Consumer-only settings from the environment: the HTTP port, business rules, simulated
+ * latency and failures, retries, the state directory and the de-duplication cache.
+ * Shared settings (Kafka, topics, the de-duplication retention, group id, logs) come
+ * from `@payments/shared/config`, the lag monitor's from `@payments/lag/config`.
  *
  * @module
  */
 import { z } from "zod";
-import { type Env, listVar, millisVar, parseEnv } from "@payments/shared/env";
+import { type Env, listVar, millisVar, parseEnv, portVar } from "@payments/shared/env";
 
 /** The deterministic business rules of the processor. */
 export interface Rules {
@@ -37,6 +37,8 @@ export interface TransactionRetry {
 
 /** Fully resolved consumer settings. */
 export interface ConsumerSettings {
+  /** HTTP port of metrics, health and readiness (`CONSUMER_PORT`). */
+  port: number;
   rules: Rules;
   /** Simulated processing latency per payment, uniform in [min, max] ms (0 = off). */
   simulatedLatencyMs: { min: number; max: number };
@@ -94,6 +96,7 @@ const latency = z.string().trim().transform((value, ctx) => {
 const count = z.coerce.number().int().positive();
 
 const schema = z.object({
+  CONSUMER_PORT: portVar.default(8001),
   CONSUMER_AMOUNT_LIMITS: amountLimits.default({}),
   CONSUMER_DEFAULT_AMOUNT_LIMIT: z.coerce.number().positive().default(5000),
   CONSUMER_BLOCKED_MERCHANTS: listVar.default([]),
@@ -126,6 +129,7 @@ const schema = z.object({
 export function loadConsumerSettings(env: Env): ConsumerSettings {
   const vars = parseEnv(schema, env);
   return {
+    port: vars.CONSUMER_PORT,
     rules: {
       amountLimits: vars.CONSUMER_AMOUNT_LIMITS,
       defaultAmountLimit: vars.CONSUMER_DEFAULT_AMOUNT_LIMIT,

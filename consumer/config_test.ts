@@ -4,6 +4,7 @@ import { loadConsumerSettings } from "./config.ts";
 
 Deno.test("consumer settings default to no simulated latency or failures", () => {
   const settings = loadConsumerSettings({});
+  assert.equal(settings.port, 8001);
   assert.deepEqual(settings.simulatedLatencyMs, { min: 0, max: 0 });
   assert.equal(settings.failureRate, 0);
   assert.equal(settings.maxAttempts, 3);
@@ -63,4 +64,10 @@ Deno.test("transactional retries start at 20 ms by default and are configurable"
     () => loadConsumerSettings({ CONSUMER_TRANSACTION_RETRIES: "0" }),
     /CONSUMER_TRANSACTION_RETRIES/,
   );
+});
+
+Deno.test("CONSUMER_PORT is the consumer's own setting, and a bad one names the variable", () => {
+  assert.equal(loadConsumerSettings({ CONSUMER_PORT: "18001" }).port, 18001);
+  assert.equal(loadConsumerSettings({ CONSUMER_PORT: " " }).port, 8001, "blank counts as unset");
+  assert.throws(() => loadConsumerSettings({ CONSUMER_PORT: "0" }), /CONSUMER_PORT/);
 });

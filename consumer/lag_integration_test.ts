@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { createLagMonitor } from "@payments/shared/lag";
+import { getLogger } from "@logtape/logtape";
+import { createLagMonitor } from "@payments/lag/monitor";
 import { readAnswers } from "@payments/testing/answers";
 import { paymentEvent } from "@payments/testing/payments";
 import { produce } from "@payments/testing/produce";
@@ -16,6 +17,7 @@ Deno.test("with the consumer stopped lag rises in messages and seconds, then fal
     topics: [t.topics.requests],
     registry,
     intervalMs: 60_000,
+    logger: getLogger(["test", "lag"]),
   });
   const total = async () => {
     const lags = await monitor.poll();

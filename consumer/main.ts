@@ -10,12 +10,18 @@
 import { parseArgs } from "node:util";
 import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
+import { loadLagMonitorSettings } from "@payments/lag/config";
 import { loadConfig, redactConfig } from "@payments/shared/config";
 import { ConfigError, loadAll } from "@payments/shared/env";
 import { kafkaClientConfig, readKafkaCa } from "@payments/shared/kafka";
 import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import {
+  listenForShutdown,
+  retryWithBackoff,
+  withShutdownDeadline,
+} from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
@@ -68,9 +74,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const env = Deno.env.toObject();
-  let config, settings, kafkaSettings;
+  let config, settings, lagMonitor, kafkaSettings;
   try {
-    [config, settings] = loadAll(() => loadConfig(env), () => loadConsumerSettings(env));
+    [config, settings, lagMonitor] = loadAll(
+      () => loadConfig(env),
+      () => loadConsumerSettings(env),
+      () => loadLagMonitorSettings(env),
+    );
     kafkaSettings = await readKafkaCa(config.kafka);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -82,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
 
   const logging = await configureLogging(config.log, { service: "consumer" });
   const logger = getLogger(["payments", "consumer"]);
-  logger.info("Starting payment consumer", { config: redactConfig(config) });
+  logger.info("Starting payment consumer", { config: redactConfig(config), lagMonitor });
 
   const registry = createRegistry("payment-consumer");
   const metrics = createConsumerMetrics(registry, config.topics.requests);
@@ -99,7 +109,7 @@ export async function main(args: string[]): Promise<number> {
   const { worker, lag } = createConsumerService({
     kafka,
     admin,
-    config,
+    config: { ...config, lagMonitor },
     settings,
     registry,
     metrics,
@@ -126,7 +136,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     server = serve(
       {
-        port: config.consumerPort,
+        port: settings.port,
         variable: "CONSUMER_PORT",
         onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
       },
@@ -144,17 +154,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
 
-  let stopRequested = false;
-  let wake: (() => void) | undefined;
-  const signal = new Promise<string>((resolve) => {
-    for (const name of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(name, () => {
-        stopRequested = true;
-        wake?.();
-        resolve(name);
-      });
-    }
-  });
+  using shutdown = listenForShutdown();
 
   // Kafka may be down or refuse our credentials at start: retry with backoff rather
   // than crash-loop, logging each failure once with its reason. It runs beside the
@@ -162,43 +162,34 @@ export async function main(args: string[]): Promise<number> {
   // member's session to expire) is not held up by it.
   // A changelog topic that is missing or wrong cannot fix itself: that stops the
   // consumer (exit 1) instead of retrying.
-  const starting = (async (): Promise<"running" | "stopped" | "refused"> => {
-    for (let attempt = 0; !stopRequested; attempt++) {
-      try {
-        await admin.connect();
-        await worker.start();
-        if (stopRequested) return "stopped";
-        lag?.start();
-        logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
-        return "running";
-      } catch (error) {
-        await worker.stop().catch(() => {});
-        if (error instanceof ChangelogTopicError) {
-          console.error(error.message);
-          return "refused";
-        }
-        if (stopRequested) return "stopped";
-        const delay = Math.min(MAX_CONNECT_BACKOFF_MS, 1000 * 2 ** attempt);
-        logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
-          error: explainKafkaError(error, config.kafka),
-          delay,
-        });
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
+  const starting = retryWithBackoff({
+    attempt: async () => {
+      await admin.connect();
+      await worker.start();
+    },
+    signal: shutdown.signal,
+    maxBackoffMs: MAX_CONNECT_BACKOFF_MS,
+    cleanUp: () => worker.stop().catch(() => {}),
+    isFinal: (error) => error instanceof ChangelogTopicError,
+    onRetry: (error, delay) =>
+      logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
+        error: explainKafkaError(error, config.kafka),
+        delay,
+      }),
+  }).then((outcome) => {
+    if (outcome.state === "refused") {
+      console.error((outcome.error as Error).message);
+    } else if (outcome.state === "done") {
+      lag?.start();
+      logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
     }
-    return "stopped";
-  })();
+    return outcome.state;
+  });
 
   // A signal, or a start that refused for good.
   const received = await Promise.race([
-    signal,
-    starting.then((outcome) => outcome === "refused" ? "refused" : signal),
+    shutdown.received,
+    starting.then((outcome) => outcome === "refused" ? "refused" : shutdown.received),
   ]);
   if (received === "refused") {
     await lag?.stop();
@@ -210,11 +201,15 @@ export async function main(args: string[]): Promise<number> {
   logger.info("Received {signal}: finishing in-flight records and leaving the group", {
     signal: received,
   });
-  const deadline = setTimeout(() => {
-    logger.error("Shutdown took longer than {ms} ms: exiting", { ms: settings.shutdownTimeoutMs });
-    Deno.exit(1);
-  }, settings.shutdownTimeoutMs);
-  try {
+  await withShutdownDeadline({
+    ms: settings.shutdownTimeoutMs,
+    onExceeded: () => {
+      logger.error("Shutdown took longer than {ms} ms: exiting", {
+        ms: settings.shutdownTimeoutMs,
+      });
+      Deno.exit(1);
+    },
+  }, async () => {
     // Stopping the worker also ends a start still in progress.
     await worker.stop();
     await starting;
@@ -222,9 +217,7 @@ export async function main(args: string[]): Promise<number> {
     await admin.disconnect();
     await server.shutdown();
     logger.info("Consumer stopped cleanly");
-  } finally {
-    clearTimeout(deadline);
-  }
+  });
   await logging[Symbol.asyncDispose]();
   return 0;
 }

@@ -9,8 +9,9 @@
 import { type Admin, type CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import type { Registry } from "prom-client";
 import { getLogger } from "@logtape/logtape";
+import type { LagMonitorSettings } from "@payments/lag/config";
+import { createLagMonitor, type LagMonitor } from "@payments/lag/monitor";
 import type { Config } from "@payments/shared/config";
-import { createLagMonitor, type LagMonitor } from "@payments/shared/lag";
 import type { ConsumerSettings } from "./config.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
 import { createPartitions } from "./partitions.ts";
@@ -26,7 +27,9 @@ export interface ServiceDeps {
   kafka: Kafka;
   /** A connected admin client (the caller owns it). */
   admin: Admin;
-  config: Pick<Config, "topics" | "consumerGroupId" | "lagMonitor" | "dedupRetentionMs">;
+  config: Pick<Config, "topics" | "consumerGroupId" | "dedupRetentionMs"> & {
+    lagMonitor: LagMonitorSettings;
+  };
   settings: ConsumerSettings;
   registry: Registry;
   /** The service's metrics, on `registry` (main.ts also feeds them from the Kafka client). */

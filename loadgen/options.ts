@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { MAX_BATCH_SIZE } from "@payments/shared/payment";
+import { parseBrokers } from "@payments/shared/config";
 
 /** Everything a load run needs, resolved and validated. */
 export interface LoadOptions {
@@ -283,9 +284,8 @@ export function parseLoadOptions(
   if (progress !== "auto" && progress !== "plain" && progress !== "none") {
     problems.push(`--progress must be auto, plain or none (got "${progress}")`);
   }
-  const brokers = (str("brokers") ?? env.KAFKA_BROKERS ?? "localhost:9092").split(",")
-    .map((b) => b.trim()).filter((b) => b.length > 0);
-  if (brokers.length === 0 || brokers.some((b) => !/^[^\s:,]+:\d{1,5}$/.test(b))) {
+  const brokers = parseBrokers(str("brokers") ?? env.KAFKA_BROKERS ?? "localhost:9092") ?? [];
+  if (brokers.length === 0) {
     problems.push(`--brokers must be a comma-separated list of host:port`);
   }
   if (str("brokers") !== undefined && !values.verify) {

@@ -1,8 +1,10 @@
 /**
- * Producer settings: the shared configuration plus the producer's own variables.
+ * Producer settings: the shared configuration, the lag monitor's settings
+ * (`@payments/lag/config`) and the producer's own variables.
  *
  * | variable | default | meaning |
  * | --- | --- | --- |
+ * | `PRODUCER_PORT` | `8000` | HTTP port |
  * | `API_KEYS` | unset (open) | comma-separated keys; when set, `/payments*` and `/stats` need `Authorization: Bearer <key>` |
  * | `PRODUCER_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest request body accepted; larger ones get 413 |
  * | `PRODUCER_SEND_TIMEOUT_MS` | `5000` | how long a request waits for Kafka to acknowledge its payments before answering 503 |
@@ -16,12 +18,17 @@
  * @module
  */
 import { z } from "zod";
+import { type LagMonitorSettings, loadLagMonitorSettings } from "@payments/lag/config";
 import { type Config, loadConfig } from "@payments/shared/config";
-import { type Env, listVar, loadAll, millisVar, parseEnv } from "@payments/shared/env";
+import { type Env, listVar, loadAll, millisVar, parseEnv, portVar } from "@payments/shared/env";
 import { MAX_BATCH_SIZE } from "@payments/shared/payment";
 
 /** Everything the producer needs, resolved once at start. */
 export interface ProducerConfig extends Config {
+  /** HTTP port (`PRODUCER_PORT`). */
+  port: number;
+  /** The producer monitors the consumer group's lag too (see `main.ts`). */
+  lagMonitor: LagMonitorSettings;
   /** Accepted API keys; empty means authentication is off. */
   apiKeys: string[];
   maxBodyBytes: number;
@@ -36,6 +43,7 @@ export interface ProducerConfig extends Config {
 }
 
 const schema = z.object({
+  PRODUCER_PORT: portVar.default(8000),
   API_KEYS: listVar.default([]),
   PRODUCER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024)
     .default(1024 * 1024),
@@ -64,12 +72,17 @@ const schema = z.object({
  * ```
  */
 export function loadProducerConfig(env: Env): ProducerConfig {
-  const [shared, own] = loadAll<[Config, z.output<typeof schema>]>(
+  const [shared, lagMonitor, own] = loadAll<
+    [Config, LagMonitorSettings, z.output<typeof schema>]
+  >(
     () => loadConfig(env),
+    () => loadLagMonitorSettings(env),
     () => parseEnv(schema, env),
   );
   return {
     ...shared,
+    port: own.PRODUCER_PORT,
+    lagMonitor,
     apiKeys: own.API_KEYS,
     maxBodyBytes: own.PRODUCER_MAX_BODY_BYTES,
     sendTimeoutMs: own.PRODUCER_SEND_TIMEOUT_MS,

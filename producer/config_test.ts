@@ -9,7 +9,8 @@ Deno.test("loadProducerConfig applies the documented defaults", () => {
   assert.equal(config.sendTimeoutMs, 5000);
   assert.equal(config.retryAfterSeconds, 5);
   assert.equal(config.source, "payment-producer");
-  assert.equal(config.producerPort, 8000);
+  assert.equal(config.port, 8000);
+  assert.deepEqual(config.lagMonitor, { enabled: true, intervalMs: 5000 });
   assert.equal(config.shutdownTimeoutMs, 10000);
   assert.equal(config.maxInflightPayments, 2000);
   assert.equal(config.maxQueuedBytes, 4 * 1024 * 1024);
@@ -87,4 +88,22 @@ Deno.test("redactProducerConfig masks API keys and the SASL password", () => {
   });
   const text = JSON.stringify(redactProducerConfig(config));
   assert.doesNotMatch(text, /secret-key|secret-password/);
+});
+
+Deno.test("loadProducerConfig names a bad PRODUCER_PORT beside bad shared and lag variables", () => {
+  assert.equal(loadProducerConfig({ PRODUCER_PORT: "" }).port, 8000, "empty counts as unset");
+  assert.equal(loadProducerConfig({ PRODUCER_PORT: "18000" }).port, 18000);
+  assert.throws(
+    () =>
+      loadProducerConfig({
+        PRODUCER_PORT: "99999",
+        KAFKA_BROKERS: "no-port",
+        LAG_MONITOR_INTERVAL_MS: "often",
+      }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      ["PRODUCER_PORT", "KAFKA_BROKERS", "LAG_MONITOR_INTERVAL_MS"].every((name) =>
+        error.message.includes(name)
+      ),
+  );
 });

@@ -14,7 +14,8 @@ import { kafkaClientConfig, logTapeLogCreator, readKafkaCa } from "@payments/sha
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
-import { runLagMonitor } from "@payments/shared/lag_runner";
+import { runLagMonitor } from "@payments/lag/runner";
+import { listenForShutdown, withShutdownDeadline } from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
@@ -110,7 +111,7 @@ export async function main(args: string[]): Promise<number> {
   // keeps rising on this endpoint when every consumer instance is down.
   const lagMonitor = config.lagMonitor.enabled
     ? runLagMonitor({
-      kafka,
+      admin: kafka.admin(),
       groupId: config.consumerGroupId,
       topics: [config.topics.requests],
       registry: metrics.registry,
@@ -124,7 +125,7 @@ export async function main(args: string[]): Promise<number> {
   let server;
   try {
     server = serve({
-      port: config.producerPort,
+      port: config.port,
       variable: "PRODUCER_PORT",
       onListen: ({ port }) => log.info("Producer listening on port {port}", { port }),
     }, app.fetch);
@@ -136,20 +137,20 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
 
-  const signal = await new Promise<Deno.Signal>((resolve) => {
-    for (const name of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(name, () => resolve(name));
-    }
-  });
+  using shutdown = listenForShutdown();
+  const signal = await shutdown.received;
   log.info("Received {signal}: finishing in-flight requests", { signal });
-  const deadline = setTimeout(() => {
-    log.error("Shutdown exceeded {ms} ms; exiting now", { ms: config.shutdownTimeoutMs });
-    Deno.exit(1);
-  }, config.shutdownTimeoutMs);
-  await server.shutdown();
-  await lagMonitor?.[Symbol.asyncDispose]();
-  await publisher.close();
-  clearTimeout(deadline);
+  await withShutdownDeadline({
+    ms: config.shutdownTimeoutMs,
+    onExceeded: () => {
+      log.error("Shutdown exceeded {ms} ms; exiting now", { ms: config.shutdownTimeoutMs });
+      Deno.exit(1);
+    },
+  }, async () => {
+    await server.shutdown();
+    await lagMonitor?.[Symbol.asyncDispose]();
+    await publisher.close();
+  });
   log.info("Producer stopped");
   return 0;
 }

@@ -7,14 +7,12 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import {
-  BATCH_SIZE_BUCKETS,
-  BATCH_SIZE_RANGES,
-  batchSizeRange,
   createExemplarHistogram,
   createRegistry,
   type ServiceRegistry,
 } from "@payments/shared/metrics";
 import { type AdmissionState, SHED_REASONS } from "./admission.ts";
+import { BATCH_SIZE_BUCKETS, BATCH_SIZE_RANGES, batchSizeRange } from "./batch_size.ts";
 
 /** Outcome of the payments of one request. */
 export type ProducedStatus = "success" | "failed";

@@ -1,22 +1,14 @@
 /**
  * Configuration shared by every service: Kafka connection and security, topic
- * names, consumer group, ports and logging. Service-specific settings live in
- * each service's own config module and reuse {@linkcode parseEnv}.
+ * names, the consumer group, the de-duplication retention and logging. Each service's
+ * own settings (its port among them) live in its config module and reuse
+ * {@linkcode parseEnv}; the lag monitor's are `@payments/lag/config`.
  *
  * @module
  */
 import { z } from "zod";
 import { DEFAULT_DEDUP_RETENTION_MS, DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
-import {
-  boolVar,
-  ConfigError,
-  durationVar,
-  type Env,
-  listVar,
-  millisVar,
-  parseEnv,
-  portVar,
-} from "./env.ts";
+import { ConfigError, durationVar, type Env, listVar, millisVar, parseEnv } from "./env.ts";
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 
 /** How the client talks to the brokers. */
@@ -67,22 +59,35 @@ export interface Config {
    */
   dedupRetentionMs: number;
   consumerGroupId: string;
-  producerPort: number;
-  consumerPort: number;
   log: LogSettings;
-  /** The lag monitor both services run for the consumer group. */
-  lagMonitor: { enabled: boolean; intervalMs: number };
 }
 
 const broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "each broker must be host:port");
+
+/** `KAFKA_BROKERS`' format: a comma-separated list of at least one `host:port`. */
+export const brokersVar = listVar.pipe(z.array(broker).min(1, "at least one broker is required"));
+
+/**
+ * The brokers of a `KAFKA_BROKERS`-style list (what every tool that takes brokers
+ * reads), or `undefined` when it is not a list of `host:port`.
+ *
+ * @example
+ * ```ts
+ * parseBrokers(" a:9092, b:9093 "); // ["a:9092", "b:9093"]
+ * parseBrokers("no-port"); // undefined
+ * ```
+ */
+export function parseBrokers(text: string): string[] | undefined {
+  const result = brokersVar.safeParse(text);
+  return result.success ? result.data : undefined;
+}
 const protocols = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
 const mechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 const upper = (values: readonly [string, ...string[]]) =>
   z.string().trim().toUpperCase().pipe(z.enum(values));
 
 const schema = z.object({
-  KAFKA_BROKERS: listVar.pipe(z.array(broker).min(1, "at least one broker is required"))
-    .default(["localhost:9092"]),
+  KAFKA_BROKERS: brokersVar.default(["localhost:9092"]),
   KAFKA_CLIENT_ID: z.string().default("payments"),
   KAFKA_SECURITY_PROTOCOL: upper(protocols).default("PLAINTEXT"),
   SASL_MECHANISM: upper(mechanisms).optional(),
@@ -103,14 +108,10 @@ const schema = z.object({
   TOPIC_PAYMENT_DECISIONS: z.string().default(DEFAULT_TOPICS.decisions),
   CONSUMER_DEDUP_RETENTION: durationVar.default(DEFAULT_DEDUP_RETENTION_MS),
   CONSUMER_GROUP_ID: z.string().default("payment-processor"),
-  PRODUCER_PORT: portVar.default(8000),
-  CONSUMER_PORT: portVar.default(8001),
   LOG_LEVEL: z.string().trim().toLowerCase().transform((v) => v === "warn" ? "warning" : v)
     .pipe(z.enum(["trace", "debug", "info", "warning", "error", "fatal"])).default("info"),
   LOG_FORMAT: z.string().trim().toLowerCase().pipe(z.enum(["json", "pretty"])).default("json"),
   LOG_FILE: z.string().optional(),
-  LAG_MONITOR_ENABLED: boolVar.default(true),
-  LAG_MONITOR_INTERVAL_MS: millisVar.default(5000),
 });
 
 /** SASL protocols need all three SASL variables; checked on the raw environment so
@@ -187,14 +188,11 @@ export function loadConfig(env: Env): Config {
     },
     dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
     consumerGroupId: vars.CONSUMER_GROUP_ID,
-    producerPort: vars.PRODUCER_PORT,
-    consumerPort: vars.CONSUMER_PORT,
     log: {
       level: vars.LOG_LEVEL,
       format: vars.LOG_FORMAT,
       ...(vars.LOG_FILE ? { file: vars.LOG_FILE } : {}),
     },
-    lagMonitor: { enabled: vars.LAG_MONITOR_ENABLED, intervalMs: vars.LAG_MONITOR_INTERVAL_MS },
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_KAFKA_COMPRESSION, loadConfig, redactConfig } from "./config.ts";
+import { DEFAULT_KAFKA_COMPRESSION, loadConfig, parseBrokers, redactConfig } from "./config.ts";
 import { ConfigError } from "./env.ts";
 import { KAFKA_COMPRESSIONS } from "./kafka_codecs.ts";
 
@@ -16,10 +16,7 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
   });
   assert.equal(config.dedupRetentionMs, 7 * 24 * 60 * 60 * 1000);
   assert.equal(config.consumerGroupId, "payment-processor");
-  assert.equal(config.producerPort, 8000);
-  assert.equal(config.consumerPort, 8001);
   assert.deepEqual(config.log, { level: "info", format: "json" });
-  assert.deepEqual(config.lagMonitor, { enabled: true, intervalMs: 5000 });
   assert.equal(config.kafka.compression, DEFAULT_KAFKA_COMPRESSION);
 });
 
@@ -50,11 +47,6 @@ Deno.test("an unknown KAFKA_COMPRESSION stops the start with one sentence naming
   }
 });
 
-Deno.test("the lag monitor can be switched off and its period changed", () => {
-  const config = loadConfig({ LAG_MONITOR_ENABLED: "false", LAG_MONITOR_INTERVAL_MS: "1000" });
-  assert.deepEqual(config.lagMonitor, { enabled: false, intervalMs: 1000 });
-});
-
 Deno.test("the lab's Confluent Cloud variables are accepted unchanged", () => {
   const config = loadConfig({
     BOOTSTRAP_SERVERS: "pkc-1.confluent.cloud:9092",
@@ -80,14 +72,21 @@ Deno.test("one error names every bad variable and never echoes the password", ()
       KAFKA_BROKERS: "no-port",
       KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
       SASL_PASSWORD: "hunter2",
-      PRODUCER_PORT: "99999",
+      KAFKA_CONNECTION_TIMEOUT_MS: "soon",
       LOG_FORMAT: "xml",
     });
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     message = error.message;
   }
-  for (const name of ["KAFKA_BROKERS", "SASL_MECHANISM", "SASL_USERNAME", "PRODUCER_PORT"]) {
+  for (
+    const name of [
+      "KAFKA_BROKERS",
+      "SASL_MECHANISM",
+      "SASL_USERNAME",
+      "KAFKA_CONNECTION_TIMEOUT_MS",
+    ]
+  ) {
     assert.match(message, new RegExp(name));
   }
   assert.match(message, /LOG_FORMAT/);
@@ -95,7 +94,8 @@ Deno.test("one error names every bad variable and never echoes the password", ()
 });
 
 Deno.test("empty variables count as unset, as in .env files", () => {
-  assert.equal(loadConfig({ PRODUCER_PORT: "", LOG_LEVEL: " " }).producerPort, 8000);
+  const config = loadConfig({ KAFKA_CLIENT_ID: "", LOG_LEVEL: " " });
+  assert.deepEqual([config.kafka.clientId, config.log.level], ["payments", "info"]);
 });
 
 Deno.test("LOG_LEVEL accepts warn as an alias of warning, in any case", () => {
@@ -120,4 +120,11 @@ Deno.test("the de-duplication retention is read as a duration and a bad one name
     () => loadConfig({ CONSUMER_DEDUP_RETENTION: "a week" }),
     /CONSUMER_DEDUP_RETENTION: "a week" is not a duration/,
   );
+});
+
+Deno.test("a broker list is read the same wherever brokers are given", () => {
+  assert.deepEqual(parseBrokers(" a:9092, b:9093 ,"), ["a:9092", "b:9093"]);
+  for (const bad of ["", " , ", "no-port", "a:9092,b", "a b:1"]) {
+    assert.equal(parseBrokers(bad), undefined, JSON.stringify(bad));
+  }
 });

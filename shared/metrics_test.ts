@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { Counter, register as globalRegistry } from "prom-client";
 import { checkMetrics } from "@payments/testing/promtool";
 import {
-  batchSizeRange,
   createExemplarHistogram,
   createRegistry,
   exemplarLabels,
@@ -20,20 +19,6 @@ Deno.test("each registry is independent of the global one and exposes process me
   assert.match(text, /process_cpu_seconds_total/);
   assert.match(text, /nodejs_eventloop_lag_seconds/);
   assert.equal(await globalRegistry.getSingleMetricAsString("demo_total").catch(() => ""), "");
-});
-
-Deno.test("batch size ranges are the lab's five, split at 1, 10, 50 and 100", () => {
-  assert.deepEqual([1, 2, 10, 11, 50, 51, 100, 101, 500].map(batchSizeRange), [
-    "single",
-    "small",
-    "small",
-    "medium",
-    "medium",
-    "large",
-    "large",
-    "xlarge",
-    "xlarge",
-  ]);
 });
 
 Deno.test("default metrics leave out the *_total gauges promtool rejects", async () => {

@@ -4,21 +4,18 @@
  * consumer is stalled or dead, and a Burrow-style status per partition.
  *
  * Lag in seconds is the age of the oldest unprocessed record, measured, not
- * interpolated. For a partition with committed offset `c` below the log end, the
- * monitor asks the broker (ListOffsets by timestamp, `fetchTopicOffsetsByTimestamp`)
- * for the first offset whose timestamp is at or after `T`. That offset is `<= c`
- * exactly when some record at or before `c` has a timestamp `>= T`, so a search over
- * `T` finds the timestamp of record `c` (with out-of-order CreateTime timestamps: the
- * newest timestamp up to `c`, the closest answer the broker's time index can give).
- * Lag seconds = now - that timestamp. Consequences:
+ * interpolated: for a partition with committed offset `c` below the log end, the
+ * monitor finds the timestamp of record `c` from the broker's time index
+ * (`record_timestamp.ts`). Lag seconds = now - that timestamp. Consequences:
  * - 0 when caught up (no record is unprocessed);
  * - no drift while producers are idle: nothing is interpolated from offset rates, the
  *   age of a waiting record simply grows with the wall clock, which is the truth;
  * - a group that rewinds to the start reports the real age of the record it is on,
  *   never an extrapolation from a rate table that does not reach that far back.
  * The search costs a handful of ListOffsets requests per partition whose committed
- * offset moved (exponential probing back from now, then bisection to 1% of the age),
- * and none while the committed offset stays put (the answer is cached).
+ * offset moved, and none while the committed offset stays put (the answer is cached).
+ * The status per partition follows Burrow's rules (`partition_status.ts`); the
+ * metrics are the member's own (`metrics.ts`).
  *
  * A partition without a committed offset is measured from where the group would
  * start (`noCommittedOffset`: the log start by default, as our consumers use
@@ -27,19 +24,13 @@
  * @module
  */
 import type { Admin } from "kafkajs";
-import { Counter, Gauge, type Registry } from "prom-client";
-import { getLogger, type Logger } from "@logtape/logtape";
+import type { Registry } from "prom-client";
+import type { Logger } from "@logtape/logtape";
+import { createLagMetrics, exportPartitionLag } from "./metrics.ts";
+import { type LagSample, type PartitionStatus, partitionStatus } from "./partition_status.ts";
+import { recordTimestamp } from "./record_timestamp.ts";
 
-/** Burrow's partition states. */
-export type PartitionStatus = "ok" | "warn" | "stall" | "stop" | "rewind";
-/** Every status, so each partition exports all five 0/1 series. */
-export const PARTITION_STATUSES: readonly PartitionStatus[] = [
-  "ok",
-  "warn",
-  "stall",
-  "stop",
-  "rewind",
-];
+export type { LagSample, PartitionStatus } from "./partition_status.ts";
 
 /** One partition's lag as last measured. */
 export interface PartitionLag {
@@ -56,12 +47,6 @@ export interface PartitionLag {
   status: PartitionStatus;
 }
 
-/** One observation kept for the status rules. */
-export interface LagSample {
-  position: number;
-  lag: number;
-}
-
 /** The admin calls the monitor uses. */
 export type LagAdmin = Pick<
   Admin,
@@ -73,10 +58,11 @@ export interface LagMonitorOptions {
   admin: LagAdmin;
   groupId: string;
   topics: string[];
+  /** The service's registry: the monitor registers its metrics there (`metrics.ts`). */
   registry: Registry;
   /** Poll period; default 5000 ms. */
   intervalMs?: number;
-  logger?: Logger;
+  logger: Logger;
   /** Samples the status rules look at; default 10 (50 s at the default interval). */
   windowSize?: number;
   /** Where a group without a committed offset starts; default "earliest". */
@@ -115,80 +101,13 @@ export function lagMessages(
 }
 
 /**
- * The timestamp of the record at `offset`, found with `firstOffsetAtOrAfter(T)` (the
- * broker's ListOffsets by timestamp): the largest `T` whose answer is `<= offset`.
- * `lowerBound` is a timestamp known to satisfy that (e.g. a previous answer for a
- * smaller offset); `now` bounds the search from above.
- */
-export async function recordTimestamp(
-  firstOffsetAtOrAfter: (timestamp: number) => Promise<number>,
-  offset: number,
-  now: number,
-  lowerBound = 0,
-): Promise<number> {
-  const reached = async (t: number) => (await firstOffsetAtOrAfter(t)) <= offset;
-  if (await reached(now)) return now; // the record is from the future (clock skew): age 0
-  let lo = lowerBound;
-  let hi = now;
-  // Exponential probing back from now: cheap when the record is recent.
-  for (let step = 1000; now - step > lo; step *= 2) {
-    const t = now - step;
-    if (await reached(t)) {
-      lo = t;
-      break;
-    }
-    hi = t;
-  }
-  while (hi - lo > Math.max(1, Math.floor((now - hi) / 100))) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (await reached(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Burrow's rules over a window of samples (oldest first), in order: the position
- * went back (rewind); nobody consumes and records wait (stop); lag was zero somewhere
- * in the window (ok); a full window without progress while records wait (stall);
- * progress, but lag grew across the whole full window (warn); otherwise ok.
- */
-export function partitionStatus(
-  samples: readonly LagSample[],
-  groupActive: boolean,
-  windowSize: number,
-): PartitionStatus {
-  const last = samples[samples.length - 1];
-  if (!last) return "ok";
-  for (let i = 1; i < samples.length; i++) {
-    if (samples[i]!.position < samples[i - 1]!.position) return "rewind";
-  }
-  if (!groupActive && last.lag > 0) return "stop";
-  if (samples.some((sample) => sample.lag === 0)) return "ok";
-  if (samples.length < windowSize) return "ok";
-  const first = samples[0]!;
-  if (first.position === last.position) return "stall";
-  let growing = last.lag > first.lag;
-  for (let i = 1; i < samples.length; i++) {
-    if (samples[i]!.lag < samples[i - 1]!.lag) growing = false;
-  }
-  return growing ? "warn" : "ok";
-}
-
-function gauge(registry: Registry, name: string, help: string, labelNames: string[]) {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Gauge;
-  return new Gauge({ name, help, labelNames, registers: [registry] });
-}
-
-/**
  * A lag monitor for one group: `consumer_lag_messages`, `consumer_lag_seconds` and
  * `consumer_partition_status{status}` (0/1) per `{group, topic, partition}`.
  *
  * @example
  * ```ts
  * const monitor = createLagMonitor({ admin, groupId: "payment-processor",
- *   topics: ["payment_requests"], registry, intervalMs: 5000 });
+ *   topics: ["payment_requests"], registry, intervalMs: 5000, logger });
  * monitor.start();
  * // ... on shutdown
  * await monitor.stop();
@@ -200,34 +119,9 @@ export function createLagMonitor(options: LagMonitorOptions): LagMonitor {
   const windowSize = options.windowSize ?? 10;
   const policy = options.noCommittedOffset ?? "earliest";
   const now = options.now ?? Date.now;
-  const logger = options.logger ?? getLogger(["payments", "lag"]);
-  const labels = ["group", "topic", "partition"];
-  const messagesGauge = gauge(
-    registry,
-    "consumer_lag_messages",
-    "Records between the group's committed offset and the log end",
-    labels,
-  );
-  const secondsGauge = gauge(
-    registry,
-    "consumer_lag_seconds",
-    "Age of the oldest record the group has not processed (0 when caught up)",
-    labels,
-  );
-  const statusGauge = gauge(
-    registry,
-    "consumer_partition_status",
-    "Burrow-style partition status of the group (1 for the current status, else 0)",
-    [...labels, "status"],
-  );
-  const errors = (registry.getSingleMetric("consumer_lag_monitor_errors_total") as Counter) ??
-    new Counter({
-      name: "consumer_lag_monitor_errors_total",
-      help: "Lag measurements that failed",
-      labelNames: ["group"],
-      registers: [registry],
-    });
-  errors.labels(groupId).inc(0);
+  const logger = options.logger;
+  const metrics = createLagMetrics(registry);
+  metrics.errors.labels(groupId).inc(0);
 
   const samples = new Map<string, LagSample[]>();
   const timestamps = new Map<string, { offset: number; timestamp: number }>();
@@ -299,18 +193,11 @@ export function createLagMonitor(options: LagMonitorOptions): LagMonitor {
       const described = await admin.describeGroups([groupId]);
       const groupActive = (described.groups[0]?.members.length ?? 0) > 0;
       const measured = (await Promise.all(topics.map((t) => measure(t, groupActive)))).flat();
-      for (const lag of measured) {
-        const l = { group: groupId, topic: lag.topic, partition: String(lag.partition) };
-        messagesGauge.set(l, lag.lagMessages);
-        secondsGauge.set(l, lag.lagSeconds);
-        for (const status of PARTITION_STATUSES) {
-          statusGauge.set({ ...l, status }, status === lag.status ? 1 : 0);
-        }
-      }
+      for (const lag of measured) exportPartitionLag(metrics, groupId, lag);
       last = measured;
       return measured;
     } catch (error) {
-      errors.labels(groupId).inc();
+      metrics.errors.labels(groupId).inc();
       logger.warn("Cannot measure lag of group {group}: {error}", { group: groupId, error });
       throw error;
     }

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import {
-  createLagMonitor,
-  type LagAdmin,
-  lagMessages,
-  type LagSample,
-  partitionStatus,
-  recordTimestamp,
-} from "./lag.ts";
+import { getLogger } from "@logtape/logtape";
+import { createLagMonitor, type LagAdmin, lagMessages } from "./monitor.ts";
 
 Deno.test("lag is log end minus committed offset, never negative", () => {
   assert.deepEqual(lagMessages(7, 0, 10), { position: 7, lag: 3 });
@@ -19,57 +13,6 @@ Deno.test("a partition without a committed offset is measured from where the gro
   assert.deepEqual(lagMessages(null, 4, 10, "latest"), { position: 10, lag: 0 });
   // Committed offset deleted by retention: the group resumes at the log start.
   assert.deepEqual(lagMessages(1, 4, 10), { position: 4, lag: 6 });
-});
-
-/** A fake log: record i has timestamp times[i]; ListOffsets by timestamp semantics. */
-function log(times: number[]) {
-  let calls = 0;
-  const firstAtOrAfter = (t: number) => {
-    calls++;
-    const index = times.findIndex((time) => time >= t);
-    return Promise.resolve(index === -1 ? times.length : index);
-  };
-  return { firstAtOrAfter, calls: () => calls };
-}
-
-Deno.test("the timestamp of the record at an offset is found from ListOffsets answers", async () => {
-  const now = 1_000_000;
-  const times = [100_000, 200_000, 900_000, 990_000];
-  const { firstAtOrAfter } = log(times);
-  const found = await recordTimestamp(firstAtOrAfter, 2, now);
-  // Bisection stops at 1% of the age (~1 s here).
-  assert.ok(Math.abs(found - 900_000) <= 1000, `found ${found}`);
-  assert.ok(found <= 900_000);
-  assert.equal(await recordTimestamp(firstAtOrAfter, 3, now), 990_000);
-});
-
-Deno.test("a record from the future (clock skew) has age 0, not a negative one", async () => {
-  const { firstAtOrAfter } = log([2_000_000]);
-  assert.equal(await recordTimestamp(firstAtOrAfter, 0, 1_000_000), 1_000_000);
-});
-
-Deno.test("a known lower bound keeps the search short", async () => {
-  const times = Array.from({ length: 1000 }, (_, i) => 1_000_000 + i * 1000);
-  const fresh = log(times);
-  await recordTimestamp(fresh.firstAtOrAfter, 500, 3_000_000);
-  const hinted = log(times);
-  const found = await recordTimestamp(hinted.firstAtOrAfter, 500, 3_000_000, 1_499_000);
-  assert.ok(Math.abs(found - 1_500_000) <= 20_000);
-  assert.ok(hinted.calls() <= fresh.calls());
-});
-
-const s = (position: number, lag: number): LagSample => ({ position, lag });
-
-Deno.test("Burrow status: ok, stall, warn, stop, rewind", () => {
-  assert.equal(partitionStatus([s(5, 0), s(5, 3), s(5, 6)], true, 3), "ok");
-  assert.equal(partitionStatus([s(5, 3), s(5, 6), s(5, 9)], true, 3), "stall");
-  assert.equal(partitionStatus([s(5, 3), s(6, 6), s(7, 9)], true, 3), "warn");
-  assert.equal(partitionStatus([s(5, 9), s(6, 6), s(7, 3)], true, 3), "ok");
-  assert.equal(partitionStatus([s(5, 3)], false, 3), "stop");
-  assert.equal(partitionStatus([s(5, 0)], false, 3), "ok");
-  assert.equal(partitionStatus([s(9, 0), s(0, 9)], true, 3), "rewind");
-  // A window not yet full never stalls.
-  assert.equal(partitionStatus([s(5, 3), s(5, 6)], true, 3), "ok");
 });
 
 function fakeAdmin(state: { committed: number; end: number; times: number[]; members: number }) {
@@ -105,6 +48,7 @@ Deno.test("the monitor exports lag messages and seconds that keep rising while n
     topics: ["t"],
     registry,
     now: () => now,
+    logger: getLogger(["test", "lag"]),
   });
   let [lag] = await monitor.poll();
   assert.equal(lag!.committed, null);
@@ -140,6 +84,7 @@ Deno.test("the monitor polls on its timer and stops cleanly", async () => {
     topics: ["t"],
     registry: new Registry(),
     intervalMs: 10,
+    logger: getLogger(["test", "lag"]),
   });
   monitor.start();
   await new Promise((resolve) => setTimeout(resolve, 50));

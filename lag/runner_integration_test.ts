@@ -3,8 +3,8 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { Registry } from "prom-client";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
-import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
-import { runLagMonitor } from "./lag_runner.ts";
+import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import { runLagMonitor } from "./runner.ts";
 
 muteKafkajsTimeoutWarning();
 
@@ -30,7 +30,7 @@ Deno.test("the lag runner reports a group's lag when no consumer of it has ever 
       messages: Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: "v" })),
     });
     await using _monitor = runLagMonitor({
-      kafka,
+      admin: kafka.admin(),
       groupId: group,
       topics: [topic],
       registry,
@@ -66,7 +66,7 @@ Deno.test("the lag runner keeps retrying while Kafka is unreachable and stops cl
     warn: (message: string) => warnings.push(message),
   } as unknown as ReturnType<typeof getLogger>;
   const monitor = runLagMonitor({
-    kafka,
+    admin: kafka.admin(),
     groupId: "g",
     topics: ["t"],
     registry: new Registry(),

@@ -1,0 +1,161 @@
+/**
+ * The life of a service process, shared by both services and the lag runner: wait for
+ * SIGINT/SIGTERM, bound the graceful shutdown by a deadline, and reach Kafka with
+ * exponential backoff instead of crash-looping while it is down or refuses us.
+ *
+ * Only a main.ts installs signal listeners ({@linkcode listenForShutdown}); the other
+ * helpers take what they need (an `AbortSignal`, a clock) so tests drive them.
+ *
+ * @module
+ */
+
+/** The signals that ask a service to stop gracefully. */
+export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/** The first shutdown signal a process receives; dispose to remove the listeners. */
+export interface ShutdownRequest extends Disposable {
+  /** Resolves with the first signal received. */
+  readonly received: Promise<Deno.Signal>;
+  /** Aborted when that signal arrives: hand it to whatever should stop waiting then. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM (once listened for, they no longer end the process by
+ * themselves: the service decides how to stop).
+ *
+ * @example
+ * ```ts
+ * using shutdown = listenForShutdown();
+ * const signal = await shutdown.received; // "SIGTERM"
+ * ```
+ */
+export function listenForShutdown(
+  signals: readonly Deno.Signal[] = SHUTDOWN_SIGNALS,
+): ShutdownRequest {
+  const controller = new AbortController();
+  const { promise: received, resolve } = Promise.withResolvers<Deno.Signal>();
+  const listeners = signals.map((name) => {
+    const listener = () => {
+      resolve(name);
+      controller.abort(name);
+    };
+    Deno.addSignalListener(name, listener);
+    return { name, listener };
+  });
+  return {
+    received,
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const { name, listener } of listeners) Deno.removeSignalListener(name, listener);
+    },
+  };
+}
+
+/** Options of {@linkcode withShutdownDeadline}. */
+export interface ShutdownDeadline {
+  /** The graceful shutdown budget. */
+  ms: number;
+  /** Called when the budget runs out before the shutdown ends (main.ts logs and exits 1). */
+  onExceeded: () => void;
+}
+
+/**
+ * Runs a graceful shutdown, calling `onExceeded` if it outlasts its budget; the timer
+ * never outlives the shutdown.
+ *
+ * @example
+ * ```ts
+ * await withShutdownDeadline({
+ *   ms: config.shutdownTimeoutMs,
+ *   onExceeded: () => { log.error("Shutdown took too long"); Deno.exit(1); },
+ * }, async () => { await server.shutdown(); await publisher.close(); });
+ * ```
+ */
+export async function withShutdownDeadline<T>(
+  deadline: ShutdownDeadline,
+  shutdown: () => Promise<T>,
+): Promise<T> {
+  const timer = setTimeout(deadline.onExceeded, deadline.ms);
+  try {
+    return await shutdown();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How {@linkcode retryWithBackoff} ended. */
+export type RetryOutcome<T> =
+  | { state: "done"; value: T }
+  | { state: "stopped" }
+  | { state: "refused"; error: unknown };
+
+/** Options of {@linkcode retryWithBackoff}. */
+export interface RetryOptions<T> {
+  /** One try (connect, start...). */
+  attempt: () => Promise<T>;
+  /** No new try once aborted, and a wait between tries ends at once. */
+  signal: AbortSignal;
+  /** Longest wait between tries; the wait starts at `initialBackoffMs` and doubles. */
+  maxBackoffMs: number;
+  /** Default 1000 ms. */
+  initialBackoffMs?: number;
+  /** Undoes what a failed try left behind, before anything else happens. */
+  cleanUp?: (error: unknown) => Promise<void>;
+  /** A failure that retrying cannot fix: ends with `refused` instead of a wait. */
+  isFinal?: (error: unknown) => boolean;
+  /** Told of each failure that will be retried, with the wait before the next try. */
+  onRetry: (error: unknown, delayMs: number) => void;
+  /** Waits `ms` or until `signal` aborts (tests pass their own clock). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no timer behind. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Tries `attempt` until it succeeds, waiting 1 s, 2 s, 4 s ... (at most
+ * `maxBackoffMs`) between tries. Ends `done` with the attempt's value, `stopped` once
+ * `signal` aborted (a try that succeeds after the abort counts as stopped: the caller's
+ * shutdown undoes it), or `refused` for a failure `isFinal` says cannot pass.
+ *
+ * @example
+ * ```ts
+ * const outcome = await retryWithBackoff({
+ *   attempt: () => admin.connect(),
+ *   signal: shutdown.signal,
+ *   maxBackoffMs: 30_000,
+ *   onRetry: (error, delay) => log.warn("Cannot reach Kafka, retrying in {delay} ms", { delay, error }),
+ * });
+ * ```
+ */
+export async function retryWithBackoff<T>(options: RetryOptions<T>): Promise<RetryOutcome<T>> {
+  const { signal } = options;
+  const sleep = options.sleep ?? abortableSleep;
+  const initial = options.initialBackoffMs ?? 1000;
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      const value = await options.attempt();
+      return signal.aborted ? { state: "stopped" } : { state: "done", value };
+    } catch (error) {
+      await options.cleanUp?.(error);
+      if (options.isFinal?.(error)) return { state: "refused", error };
+      if (signal.aborted) return { state: "stopped" };
+      const delay = Math.min(options.maxBackoffMs, initial * 2 ** attempt);
+      options.onRetry(error, delay);
+      await sleep(delay, signal);
+    }
+  }
+  return { state: "stopped" };
+}

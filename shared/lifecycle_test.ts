@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import {
+  abortableSleep,
+  listenForShutdown,
+  retryWithBackoff,
+  withShutdownDeadline,
+} from "./lifecycle.ts";
+
+/** A clock that records each wait and lets the test end it. */
+function recordingSleep() {
+  const waits: number[] = [];
+  return { waits, sleep: (ms: number) => (waits.push(ms), Promise.resolve()) };
+}
+
+Deno.test("a try that keeps failing is retried after 1, 2, 4 ... seconds, at most the cap", async () => {
+  const { waits, sleep } = recordingSleep();
+  const retried: string[] = [];
+  let tries = 0;
+  const outcome = await retryWithBackoff({
+    attempt: () => ++tries < 7 ? Promise.reject(new Error(`down ${tries}`)) : Promise.resolve(42),
+    signal: new AbortController().signal,
+    maxBackoffMs: 10_000,
+    onRetry: (error, delay) => retried.push(`${(error as Error).message} ${delay}`),
+    sleep,
+  });
+  assert.deepEqual(outcome, { state: "done", value: 42 });
+  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 10_000, 10_000]);
+  assert.deepEqual(retried[0], "down 1 1000");
+  assert.equal(retried.length, 6);
+});
+
+Deno.test("a failure that cannot pass is refused at once, after its clean-up", async () => {
+  const { waits, sleep } = recordingSleep();
+  const steps: string[] = [];
+  const outcome = await retryWithBackoff({
+    attempt: () => Promise.reject(new RangeError("wrong topic")),
+    signal: new AbortController().signal,
+    maxBackoffMs: 10_000,
+    cleanUp: () => (steps.push("clean-up"), Promise.resolve()),
+    isFinal: (error) => error instanceof RangeError,
+    onRetry: () => steps.push("retry"),
+    sleep,
+  });
+  assert.equal(outcome.state, "refused");
+  assert.ok(outcome.state === "refused" && outcome.error instanceof RangeError);
+  assert.deepEqual(steps, ["clean-up"]);
+  assert.deepEqual(waits, []);
+});
+
+Deno.test("an abort ends the wait between tries at once, and a try that succeeds after it counts as stopped", async () => {
+  const stop = new AbortController();
+  let tries = 0;
+  const waiting = retryWithBackoff({
+    attempt: () => {
+      tries++;
+      return Promise.reject(new Error("down"));
+    },
+    signal: stop.signal,
+    maxBackoffMs: 3_600_000,
+    initialBackoffMs: 3_600_000,
+    onRetry: () => stop.abort(),
+  });
+  assert.deepEqual(await waiting, { state: "stopped" });
+  assert.equal(tries, 1);
+
+  const late = new AbortController();
+  const outcome = await retryWithBackoff({
+    attempt: () => (late.abort(), Promise.resolve("connected")),
+    signal: late.signal,
+    maxBackoffMs: 1000,
+    onRetry: () => {},
+  });
+  assert.deepEqual(outcome, { state: "stopped" });
+});
+
+Deno.test("an aborted sleep resolves at once and leaves no timer", async () => {
+  const stop = new AbortController();
+  const sleeping = abortableSleep(3_600_000, stop.signal);
+  stop.abort();
+  await sleeping;
+  await abortableSleep(3_600_000, stop.signal);
+  await abortableSleep(1, new AbortController().signal);
+  assert.ok(stop.signal.aborted);
+});
+
+Deno.test("a shutdown that outlasts its budget is told so; one within it is not", async () => {
+  let exceeded = 0;
+  const { promise: told, resolve } = Promise.withResolvers<void>();
+  // The slow shutdown ends only once the deadline has fired.
+  const result = await withShutdownDeadline(
+    { ms: 1, onExceeded: () => (exceeded++, resolve()) },
+    async () => (await told, "late"),
+  );
+  assert.equal(result, "late");
+  assert.equal(exceeded, 1);
+  await withShutdownDeadline(
+    { ms: 3_600_000, onExceeded: () => exceeded++ },
+    () => Promise.resolve(),
+  );
+  assert.equal(exceeded, 1);
+});
+
+Deno.test("SIGTERM is received as a shutdown request instead of ending the process", async () => {
+  using shutdown = listenForShutdown();
+  assert.equal(shutdown.signal.aborted, false);
+  // Signal listeners do not keep the event loop alive (a service's HTTP server does).
+  const alive = setInterval(() => {}, 1000);
+  try {
+    Deno.kill(Deno.pid, "SIGTERM");
+    assert.equal(await shutdown.received, "SIGTERM");
+  } finally {
+    clearInterval(alive);
+  }
+  assert.equal(shutdown.signal.aborted, true);
+});
