@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getLogger } from "@logtape/logtape";
 import { sharedBrokers } from "@payments/testing/brokers";
 import { testClient } from "@payments/testing/kafka";
 import { readCommitted } from "@payments/testing/kcat";
@@ -13,6 +14,8 @@ Deno.test("concurrent requests share sends, and each gets the positions of its o
   const metrics = createProducerMetrics(createProducerRegistry({ defaults: false }), topic);
   await using publisher = new KafkaPublisher({
     kafka,
+    admin: kafka.admin({ retry: { retries: 0 } }),
+    logger: getLogger(["test", "publisher"]),
     topic,
     sendTimeoutMs: 10_000,
     readyIntervalMs: 60_000,

@@ -98,11 +98,13 @@ export async function main(args: string[]): Promise<number> {
   });
   const publisher = new KafkaPublisher({
     kafka,
+    admin: kafka.admin({ retry: { retries: 0 } }),
     topic: config.topics.requests,
     sendTimeoutMs: config.sendTimeoutMs,
     compression: config.kafka.compression,
     readyIntervalMs: config.readyIntervalMs,
     metrics,
+    logger: getLogger(["producer", "kafka"]),
     explain: (error) => explainKafkaError(error, config.kafka),
   });
   publisher.start();

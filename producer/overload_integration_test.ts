@@ -7,6 +7,7 @@
  * order is forced, not timed.
  */
 import assert from "node:assert/strict";
+import { getLogger } from "@logtape/logtape";
 import { sharedBrokers, startThrowawayBroker } from "@payments/testing/brokers";
 import { eventually, withTimeout } from "@payments/testing/wait";
 import { metricValue } from "@payments/shared/metrics";
@@ -102,6 +103,8 @@ Deno.test("with a frozen broker a send under way may time out ambiguously, a wai
           const topic = timeoutsTopic;
           await using publisher = new KafkaPublisher({
             kafka,
+            admin: kafka.admin({ retry: { retries: 0 } }),
+            logger: getLogger(["test", "publisher"]),
             topic,
             sendTimeoutMs: 20_000,
             readyIntervalMs: 60_000,

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
+import { getLogger } from "@logtape/logtape";
 import { type AppConfig, createApp } from "./app.ts";
 import { FakePublisher } from "./fake_publisher.ts";
 import { KafkaPublisher } from "./kafka_publisher.ts";
@@ -44,6 +45,8 @@ export async function realApp(
   const appConfig = { ...TEST_CONFIG, sendTimeoutMs: 5000, ...config };
   const publisher = new KafkaPublisher({
     kafka,
+    admin: kafka.admin({ retry: { retries: 0 } }),
+    logger: getLogger(["test", "publisher"]),
     topic,
     sendTimeoutMs: appConfig.sendTimeoutMs,
     readyIntervalMs: config.readyIntervalMs ?? 5000,
