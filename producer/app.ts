@@ -6,7 +6,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import { getLogger, type Logger } from "@logtape/logtape";
+import type { Logger } from "@logtape/logtape";
 import { Admission } from "./admission.ts";
 import type { ProducerConfig } from "./config.ts";
 import { problemFor, type ProducerEnv } from "./context.ts";
@@ -40,7 +40,8 @@ export interface AppDeps {
   config: AppConfig;
   /** Defaults to the publisher's readiness. */
   readiness?: ReadinessCheck;
-  logger?: Logger;
+  /** Where request lines and publish failures are logged (main.ts: `["producer", "http"]`). */
+  logger: Logger;
   stats?: ProducerStats;
   now?: () => Date;
   /** Defaults to budgets from the config's maxInflightPayments / maxQueuedBytes. */
@@ -68,12 +69,14 @@ const isProtected = (path: string) =>
  *
  * @example
  * ```ts
- * const app = createApp({ publisher: new FakePublisher(), metrics, config });
+ * const app = createApp({
+ *   publisher: new FakePublisher(), metrics, config, logger: getLogger(["producer", "http"]),
+ * });
  * const response = await app.request("/health");
  * ```
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
-  const logger = deps.logger ?? getLogger(["producer", "http"]);
+  const { logger } = deps;
   const stats = deps.stats ?? new ProducerStats(deps.now);
   const now = deps.now ?? (() => new Date());
   const secured = deps.config.apiKeys.length > 0;

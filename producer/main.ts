@@ -123,7 +123,13 @@ export async function main(args: string[]): Promise<number> {
     : undefined;
   const readiness = () => publisher.ready();
 
-  const app = createApp({ publisher, metrics, config, readiness });
+  const app = createApp({
+    publisher,
+    metrics,
+    config,
+    readiness,
+    logger: getLogger(["producer", "http"]),
+  });
   let server;
   try {
     server = serve({

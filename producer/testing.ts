@@ -31,7 +31,12 @@ export function testApp(config: Partial<AppConfig> = {}) {
     createProducerRegistry({ defaults: false }),
     publisher.topic,
   );
-  const app = createApp({ publisher, metrics, config: { ...TEST_CONFIG, ...config } });
+  const app = createApp({
+    publisher,
+    metrics,
+    config: { ...TEST_CONFIG, ...config },
+    logger: getLogger(["producer", "http"]),
+  });
   return { app, publisher, metrics };
 }
 
@@ -59,7 +64,12 @@ export async function realApp(
     await publisher.close();
     throw error;
   }
-  const app = createApp({ publisher, metrics, config: appConfig });
+  const app = createApp({
+    publisher,
+    metrics,
+    config: appConfig,
+    logger: getLogger(["producer", "http"]),
+  });
   return {
     app,
     publisher,

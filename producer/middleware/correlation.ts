@@ -7,7 +7,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { getLogger, type Logger, withContext } from "@logtape/logtape";
+import { type Logger, withContext } from "@logtape/logtape";
 import { oneLine } from "@payments/shared/logging";
 import { isSafeCorrelationId } from "@payments/shared/payment";
 import type { Problem } from "@payments/shared/problem";
@@ -53,9 +53,7 @@ function refusal(problem: Problem | undefined): Record<string, string> {
  * line carries the real path, bounded and with control characters escaped, so an
  * unmatched route shows what was asked for.
  */
-export function correlation(logger: Logger = getLogger(["producer", "http"])): MiddlewareHandler<
-  ProducerEnv
-> {
+export function correlation(logger: Logger): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
     const started = performance.now();
     const offered = c.req.header(CORRELATION_HEADER);
