@@ -33,6 +33,20 @@ for (const service of SERVICES) {
     for (const variable of service.badVariables) assert.match(stderr, new RegExp(variable));
   });
 
+  Deno.test(`an unreadable KAFKA_SSL_CA_FILE stops the ${service.name} at start, naming it`, async () => {
+    const { code, stderr } = await run(service.name, {
+      KAFKA_SECURITY_PROTOCOL: "SSL",
+      KAFKA_SSL_CA_FILE: "/nonexistent/ca.pem",
+      KAFKA_BROKERS: `127.0.0.1:${freePort()}`,
+    });
+    assert.equal(code, 2);
+    assert.equal(stderr.split("\n").length, 1, stderr);
+    assert.match(
+      stderr,
+      /^Invalid configuration: Cannot read KAFKA_SSL_CA_FILE \/nonexistent\/ca\.pem: /,
+    );
+  });
+
   Deno.test(`a taken ${service.portVariable} stops the ${service.name} with one sentence`, async () => {
     const taken = Deno.listen({ hostname: "0.0.0.0", port: 0 });
     try {
