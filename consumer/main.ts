@@ -7,12 +7,11 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { loadLagMonitorSettings } from "@payments/lag/config";
 import { loadConfig, redactConfig } from "@payments/shared/config";
-import { ConfigError, loadAll } from "@payments/shared/env";
+import { loadAll } from "@payments/shared/env";
 import { kafkaClientConfig, readKafkaCa } from "@payments/shared/kafka";
 import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
@@ -20,6 +19,7 @@ import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import {
   listenForShutdown,
   retryWithBackoff,
+  startService,
   withShutdownDeadline,
 } from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
@@ -63,32 +63,17 @@ const MAX_CONNECT_BACKOFF_MS = 30_000;
 
 /** Runs the consumer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { help: { type: "boolean", short: "h" } },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const env = Deno.env.toObject();
-  let config, settings, lagMonitor, kafkaSettings;
-  try {
-    [config, settings, lagMonitor] = loadAll(
+  const start = await startService(args, HELP, async () => {
+    const env = Deno.env.toObject();
+    const [config, settings, lagMonitor] = loadAll(
       () => loadConfig(env),
       () => loadConsumerSettings(env),
       () => loadLagMonitorSettings(env),
     );
-    kafkaSettings = await readKafkaCa(config.kafka);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+    return { config, settings, lagMonitor, kafkaSettings: await readKafkaCa(config.kafka) };
+  });
+  if ("exitCode" in start) return start.exitCode;
+  const { config, settings, lagMonitor, kafkaSettings } = start.config;
 
   const logging = await configureLogging(config.log, { service: "consumer" });
   const logger = getLogger(["payments", "consumer"]);

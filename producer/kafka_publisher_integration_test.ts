@@ -1,28 +1,22 @@
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
 import { sharedBrokers } from "@payments/testing/brokers";
 import { testClient } from "@payments/testing/kafka";
 import { readCommitted } from "@payments/testing/kcat";
 import { createTopic } from "@payments/testing/topics";
-import { KafkaPublisher } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
+import { readyPublisher } from "./testing.ts";
 
 Deno.test("concurrent requests share sends, and each gets the positions of its own records", async () => {
   const [bootstrap] = sharedBrokers();
   const kafka = testClient(bootstrap!, { clientId: "producer-test", quickFailure: true });
   const topic = await createTopic(bootstrap!, "coalesce", 3);
   const metrics = createProducerMetrics(createProducerRegistry({ defaults: false }), topic);
-  await using publisher = new KafkaPublisher({
-    kafka,
-    admin: kafka.admin({ retry: { retries: 0 } }),
-    logger: getLogger(["test", "publisher"]),
-    topic,
+  await using publisher = await readyPublisher(kafka, topic, {
     sendTimeoutMs: 10_000,
     readyIntervalMs: 60_000,
     metrics,
+    readyWithinMs: 20_000,
   });
-  publisher.start();
-  await publisher.whenReady(20_000);
 
   const requests = Array.from({ length: 30 }, (_, r) =>
     Array.from({ length: 10 }, (_, i) => ({

@@ -6,16 +6,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
-import { ConfigError } from "@payments/shared/env";
 import { kafkaClientConfig, logTapeLogCreator, readKafkaCa } from "@payments/shared/kafka";
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { runLagMonitor } from "@payments/lag/runner";
-import { listenForShutdown, withShutdownDeadline } from "@payments/shared/lifecycle";
+import { listenForShutdown, startService, withShutdownDeadline } from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
@@ -63,27 +61,12 @@ const producerLogCreator: logCreator = (level) => {
 
 /** Runs the producer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { help: { type: "boolean", short: "h" } },
-    strict: true,
-    allowPositionals: false,
+  const start = await startService(args, HELP, async () => {
+    const config = loadProducerConfig(Deno.env.toObject());
+    return { config, kafkaSettings: await readKafkaCa(config.kafka) };
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  let config, kafkaSettings;
-  try {
-    config = loadProducerConfig(Deno.env.toObject());
-    kafkaSettings = await readKafkaCa(config.kafka);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  if ("exitCode" in start) return start.exitCode;
+  const { config, kafkaSettings } = start.config;
 
   await using _logging = await configureLogging(config.log, { service: "producer" });
   const log = getLogger(["producer"]);

@@ -7,7 +7,6 @@
  * order is forced, not timed.
  */
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
 import { sharedBrokers, startThrowawayBroker } from "@payments/testing/brokers";
 import { eventually, withTimeout } from "@payments/testing/wait";
 import { metricValue } from "@payments/shared/metrics";
@@ -19,7 +18,7 @@ import { reportFigures } from "@payments/testing/report";
 import { serviceEnv, type ServiceProcess, startService } from "@payments/testing/services";
 import { topicSpecs } from "@payments/shared/topics";
 import { createPipelineTopics, recordsHeld, uniqueTopics } from "@payments/testing/topics";
-import { KafkaPublisher } from "./kafka_publisher.ts";
+import { readyPublisher } from "./testing.ts";
 import { PublishError } from "./publisher.ts";
 
 const OVERLOADED = "urn:payments:problem:overloaded";
@@ -101,16 +100,10 @@ Deno.test("with a frozen broker a send under way may time out ambiguously, a wai
             quickFailure: true,
           });
           const topic = timeoutsTopic;
-          await using publisher = new KafkaPublisher({
-            kafka,
-            admin: kafka.admin({ retry: { retries: 0 } }),
-            logger: getLogger(["test", "publisher"]),
-            topic,
+          await using publisher = await readyPublisher(kafka, topic, {
             sendTimeoutMs: 20_000,
             readyIntervalMs: 60_000,
           });
-          publisher.start();
-          await publisher.whenReady(30_000);
           const record = (key: string) => ({ key, value: "{}", headers: {} });
           await publisher.publish([record("warm")], { timeoutMs: 10_000 });
 

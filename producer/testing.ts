@@ -10,7 +10,7 @@ import type { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { type AppConfig, createApp } from "./app.ts";
 import { FakePublisher } from "./fake_publisher.ts";
-import { KafkaPublisher } from "./kafka_publisher.ts";
+import { KafkaPublisher, type KafkaPublisherOptions } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
 
 /** Settings of test apps: small limits so tests stay fast. */
@@ -40,6 +40,35 @@ export function testApp(config: Partial<AppConfig> = {}) {
   return { app, publisher, metrics };
 }
 
+/**
+ * A started KafkaPublisher for `topic`, ready within `readyWithinMs` (default 30 s),
+ * with its own admin client and a test logger, as main.ts builds it; dispose to close.
+ */
+export async function readyPublisher(
+  kafka: Kafka,
+  topic: string,
+  options: Pick<KafkaPublisherOptions, "sendTimeoutMs" | "readyIntervalMs" | "metrics"> & {
+    readyWithinMs?: number;
+  },
+): Promise<KafkaPublisher> {
+  const { readyWithinMs = 30_000, ...rest } = options;
+  const publisher = new KafkaPublisher({
+    kafka,
+    admin: kafka.admin({ retry: { retries: 0 } }),
+    logger: getLogger(["test", "publisher"]),
+    topic,
+    ...rest,
+  });
+  publisher.start();
+  try {
+    await publisher.whenReady(readyWithinMs);
+  } catch (error) {
+    await publisher.close();
+    throw error;
+  }
+  return publisher;
+}
+
 /** A ready app over a real publisher writing to `topic`; dispose to disconnect. */
 export async function realApp(
   kafka: Kafka,
@@ -48,22 +77,11 @@ export async function realApp(
 ) {
   const metrics = createProducerMetrics(createProducerRegistry(), topic);
   const appConfig = { ...TEST_CONFIG, sendTimeoutMs: 5000, ...config };
-  const publisher = new KafkaPublisher({
-    kafka,
-    admin: kafka.admin({ retry: { retries: 0 } }),
-    logger: getLogger(["test", "publisher"]),
-    topic,
+  const publisher = await readyPublisher(kafka, topic, {
     sendTimeoutMs: appConfig.sendTimeoutMs,
     readyIntervalMs: config.readyIntervalMs ?? 5000,
     metrics,
   });
-  publisher.start();
-  try {
-    await publisher.whenReady(30_000);
-  } catch (error) {
-    await publisher.close();
-    throw error;
-  }
   const app = createApp({
     publisher,
     metrics,

@@ -1,13 +1,60 @@
+// deno-lint-ignore-file no-console
 /**
- * The life of a service process, shared by both services and the lag runner: wait for
- * SIGINT/SIGTERM, bound the graceful shutdown by a deadline, and reach Kafka with
- * exponential backoff instead of crash-looping while it is down or refuses us.
+ * The life of a service process, shared by both services and the lag runner: the
+ * start (`--help`, configuration resolved once, invalid configuration refused in one
+ * sentence), waiting for SIGINT/SIGTERM, the graceful shutdown bounded by a deadline,
+ * and reaching Kafka with exponential backoff instead of crash-looping while it is down
+ * or refuses us.
  *
- * Only a main.ts installs signal listeners ({@linkcode listenForShutdown}); the other
- * helpers take what they need (an `AbortSignal`, a clock) so tests drive them.
+ * Only a main.ts calls {@linkcode startService} and installs signal listeners
+ * ({@linkcode listenForShutdown}); the other helpers take what they need (an
+ * `AbortSignal`, a clock) so tests drive them.
  *
  * @module
  */
+import { parseArgs } from "node:util";
+import { ConfigError } from "./env.ts";
+
+/** What {@linkcode startService} decided: run with this configuration, or exit with a code. */
+export type ServiceStart<T> = { config: T } | { exitCode: number };
+
+/** Exit code of a service refused at start by its configuration. */
+export const EXIT_INVALID_CONFIGURATION = 2;
+
+/**
+ * The opening of a service's main: `--help` prints `help` (exit 0); otherwise `load`
+ * resolves the configuration once, and a {@linkcode ConfigError} is printed as its one
+ * sentence on stderr (exit 2), never as a stack trace.
+ *
+ * @example
+ * ```ts
+ * const start = await startService(args, HELP, () => loadProducerConfig(Deno.env.toObject()));
+ * if ("exitCode" in start) return start.exitCode;
+ * ```
+ */
+export async function startService<T>(
+  args: string[],
+  help: string,
+  load: () => T | Promise<T>,
+): Promise<ServiceStart<T>> {
+  const { values } = parseArgs({
+    args,
+    options: { help: { type: "boolean", short: "h" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(help);
+    return { exitCode: 0 };
+  }
+  try {
+    return { config: await load() };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return { exitCode: EXIT_INVALID_CONFIGURATION };
+  }
+}
 
 /** The signals that ask a service to stop gracefully. */
 export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];

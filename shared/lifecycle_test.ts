@@ -1,10 +1,60 @@
 import assert from "node:assert/strict";
+import { ConfigError } from "./env.ts";
 import {
   abortableSleep,
+  EXIT_INVALID_CONFIGURATION,
   listenForShutdown,
   retryWithBackoff,
+  startService,
   withShutdownDeadline,
 } from "./lifecycle.ts";
+
+/** Runs `body` with console.log and console.error captured. */
+async function captured<T>(body: () => Promise<T>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  // deno-lint-ignore no-console
+  console.log = (line: string) => out.push(line);
+  // deno-lint-ignore no-console
+  console.error = (line: string) => err.push(line);
+  try {
+    return { result: await body(), out, err };
+  } finally {
+    Object.assign(console, { log, error });
+  }
+}
+
+Deno.test("--help prints the help and exits 0 without loading the configuration", async () => {
+  let loaded = 0;
+  const { result, out, err } = await captured(() =>
+    startService(["--help"], "Usage: service", () => ++loaded)
+  );
+  assert.deepEqual(result, { exitCode: 0 });
+  assert.deepEqual(out, ["Usage: service"]);
+  assert.deepEqual([err, loaded], [[], 0]);
+});
+
+Deno.test("invalid configuration is one sentence on stderr and exit 2; anything else is thrown", async () => {
+  const { result, out, err } = await captured(() =>
+    startService([], "help", () => {
+      throw new ConfigError(["PRODUCER_PORT: too big", "KAFKA_BROKERS: no port"]);
+    })
+  );
+  assert.deepEqual(result, { exitCode: EXIT_INVALID_CONFIGURATION });
+  assert.equal(EXIT_INVALID_CONFIGURATION, 2);
+  assert.deepEqual(out, []);
+  assert.deepEqual(err, [
+    "Invalid configuration: PRODUCER_PORT: too big; KAFKA_BROKERS: no port",
+  ]);
+  await assert.rejects(
+    startService([], "help", () => Promise.reject(new TypeError("bug"))),
+    TypeError,
+  );
+  assert.deepEqual(await startService([], "help", () => Promise.resolve({ port: 1 })), {
+    config: { port: 1 },
+  });
+});
 
 /** A clock that records each wait and lets the test end it. */
 function recordingSleep() {
