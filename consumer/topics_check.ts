@@ -10,15 +10,7 @@
  * @module
  */
 import { type Admin, ConfigResourceTypes } from "kafkajs";
-import type { TopicNames } from "@payments/shared/topics";
-
-/** The variable that names each topic. */
-const TOPIC_VARIABLES: Readonly<Record<keyof TopicNames, string>> = {
-  requests: "TOPIC_PAYMENT_REQUESTS",
-  results: "TOPIC_PAYMENT_RESULTS",
-  dlq: "TOPIC_PAYMENT_DLQ",
-  decisions: "TOPIC_PAYMENT_DECISIONS",
-};
+import { TOPIC_VARIABLES, type TopicNames } from "@payments/shared/topics";
 
 /** Topics the consumer needs do not exist (yet): retriable, the message names each one. */
 export class MissingTopicsError extends Error {

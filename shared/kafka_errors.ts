@@ -1,8 +1,9 @@
 /**
  * What a Kafka failure means, in one place: whether the same operation may succeed
  * later (retriable), whether our transactional producer was fenced by a newer one,
- * whether the brokers refused our credentials, and the name of a protocol error that
- * reaches us only as text. Producer and consumer both decide with these.
+ * whether the brokers refused our credentials, whether a topic we named does not
+ * exist, and the name of a protocol error that reaches us only as text. Producer and
+ * consumer both decide with these.
  *
  * kafkajs throws typed errors: `KafkaJSProtocolError` carries the protocol error's
  * `type` and `code`, wrappers (`KafkaJSNonRetriableError`,
@@ -126,6 +127,23 @@ const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"]);
 export function isProducerFenced(error: unknown): boolean {
   for (const e of chain(error)) {
     if (typeof e.type === "string" && FENCED_TYPES.has(e.type)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether Kafka answered that a topic we named does not exist (the protocol error
+ * UNKNOWN_TOPIC_OR_PARTITION anywhere in the chain of wrapped errors), as opposed to
+ * not answering at all: the operator must create the topic or fix its variable.
+ *
+ * @example
+ * ```ts
+ * isUnknownTopic(new KafkaJSProtocolError(createErrorFromCode(3))); // true
+ * ```
+ */
+export function isUnknownTopic(error: unknown): boolean {
+  for (const e of chain(error)) {
+    if (e.type === "UNKNOWN_TOPIC_OR_PARTITION") return true;
   }
   return false;
 }

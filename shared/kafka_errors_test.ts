@@ -7,6 +7,7 @@ import {
   isAuthenticationError,
   isProducerFenced,
   isRetriableKafkaError,
+  isUnknownTopic,
   protocolErrorType,
   TransientError,
 } from "./kafka_errors.ts";
@@ -80,6 +81,23 @@ Deno.test("other errors are not fencing, whatever their text says", () => {
   const loop: { cause?: unknown } = {};
   loop.cause = loop;
   assert.equal(isProducerFenced(loop), false);
+});
+
+Deno.test("a missing topic is told by the protocol error's type, wrapped or not", () => {
+  const unknown = new KafkaJSProtocolError(createErrorFromCode(3));
+  assert.equal(unknown.type, "UNKNOWN_TOPIC_OR_PARTITION");
+  assert.equal(isUnknownTopic(unknown), true);
+  // How kafkajs' retrier hands it on when the admin client gives up.
+  assert.equal(isUnknownTopic(new KafkaJSNonRetriableError(unknown, { cause: unknown })), true);
+  const exhausted = new KafkaJSNumberOfRetriesExceeded(unknown, {
+    retryCount: 0,
+    retryTime: 100,
+    cause: unknown,
+  });
+  assert.equal(isUnknownTopic(exhausted), true);
+  assert.equal(isUnknownTopic(new KafkaJSConnectionError("refused")), false);
+  assert.equal(isUnknownTopic(new Error("This server does not host this topic-partition")), false);
+  assert.equal(isUnknownTopic(undefined), false);
 });
 
 Deno.test("a protocol error's name is found from its message text", () => {

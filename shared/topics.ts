@@ -21,6 +21,14 @@ export interface TopicNames {
   decisions: string;
 }
 
+/** The variable that names each topic, for messages about a topic the operator must fix. */
+export const TOPIC_VARIABLES: Readonly<Record<keyof TopicNames, string>> = Object.freeze({
+  requests: "TOPIC_PAYMENT_REQUESTS",
+  results: "TOPIC_PAYMENT_RESULTS",
+  dlq: "TOPIC_PAYMENT_DLQ",
+  decisions: "TOPIC_PAYMENT_DECISIONS",
+});
+
 /** The lab's topic names; each can be overridden through the environment. */
 export const DEFAULT_TOPICS: Readonly<TopicNames> = Object.freeze({
   requests: "payment_requests",
