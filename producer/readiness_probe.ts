@@ -2,7 +2,11 @@
  * Whether the publisher can take payments: a periodic check that the producer is
  * connected and that an admin client gets the topic's metadata, corrected at once by
  * what each send shows (a success marks Kafka healthy, a failure unhealthy). `/ready`
- * and `kafka_producer_ready` report it.
+ * and `kafka_producer_ready` report it. When Kafka answers that the topic does not
+ * exist, the detail (and the log line) names it with its variable, the producer's
+ * only topic being `TOPIC_PAYMENT_REQUESTS`: the operator has a topic to create or a
+ * variable to fix, not an outage to wait out. The checks go on, so the producer is
+ * ready once the topic exists, without a restart.
  *
  * The admin client is the caller's (main.ts builds it with no retries of its own); the
  * probe connects it as it needs, disconnects it after a failed check so the next one
@@ -12,6 +16,8 @@
  */
 import type { Admin } from "kafkajs";
 import type { Logger } from "@logtape/logtape";
+import { isUnknownTopic } from "@payments/shared/kafka_errors";
+import { TOPIC_VARIABLES } from "@payments/shared/topics";
 import { describeError, type Readiness } from "./publisher.ts";
 import type { ProducerMetrics } from "./metrics.ts";
 
@@ -36,6 +42,8 @@ export class ReadinessProbe {
   readonly #options: ReadinessProbeOptions;
   #metadataOk = false;
   #detail = "not connected to Kafka yet";
+  /** Whether the last failed check was Kafka saying the topic does not exist. */
+  #topicMissing = false;
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #checking: Promise<void> | undefined;
@@ -118,12 +126,21 @@ export class ReadinessProbe {
           partitions: partitions.length,
         });
       }
+      this.#topicMissing = false;
       this.markHealthy();
     } catch (error) {
-      if (this.#metadataOk || this.#detail.startsWith("not connected")) {
-        logger.warn("Kafka not ready: {error}", { error: this.#options.explain(error) });
+      const topicMissing = isUnknownTopic(error);
+      const firstFailure = this.#metadataOk || this.#detail.startsWith("not connected");
+      const detail = topicMissing
+        ? `the topic ${topic} (${TOPIC_VARIABLES.requests}) does not exist`
+        : `Kafka unreachable or topic ${topic} unknown: ${describeError(error)}`;
+      if (firstFailure || topicMissing !== this.#topicMissing) {
+        logger.warn("Kafka not ready: {error}", {
+          error: topicMissing ? detail : this.#options.explain(error),
+        });
       }
-      this.markUnhealthy(`Kafka unreachable or topic ${topic} unknown: ${describeError(error)}`);
+      this.#topicMissing = topicMissing;
+      this.markUnhealthy(detail);
       await admin.disconnect().catch(() => {});
     }
   }
