@@ -79,7 +79,7 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
       ...(options.compression ? { compression: options.compression } : {}),
       ...(metrics ? { metrics } : {}),
       onSendFailed: (error, records) => {
-        this.#probe.markUnhealthy(`last send failed: ${describeError(error)}`);
+        this.#probe.markSendFailed(error);
         logger.warn("Send to {topic} failed; replacing the kafkajs producer", {
           topic,
           records,

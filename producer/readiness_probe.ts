@@ -87,6 +87,13 @@ export class ReadinessProbe {
     this.#options.metrics?.kafkaReady.set(this.ready().ready ? 1 : 0);
   }
 
+  /** A send failed: not ready until a check or a send succeeds; a missing topic is named. */
+  markSendFailed(error: unknown): void {
+    this.markUnhealthy(
+      isUnknownTopic(error) ? this.#missingTopic() : `last send failed: ${describeError(error)}`,
+    );
+  }
+
   /** Kafka did not answer as it should; `detail` says how. */
   markUnhealthy(detail: string): void {
     this.#metadataOk = false;
@@ -102,6 +109,11 @@ export class ReadinessProbe {
     await this.#checking?.catch(() => {});
     this.#options.metrics?.kafkaReady.set(0);
     await this.#options.admin.disconnect().catch(() => {});
+  }
+
+  /** The detail for a topic Kafka says does not exist, named with its variable. */
+  #missingTopic(): string {
+    return `the topic ${this.#options.topic} (${TOPIC_VARIABLES.requests}) does not exist`;
   }
 
   async #tick(): Promise<void> {
@@ -132,7 +144,7 @@ export class ReadinessProbe {
       const topicMissing = isUnknownTopic(error);
       const firstFailure = this.#metadataOk || this.#detail.startsWith("not connected");
       const detail = topicMissing
-        ? `the topic ${topic} (${TOPIC_VARIABLES.requests}) does not exist`
+        ? this.#missingTopic()
         : `Kafka unreachable or topic ${topic} unknown: ${describeError(error)}`;
       if (firstFailure || topicMissing !== this.#topicMissing) {
         logger.warn("Kafka not ready: {error}", {
