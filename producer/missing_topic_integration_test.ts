@@ -4,7 +4,7 @@
  * by itself once the topic exists (no restart).
  */
 import assert from "node:assert/strict";
-import { sharedBrokers } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
 import { startService } from "@payments/testing/services";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 

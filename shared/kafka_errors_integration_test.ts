@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { muteKafkajsTimeoutWarning, sharedBrokers } from "@payments/kafka/harness";
+import { sharedBrokers } from "@payments/testing/brokers";
+import { muteKafkajsTimeoutWarning } from "./kafkajs_quiet.ts";
 import { isProducerFenced, isRetriableKafkaError } from "./kafka_errors.ts";
 
 muteKafkajsTimeoutWarning();
