@@ -7,6 +7,7 @@
 import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
 import type { TopicSpec } from "@payments/shared/topics";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
+import { isUnknownTopic } from "@payments/shared/kafka_errors";
 
 /** Options of {@linkcode waitForMetadata}. */
 export interface WaitOptions {
@@ -102,7 +103,7 @@ export async function createTopicsWithLeaders(
   } catch (error) {
     // kafkajs' wait for leaders gives up when a KRaft broker briefly answers
     // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created: wait on our own.
-    if (!/does not host this topic-partition/.test(String(error))) throw error;
+    if (!isUnknownTopic(error)) throw error;
     await waitForLeaders(client, topics.map((t) => t.topic));
   }
 }
