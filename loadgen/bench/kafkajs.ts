@@ -7,6 +7,7 @@
 import { Kafka, logLevel, type Message } from "kafkajs";
 import { toPaymentEvent } from "@payments/shared/payment";
 import { createPaymentGenerator } from "../data.ts";
+import { finishedWithin } from "./support.ts";
 
 /** Payment records as the producer writes them: key, PaymentEvent JSON, headers. */
 export function paymentRecords(count: number, seed: number, runId: string): Message[] {
@@ -126,16 +127,11 @@ export async function bareConsume(
         }
       },
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
+    await finishedWithin(
       finished,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`bare consumer read ${count} of ${expected} records in time`)),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+      timeoutMs,
+      () => `bare consumer read ${count} of ${expected} records in time`,
+    );
     const seconds = (last - first) / 1000;
     return { records: count, seconds, recordsPerSec: count / seconds };
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Small helpers of `deno task bench`: machine description, load options for a row,
- * committed offsets read through the admin API, and `KEY=VALUE` service environments.
+ * committed offsets read through the admin API, `KEY=VALUE` service environments, and a
+ * deadline for the bare client loops.
  *
  * @module
  */
@@ -126,4 +127,24 @@ export function bucketQuantile(
   if (total <= 0) return undefined;
   const index = delta.findIndex((count) => count >= q * total);
   return bounds[index];
+}
+
+/**
+ * Resolves once `finished` does; rejects with `reason()` (read at the deadline, so it can
+ * say how far the run got) when that takes longer than `ms`.
+ */
+export async function finishedWithin(
+  finished: Promise<unknown>,
+  ms: number,
+  reason: () => string,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(reason())), ms);
+  });
+  try {
+    await Promise.race([finished, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

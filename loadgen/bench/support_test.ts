@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bucketQuantile, envPairs, histogramBuckets } from "./support.ts";
+import { bucketQuantile, envPairs, finishedWithin, histogramBuckets } from "./support.ts";
 
 Deno.test("--producer-env/--consumer-env pairs become an environment; a bad pair names its option", () => {
   assert.deepEqual(envPairs(["A=1", "B=x=y"], "--consumer-env"), { A: "1", B: "x=y" });
@@ -28,4 +28,14 @@ Deno.test("bucketQuantile finds the bucket of a quantile between two scrapes of 
   assert.equal(bucketQuantile(before, after, 0.98), 0.1);
   assert.equal(bucketQuantile(before, after, 0.99), 0.5);
   assert.equal(bucketQuantile(before, before, 0.99), undefined, "nothing observed");
+});
+
+Deno.test("finishedWithin resolves with the run and rejects at the deadline with how far it got", async () => {
+  await finishedWithin(Promise.resolve(), 1000, () => "never read");
+  const count = 7;
+  const never = new Promise<void>(() => {});
+  await assert.rejects(
+    () => finishedWithin(never, 20, () => `read ${count} of 10`),
+    /read 7 of 10/,
+  );
 });

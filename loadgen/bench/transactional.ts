@@ -9,6 +9,7 @@
  */
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Throughput } from "./kafkajs.ts";
+import { finishedWithin } from "./support.ts";
 
 const PER_TRANSACTION = 500;
 
@@ -97,16 +98,11 @@ export async function bareTransactionalLoop(
         }
       },
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
+    await finishedWithin(
       finished,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`bare transactional loop answered ${count} of ${expected}`)),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+      timeoutMs,
+      () => `bare transactional loop answered ${count} of ${expected}`,
+    );
     const seconds = (last - first) / 1000;
     return { records: count, seconds, recordsPerSec: count / seconds };
   } finally {
