@@ -220,6 +220,56 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
+  /** Answers the fresh records of one chunk; the outputs end with the chunk's progress record. */
+  async function answerChunk(
+    owned: OwnedPartition,
+    chunk: EachBatchPayload["batch"]["messages"],
+    heartbeat: () => Promise<void>,
+  ) {
+    const { partition, store } = owned;
+    const fresh = chunk.filter((m) => Number(m.offset) > store.handledUpTo);
+    const { records, decisions } = readChunk(partition, store, fresh);
+    const answers: Answer[] = [];
+    let beatAt = performance.now();
+    for (const record of records) {
+      answers.push(await withContext(record.trace, () => answer(record, decisions)));
+      // Answers can wait (simulated latency, retries): keep the membership alive, but
+      // not with a call per record when they do not.
+      if (performance.now() - beatAt > HEARTBEAT_EVERY_MS) {
+        await heartbeat();
+        beatAt = performance.now();
+      }
+    }
+    const last = Number(chunk[chunk.length - 1]!.offset);
+    const outputs = [
+      ...answers.map((a) => a.output),
+      ...answers.flatMap((a) => a.changelog ? [a.changelog] : []),
+      progressRecord({ inputPartition: partition, inputOffset: last }, topics.decisions),
+    ];
+    return { answers, last, outputs };
+  }
+
+  /** Counts and logs a failed transaction and gives the partition up until it is prepared again. */
+  async function transactionFailed(partition: number, first: string, last: number, error: unknown) {
+    const fenced = isProducerFenced(error);
+    if (error instanceof TransactionError) {
+      metrics.transactionDuration.labels("aborted").observe(error.seconds);
+    }
+    metrics.errors.labels(fenced ? "fenced" : "transaction").inc();
+    logger.error(
+      "Transaction for partition {partition} offsets {first}..{last} failed{fenced}: {reason}",
+      {
+        partition,
+        first,
+        last,
+        fenced: fenced ? " (fenced)" : "",
+        reason: describeCrashCause(error),
+      },
+    );
+    await partitions.release(partition, false);
+    await sleep(settings.retryBackoffMs);
+  }
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const partition = batch.partition;
@@ -228,7 +278,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       owned = await heartbeating(partitions.ready(partition), heartbeat);
     } catch (error) {
-      logger.error("Cannot prepare partition {partition}: {error}", { partition, error });
+      logger.error("Cannot prepare partition {partition}: {reason}", {
+        partition,
+        reason: describeCrashCause(error),
+      });
       await sleep(settings.retryBackoffMs);
       return; // nothing resolved: the same records are fetched again
     }
@@ -236,25 +289,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (let i = 0; i < messages.length; i += settings.maxRecordsPerTransaction) {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(i, i + settings.maxRecordsPerTransaction);
-      const fresh = chunk.filter((m) => Number(m.offset) > owned.store.handledUpTo);
-      const { records, decisions } = readChunk(partition, owned.store, fresh);
-      const answers: Answer[] = [];
-      let beatAt = performance.now();
-      for (const record of records) {
-        answers.push(await withContext(record.trace, () => answer(record, decisions)));
-        // Answers can wait (simulated latency, retries): keep the membership alive, but
-        // not with a call per record when they do not.
-        if (performance.now() - beatAt > HEARTBEAT_EVERY_MS) {
-          await heartbeat();
-          beatAt = performance.now();
-        }
-      }
-      const last = Number(chunk[chunk.length - 1]!.offset);
-      const outputs = [
-        ...answers.map((a) => a.output),
-        ...answers.flatMap((a) => a.changelog ? [a.changelog] : []),
-        progressRecord({ inputPartition: partition, inputOffset: last }, topics.decisions),
-      ];
+      const { answers, last, outputs } = await answerChunk(owned, chunk, heartbeat);
       let committed: Committed;
       try {
         committed = await commitTransaction(owned.producer, {
@@ -265,23 +300,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           ...(deps.compression === undefined ? {} : { compression: deps.compression }),
         });
       } catch (error) {
-        const fenced = isProducerFenced(error);
-        if (error instanceof TransactionError) {
-          metrics.transactionDuration.labels("aborted").observe(error.seconds);
-        }
-        metrics.errors.labels(fenced ? "fenced" : "transaction").inc();
-        logger.error(
-          "Transaction for partition {partition} offsets {first}..{last} failed{fenced}: {reason}",
-          {
-            partition,
-            first: chunk[0]!.offset,
-            last,
-            fenced: fenced ? " (fenced)" : "",
-            reason: describeCrashCause(error),
-          },
-        );
-        await partitions.release(partition, false);
-        await sleep(settings.retryBackoffMs);
+        await transactionFailed(partition, chunk[0]!.offset, last, error);
         // Nothing resolved: kafkajs fetches these records again; if the partition
         // moved, the heartbeat makes this member rejoin.
         await heartbeat();
