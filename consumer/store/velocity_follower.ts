@@ -119,7 +119,14 @@ export function createVelocityFollower(deps: VelocityFollowerDeps): VelocityFoll
     },
     own(partitions) {
       for (const partition of partitions) owned.add(partition);
-      consumer.pause([{ topic, partitions: [...partitions] }]);
+      try {
+        consumer.pause([{ topic, partitions: [...partitions] }]);
+      } catch {
+        // Between a crash and kafkajs' restart the consumer cannot pause ("Consumer
+        // group was not initialized"); the join that restarts it pauses every owned
+        // partition (GROUP_JOIN above). Owning a partition never waits for the follower:
+        // it once held a partition's preparation back for as long as the restart took.
+      }
       wake();
     },
     async disown(partitions) {
