@@ -225,11 +225,14 @@ Deno.test({
     const { NO_COLOR: _, LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
     const prometheusDir = await Deno.makeTempDir({ prefix: "payments-dev-tty-" });
     // util-linux `script` runs dev on a pseudo-terminal; what we write to its stdin is
-    // typed on that terminal, so "\x03" is a real Ctrl-C.
+    // typed on that terminal, so "\x03" is a real Ctrl-C. `script` starts the command
+    // with `$SHELL -c`; `exec` makes `deno task` the terminal's foreground process, as
+    // under a user's interactive shell. Without it, where SHELL is unset or dash (CI),
+    // dash waits in between, dies of the Ctrl-C itself, and `script` reports 130.
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command("script", {
-        args: ["-qfec", `${Deno.execPath()} task dev`, "/dev/null"],
+        args: ["-qfec", `exec ${Deno.execPath()} task dev`, "/dev/null"],
         cwd: new URL("..", import.meta.url).pathname,
         clearEnv: true,
         env: {
