@@ -8,24 +8,21 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { startThrowawayBroker } from "@payments/stack/broker";
 import { requireTools } from "./required_tools.ts";
 import { summarizeDenoTest } from "./test_summary.ts";
+import { parseTestArguments } from "./test_arguments.ts";
 
-const HELP = `Usage: deno task test [-- [--no-checks] [deno test arguments...]]
+const HELP = `Usage: deno task test [--no-checks] [deno test arguments...]
 
-Runs deno fmt --check, deno lint and deno check, starts a throw-away Kafka
-broker (unless KAFKA_BROKERS is set), runs every test against it, stops it.
-Arguments after the options are passed to deno test (e.g. a path or --filter).`;
+Runs deno fmt --check, deno lint and deno check (skipped with --no-checks), starts
+a throw-away Kafka broker (unless KAFKA_BROKERS is set), runs the tests against it,
+stops it. Other arguments go to deno test as written: paths of test files or
+folders, --filter <name>, ... The fault-injection suite (chaos/) runs only when an
+argument names it (it has its own task, deno task test:chaos).`;
 
-const { values, positionals } = parseArgs({
-  args: Deno.args,
-  options: { help: { type: "boolean" }, "no-checks": { type: "boolean" } },
-  allowPositionals: true,
-  strict: false,
-});
-if (values.help) {
+const options = parseTestArguments(Deno.args);
+if (options.help) {
   console.log(HELP);
   Deno.exit(0);
 }
@@ -41,7 +38,7 @@ async function run(label: string, args: string[], env: Record<string, string> = 
   return (await child.status).success;
 }
 
-if (!values["no-checks"]) {
+if (!options.noChecks) {
   for (
     const [label, args] of [
       ["format", ["fmt", "--check"]],
@@ -88,11 +85,8 @@ try {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`\n== integration tests use a real Kafka broker at ${brokers} (up in ${seconds}s)`);
   }
-  // The fault-injection suite has its own task (deno task test:chaos); it runs here
-  // only when named explicitly.
-  const testArgs = positionals.length > 0 ? positionals : ["--ignore=chaos/"];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", ...testArgs],
+    args: ["test", "-A", ...options.denoTest],
     env: { KAFKA_BROKERS: brokers, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
