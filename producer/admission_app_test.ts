@@ -144,7 +144,7 @@ Deno.test("the in-flight budget is held until the publisher lets go, not until t
   assert.equal((await app.request("/payments", postJson(paymentRequest("AFTER")))).status, 202);
 });
 
-Deno.test("shed requests are not counted as produced payments, nor as client rejections in /stats", async () => {
+Deno.test("shed requests are counted as shed in /stats, not as produced payments nor as client rejections", async () => {
   const { app, publisher, metrics } = testApp({ maxInflightPayments: 500 });
   publisher.hold();
   const held = app.request("/payments/batch", postJson(batch("H", 500)));
@@ -158,7 +158,10 @@ Deno.test("shed requests are not counted as produced payments, nor as client rej
   );
   const stats = await (await app.request("/stats")).json();
   assert.equal(stats.rejected_requests, 0);
+  assert.equal(stats.shed_requests, 1);
+  assert.equal(stats.total_requests, 2);
   assert.equal(stats.successful_payments, 500);
+  assert.equal(stats.average_batch_size, 500, "a shed request is no published batch");
 });
 
 Deno.test("health, readiness and metrics are never shed", async () => {

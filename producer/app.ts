@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const shed = createShedder({
     admission,
     metrics: deps.metrics,
+    stats,
     retryAfterSeconds: deps.config.retryAfterSeconds,
     logger,
   });

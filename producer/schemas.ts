@@ -68,6 +68,9 @@ export const StatsSchema = z.object({
   successful_payments: z.number().int(),
   failed_payments: z.number().int(),
   rejected_requests: z.number().int(),
+  shed_requests: z.number().int().meta({
+    description: "Requests refused at once with 503 overloaded; nothing of them was written",
+  }),
   average_batch_size: z.number(),
   average_processing_time_ms: z.number(),
   last_payment_at: z.string().nullable(),

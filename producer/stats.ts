@@ -14,6 +14,8 @@ export interface StatsSnapshot {
   successful_payments: number;
   failed_payments: number;
   rejected_requests: number;
+  /** Refused at once because the producer was at capacity (503 overloaded). */
+  shed_requests: number;
   average_batch_size: number;
   average_processing_time_ms: number;
   last_payment_at: string | null;
@@ -28,6 +30,7 @@ export class ProducerStats {
   #successful = 0;
   #failed = 0;
   #rejected = 0;
+  #shed = 0;
   #processingMs = 0;
   #lastPaymentAt: Date | null = null;
 
@@ -55,8 +58,14 @@ export class ProducerStats {
     this.#rejected++;
   }
 
+  /** A payment request shed before publishing: nothing of it was sent (503 overloaded). */
+  recordShed(): void {
+    this.#requests++;
+    this.#shed++;
+  }
+
   snapshot(): StatsSnapshot {
-    const published = this.#requests - this.#rejected;
+    const published = this.#requests - this.#rejected - this.#shed;
     const total = this.#successful + this.#failed;
     return {
       started_at: this.#startedAt.toISOString(),
@@ -67,6 +76,7 @@ export class ProducerStats {
       successful_payments: this.#successful,
       failed_payments: this.#failed,
       rejected_requests: this.#rejected,
+      shed_requests: this.#shed,
       average_batch_size: published === 0 ? 0 : Math.round((total / published) * 100) / 100,
       average_processing_time_ms: published === 0
         ? 0

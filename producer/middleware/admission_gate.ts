@@ -11,12 +11,15 @@ import type { Logger } from "@logtape/logtape";
 import type { Admission, ShedReason } from "../admission.ts";
 import { problemFor, type ProducerEnv } from "../context.ts";
 import type { ProducerMetrics } from "../metrics.ts";
+import type { ProducerStats } from "../stats.ts";
 import { handlerLabel } from "./http_metrics.ts";
 
 /** What the gate and the overloaded answer need. */
 export interface AdmissionGateDeps {
   admission: Admission;
   metrics: ProducerMetrics;
+  /** `/stats` counts shed requests apart from published and rejected ones. */
+  stats: Pick<ProducerStats, "recordShed">;
   retryAfterSeconds: number;
   logger: Logger;
   /** Least time between two "shedding" log lines (default 10 s). */
@@ -33,7 +36,7 @@ export type Shedder = (c: Context<ProducerEnv>, reason: ShedReason) => Response;
 
 /**
  * Builds the {@linkcode Shedder}: `503` problem+json of type `overloaded` with
- * `Retry-After`, counted in `http_requests_shed_total{handler,reason}`. A body not read
+ * `Retry-After`, counted in `http_requests_shed_total{handler,reason}` and in `/stats`. A body not read
  * yet is discarded unread, which keeps the connection usable for the client's next
  * request (answering without touching it makes Deno close the connection).
  */
@@ -44,6 +47,7 @@ export function createShedder(deps: AdmissionGateDeps): Shedder {
   return (c, reason) => {
     const handler = handlerLabel(c);
     deps.metrics.requestsShed.labels(handler, reason).inc();
+    deps.stats.recordShed();
     unlogged++;
     const now = performance.now();
     // One line per request would turn an overload into a logging storm.
