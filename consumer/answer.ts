@@ -33,6 +33,8 @@ export interface Answer {
   outcome?: Decision["outcome"];
   dlqReason?: DlqReason;
   event?: PaymentEvent;
+  /** The payment's `created_at` had no offset (read as UTC); counted once it commits. */
+  naiveCreatedAt?: boolean;
   trace: Trace;
   processingSeconds: number;
   /** Fields of the record's log line. */
@@ -82,7 +84,9 @@ export function createAnswerer(
       trace,
       processingSeconds: elapsed(),
       log: { reason, error, attempts },
-      ...(parsed.kind === "payment" ? { event: parsed.event } : {}),
+      ...(parsed.kind === "payment"
+        ? { event: parsed.event, naiveCreatedAt: parsed.naiveCreatedAt }
+        : {}),
     });
     if (parsed.kind === "poison") return deadLetter(parsed.reason, parsed.error, 1);
     const event = parsed.event;
@@ -105,6 +109,7 @@ export function createAnswerer(
       output,
       outcome: decision.outcome,
       event,
+      naiveCreatedAt: parsed.naiveCreatedAt,
       trace,
       processingSeconds: elapsed(),
       log: { outcome: decision.outcome, reason: decision.reason },

@@ -133,7 +133,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     const records: RecordToAnswer[] = messages.map((message) => {
       const headers = readRecordHeaders(message.headers);
       const parsed = parseRecord(message.value);
-      if (parsed.kind === "payment" && parsed.naiveCreatedAt) noticeNaive(parsed.event);
       return {
         message,
         partition,
@@ -174,6 +173,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         deps.velocity.add(a.decided.customerId, a.decided.paymentId, a.decided.createdAtMs);
       }
       if (a.kind === "result" && a.event) deps.recent.add(partition, a.event.payment_id);
+      // After the commit, not when read: a chunk whose transaction failed is read again.
+      if (a.naiveCreatedAt && a.event) noticeNaive(a.event);
     }
     changes.push({ kind: "progress", progress: { inputPartition: partition, inputOffset: last } });
     store.apply(changes, committed.changelogEnd, now);
