@@ -18,10 +18,10 @@ const topics = {
   decisions: "payment_decisions",
 };
 
-function record(createdAt: string, offset: number, amount = 10): RecordToAnswer {
-  const value = JSON.stringify({
+function record(createdAt: string, offset: number): RecordToAnswer {
+  const value = new TextEncoder().encode(JSON.stringify({
     payment_id: `P-${offset}`,
-    amount,
+    amount: 10,
     merchant_id: "M-1",
     customer_id: "C-1",
     currency: "USD",
@@ -29,18 +29,18 @@ function record(createdAt: string, offset: number, amount = 10): RecordToAnswer 
     created_at: createdAt,
     correlation_id: `corr-${offset}`,
     source: "lab-producer",
-  });
+  })) as Buffer;
   return {
     message: {
       key: null,
-      value: new TextEncoder().encode(value) as Buffer,
+      value,
       timestamp: "0",
       attributes: 0,
       offset: String(offset),
       headers: {},
     } as RecordToAnswer["message"],
     partition: 0,
-    parsed: parseRecord(new TextEncoder().encode(value) as Buffer),
+    parsed: parseRecord(value),
     trace: { correlation_id: `corr-${offset}`, traceparent: "" },
     traceparent: undefined,
   };
