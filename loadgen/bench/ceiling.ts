@@ -107,6 +107,28 @@ export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): P
       }));
     });
   }
+  const perPartition = "bare kafkajs producer, batch 100 split into one send per partition";
+  await guarded(ctx, "ceiling", perPartition, async () => {
+    ctx.log(perPartition);
+    const batch100 = ctx.plan.bare.find((b) => b.batch === 100);
+    const t = await bareProduce(
+      ctx.brokers,
+      perf.results,
+      paymentRecords(batch100?.records ?? 30_000, 100, "bare100pp"),
+      100,
+      8,
+      { onePartitionPerSend: true },
+    );
+    const whole = ceilings.bareRate.get(100);
+    ctx.rows.push(throughputRow({
+      group: "ceiling",
+      name: perPartition,
+      value: t.recordsPerSec,
+      unit: "rec/s",
+      ...(whole ? { ceiling: { name: "bare kafkajs batch 100", value: whole } } : {}),
+      note: `${t.records} records; the cost of avoiding kafkajs' retry race in the producer`,
+    }));
+  });
   await guarded(ctx, "ceiling", "bare kafkajs eachBatch consumer", async () => {
     ctx.log("bare kafkajs eachBatch consumer");
     const t = await bareConsume(ctx.brokers, options.drainTopics.requests, ctx.plan.drainRecords);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Kafka, logLevel, type Message } from "kafkajs";
+import { Kafka, logLevel, type Message, Partitioners, type PartitionMetadata } from "kafkajs";
 import { toPaymentEvent } from "@payments/shared/payment";
 import { createPaymentGenerator } from "../data.ts";
 import { finishedWithin } from "./support.ts";
@@ -58,6 +58,11 @@ function client(brokers: string[], clientId: string) {
 /**
  * Sends `records` in sends of `batchSize` with `concurrency` sends in flight, using
  * the producer API's settings (idempotent, acks -1, one request in flight).
+ *
+ * `onePartitionPerSend` splits each batch by partition (kafkajs' default partitioner
+ * on the topic's metadata) into concurrent sends of one partition each: the way to
+ * keep kafkajs' whole-batch retry from re-sending records another broker is still
+ * writing (docs/reliability.md), measured here for its cost.
  */
 export async function bareProduce(
   brokers: string[],
@@ -65,12 +70,17 @@ export async function bareProduce(
   records: Message[],
   batchSize: number,
   concurrency: number,
+  options: { onePartitionPerSend?: boolean } = {},
 ): Promise<Throughput> {
-  const producer = client(brokers, "bench-bare-producer").producer({
+  const kafka = client(brokers, "bench-bare-producer");
+  const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
+  const split = options.onePartitionPerSend
+    ? byPartition(await partitionsOf(kafka, topic))
+    : (batch: Message[]) => [batch];
   await producer.connect();
   try {
     // Warm up metadata and the connection outside the measurement.
@@ -81,7 +91,9 @@ export async function bareProduce(
       while (next < records.length) {
         const batch = records.slice(next, next + batchSize);
         next += batchSize;
-        await producer.send({ topic, acks: -1, messages: batch });
+        await Promise.all(
+          split(batch).map((messages) => producer.send({ topic, acks: -1, messages })),
+        );
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -90,6 +102,34 @@ export async function bareProduce(
   } finally {
     await producer.disconnect();
   }
+}
+
+async function partitionsOf(kafka: Kafka, topic: string): Promise<PartitionMetadata[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`no partition metadata for ${topic}`);
+    return partitions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Groups a batch by the partition kafkajs' default partitioner gives each record. */
+function byPartition(partitionMetadata: PartitionMetadata[]) {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return (batch: Message[]): Message[][] => {
+    const groups = new Map<number, Message[]>();
+    for (const message of batch) {
+      const partition = partitioner({ topic: "", partitionMetadata, message });
+      const group = groups.get(partition) ?? [];
+      group.push({ ...message, partition });
+      groups.set(partition, group);
+    }
+    return [...groups.values()];
+  };
 }
 
 /**

@@ -29,7 +29,8 @@ const HELP = `Usage: deno task bench [--full] [--out FILE] [--only SECTIONS]
 
 Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   ceiling     Kafka's ProducerPerformance / ConsumerPerformance with records of our
-              payment size; bare kafkajs producer (batch 1, 10, 100) and bare
+              payment size; bare kafkajs producer (batch 1, 10, 100, and 100 split
+              into one send per partition) and bare
               kafkajs eachBatch consumer on the same payment records, and a bare
               kafkajs consume-transform-produce loop (transactional producer per
               partition, <= 500 records per transaction): the worker's ceiling
