@@ -79,7 +79,7 @@ export async function bareProduce(
     allowAutoTopicCreation: false,
   });
   const split = options.onePartitionPerSend
-    ? byPartition(await partitionsOf(kafka, topic))
+    ? byPartition(topic, await partitionsOf(kafka, topic))
     : (batch: Message[]) => [batch];
   await producer.connect();
   try {
@@ -118,12 +118,12 @@ async function partitionsOf(kafka: Kafka, topic: string): Promise<PartitionMetad
 }
 
 /** Groups a batch by the partition kafkajs' default partitioner gives each record. */
-function byPartition(partitionMetadata: PartitionMetadata[]) {
+function byPartition(topic: string, partitionMetadata: PartitionMetadata[]) {
   const partitioner = Partitioners.DefaultPartitioner();
   return (batch: Message[]): Message[][] => {
     const groups = new Map<number, Message[]>();
     for (const message of batch) {
-      const partition = partitioner({ topic: "", partitionMetadata, message });
+      const partition = partitioner({ topic, partitionMetadata, message });
       const group = groups.get(partition) ?? [];
       group.push({ ...message, partition });
       groups.set(partition, group);
