@@ -6,14 +6,14 @@
  * @module
  */
 import type { KafkaMessage } from "kafkajs";
-import type { PaymentEvent } from "@payments/shared/payment";
 import type { TopicNames } from "@payments/shared/topics";
 import type { AttemptsOutcome } from "./attempts.ts";
 import type { ChunkDecisions } from "./chunk_decisions.ts";
 import { buildDlqRecord, type DlqReason } from "./dlq.ts";
-import { type Decision, type Parsed, toResult } from "./processor.ts";
+import type { Outcome, PaymentEvent } from "@payments/shared/payment";
+import { type Parsed, toResult } from "./processor.ts";
 import { buildResultRecord, type OutputRecord } from "./results.ts";
-import { type Decision as ChangelogDecision, decisionRecord } from "./store/changelog_records.ts";
+import { type DecidedPayment, decisionRecord } from "./store/changelog_records.ts";
 
 /** A record's trace context: from its headers, else from the payment. */
 export type Trace = {
@@ -21,25 +21,47 @@ export type Trace = {
   traceparent: string;
 };
 
-/** What a record ends as, before the transaction that writes it. */
-export interface Answer {
+/** What every answer has, before the transaction that writes it. */
+interface AnswerBase {
   offset: number;
-  kind: "result" | "dlq";
   /** The result or dead letter. */
   output: OutputRecord;
-  /** The changelog record of a decided payment (not for DUPLICATE or dead letters). */
-  changelog?: OutputRecord;
-  decided?: ChangelogDecision;
-  outcome?: Decision["outcome"];
-  dlqReason?: DlqReason;
-  event?: PaymentEvent;
-  /** The payment's `created_at` had no offset (read as UTC); counted once it commits. */
-  naiveCreatedAt?: boolean;
   trace: Trace;
   processingSeconds: number;
   /** Fields of the record's log line. */
   log: Record<string, unknown>;
 }
+
+/** A payment approved or declined now: a result and the changelog record remembering it. */
+export interface DecidedAnswer extends AnswerBase {
+  kind: "decided";
+  outcome: Exclude<Outcome, "DUPLICATE">;
+  event: PaymentEvent;
+  /** The payment's `created_at` had no offset (read as UTC); counted once it commits. */
+  naiveCreatedAt: boolean;
+  decided: DecidedPayment;
+  changelog: OutputRecord;
+}
+
+/** A repeat of a payment decided before: a DUPLICATE result, nothing remembered. */
+export interface DuplicateAnswer extends AnswerBase {
+  kind: "duplicate";
+  outcome: "DUPLICATE";
+  event: PaymentEvent;
+  naiveCreatedAt: boolean;
+}
+
+/** A record dead-lettered: unparseable, or its processing kept failing. */
+export interface DeadLetterAnswer extends AnswerBase {
+  kind: "dead_letter";
+  reason: DlqReason;
+  /** Present when the record was a payment (its processing failed). */
+  event?: PaymentEvent;
+  naiveCreatedAt?: boolean;
+}
+
+/** What a record ends as. */
+export type Answer = DecidedAnswer | DuplicateAnswer | DeadLetterAnswer;
 
 /** One record to answer. */
 export interface RecordToAnswer {
@@ -72,7 +94,7 @@ export function createAnswerer(
     const elapsed = () => (performance.now() - started) / 1000;
     const deadLetter = (reason: DlqReason, error: string, attempts: number): Answer => ({
       offset,
-      kind: "dlq",
+      kind: "dead_letter",
       output: buildDlqRecord(
         message,
         source,
@@ -80,7 +102,7 @@ export function createAnswerer(
         topics.dlq,
         partitionCounts.dlq,
       ),
-      dlqReason: reason,
+      reason,
       trace,
       processingSeconds: elapsed(),
       log: { reason, error, attempts },
@@ -93,9 +115,9 @@ export function createAnswerer(
     const attempts = await deps.attempt(event);
     if (!attempts.ok) return deadLetter("processing_failed", attempts.error, attempts.attempts);
 
-    const decision = decisions.decide(event);
+    const verdict = decisions.decide(event);
     const decidedAt = now();
-    const result = toResult(event, decision, new Date(decidedAt));
+    const result = toResult(event, verdict, new Date(decidedAt));
     const output = buildResultRecord(
       result,
       source,
@@ -103,27 +125,33 @@ export function createAnswerer(
       topics.results,
       partitionCounts.results,
     );
-    const answer: Answer = {
+    const common = {
       offset,
-      kind: "result",
       output,
-      outcome: decision.outcome,
       event,
       naiveCreatedAt: parsed.naiveCreatedAt,
       trace,
       processingSeconds: elapsed(),
-      log: { outcome: decision.outcome, reason: decision.reason },
+      log: { outcome: verdict.outcome, reason: verdict.reason },
     };
-    if (decision.outcome === "DUPLICATE") return answer;
-    const decided: ChangelogDecision = {
+    if (verdict.outcome === "DUPLICATE") {
+      return { ...common, kind: "duplicate", outcome: "DUPLICATE" };
+    }
+    const decided: DecidedPayment = {
       paymentId: event.payment_id,
-      outcome: decision.outcome,
+      outcome: verdict.outcome,
       customerId: event.customer_id,
       createdAtMs: Date.parse(event.created_at),
       decidedAtMs: decidedAt,
       inputPartition: partition,
       inputOffset: offset,
     };
-    return { ...answer, decided, changelog: decisionRecord(decided, topics.decisions) };
+    return {
+      ...common,
+      kind: "decided",
+      outcome: verdict.outcome,
+      decided,
+      changelog: decisionRecord(decided, topics.decisions),
+    };
   };
 }

@@ -59,11 +59,11 @@ Deno.test("an answer says whether its payment's created_at had no offset, for re
   });
   const decisions = new ChunkDecisions(new Set(), new VelocityTracker(), rules);
   const naive = await answer(record("2026-12-01T07:10:09.523215", 1), decisions);
-  assert.equal(naive.kind, "result");
+  assert.equal(naive.kind, "decided");
   assert.equal(naive.naiveCreatedAt, true);
   const zoned = await answer(record("2026-12-01T07:10:09.523Z", 2), decisions);
   assert.equal(zoned.naiveCreatedAt, false);
   const failed = await answer(record("2026-12-01T07:10:09", 3), decisions);
-  assert.equal(failed.kind, "dlq");
+  assert.equal(failed.kind, "dead_letter");
   assert.equal(failed.naiveCreatedAt, true);
 });

@@ -9,7 +9,7 @@
  */
 import type { PaymentEvent } from "@payments/shared/payment";
 import type { Rules } from "./config.ts";
-import { decide, type Decision } from "./processor.ts";
+import { decide, type Verdict } from "./processor.ts";
 import { VELOCITY_WINDOW_MS, type VelocityTracker } from "./store/velocity.ts";
 
 /** Decides the payments of one chunk, in order. */
@@ -28,7 +28,7 @@ export class ChunkDecisions {
   ) {}
 
   /** Decides `event`, remembering it for the rest of the chunk. */
-  decide(event: PaymentEvent): Decision {
+  decide(event: PaymentEvent): Verdict {
     const createdAt = Date.parse(event.created_at);
     const seen = this.decidedBefore.has(event.payment_id) || this.#pendingIds.has(event.payment_id);
     const pendingTimes = this.#pendingTimes.get(event.customer_id) ?? [];

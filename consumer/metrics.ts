@@ -9,7 +9,7 @@ import type { Consumer } from "kafkajs";
 import { createExemplarHistogram } from "@payments/shared/metrics";
 import { OutcomeSchema } from "@payments/shared/payment";
 import { DLQ_REASONS } from "./dlq.ts";
-import type { WorkerStatus } from "./worker.ts";
+import type { WorkerStatus } from "./status.ts";
 
 /** prometheus_client's default buckets, which the lab's histograms use. */
 export const LAB_BUCKETS = [

@@ -62,8 +62,8 @@ export const REASON = Object.freeze({
   velocityExceeded: "velocity_exceeded",
 });
 
-/** What the rules say about one payment. */
-export interface Decision {
+/** What the rules say about one payment: its outcome and why. */
+export interface Verdict {
   outcome: Outcome;
   reason: string | null;
 }
@@ -91,7 +91,7 @@ export function amountLimit(rules: Rules, currency: string): number {
  * decide(event, { seen: true, paymentsInLastMinute: 1 }, rules); // { outcome: "DUPLICATE", ... }
  * ```
  */
-export function decide(event: PaymentEvent, context: DecisionContext, rules: Rules): Decision {
+export function decide(event: PaymentEvent, context: DecisionContext, rules: Rules): Verdict {
   if (context.seen) return { outcome: "DUPLICATE", reason: REASON.duplicate };
   if (rules.blockedMerchants.has(event.merchant_id)) {
     return { outcome: "DECLINED", reason: REASON.merchantBlocked };
@@ -108,13 +108,13 @@ export function decide(event: PaymentEvent, context: DecisionContext, rules: Rul
 /** The result record's value for a decided payment. */
 export function toResult(
   event: PaymentEvent,
-  decision: Decision,
+  verdict: Verdict,
   processedAt: Date,
 ): PaymentResult {
   return {
     payment_id: event.payment_id,
-    outcome: decision.outcome,
-    reason: decision.reason,
+    outcome: verdict.outcome,
+    reason: verdict.reason,
     amount: event.amount,
     currency: event.currency,
     merchant_id: event.merchant_id,

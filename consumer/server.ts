@@ -20,7 +20,7 @@ import type { Registry } from "prom-client";
 import { metricsResponse } from "@payments/shared/metrics";
 import { problem, problemResponse } from "@payments/shared/problem";
 import type { PartitionLag } from "@payments/lag/monitor";
-import type { WorkerStatus } from "./worker.ts";
+import type { WorkerStatus } from "./status.ts";
 
 /** What the handler reads. */
 export interface ServerDeps {

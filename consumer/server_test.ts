@@ -3,7 +3,7 @@ import { checkMetrics } from "@payments/testing/promtool";
 import { createRegistry, observeWithExemplar } from "@payments/shared/metrics";
 import { createConsumerMetrics, registerWorkerState, WORKER_STATES } from "./metrics.ts";
 import { createHandler, type ServerDeps } from "./server.ts";
-import type { WorkerStatus } from "./worker.ts";
+import type { WorkerStatus } from "./status.ts";
 
 function deps(over: Partial<ServerDeps> = {}): ServerDeps {
   const registry = createRegistry("payment-consumer", { defaults: false });

@@ -14,7 +14,11 @@ import { createLagMonitor, type LagMonitor } from "@payments/lag/monitor";
 import type { Config } from "@payments/shared/config";
 import type { ConsumerSettings } from "./config.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
-import { createPartitions } from "./partitions.ts";
+import { createAnswerer } from "./answer.ts";
+import { createAttempts } from "./attempts.ts";
+import { createCommitReporter } from "./tasks/commit_report.ts";
+import { createPartitionTask } from "./tasks/partition_task.ts";
+import { createTaskManager } from "./tasks/task_manager.ts";
 import { restoreFromChangelog } from "./store/changelog_restorer.ts";
 import { checkTopics } from "./topics_check.ts";
 import { RecentIds } from "./store/recent_ids.ts";
@@ -83,7 +87,20 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     logger: getLogger(["payments", "consumer", "velocity"]),
     onCrash: () => metrics.errors.labels("velocity").inc(),
   });
-  const partitions = createPartitions({
+  const partitionCounts = { results: 0, dlq: 0 };
+  const answer = createAnswerer({
+    topics,
+    partitionCounts,
+    attempt: createAttempts({
+      settings,
+      metrics,
+      topic: topics.requests,
+      logger,
+      ...(deps.faults ? { faults: deps.faults } : {}),
+    }),
+  });
+  const report = createCommitReporter({ metrics, logger, topic: topics.requests });
+  const tasks = createTaskManager({
     createProducer: (transactionalId) =>
       kafka.producer({
         transactionalId,
@@ -95,6 +112,20 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
           retries: settings.transactionRetry.retries,
         },
         createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    createTask: (partition, producer, store) =>
+      createPartitionTask({
+        partition,
+        producer,
+        store,
+        answer,
+        velocity,
+        recent,
+        rules: settings.rules,
+        topics,
+        groupId,
+        report,
+        ...(deps.compression === undefined ? {} : { compression: deps.compression }),
       }),
     admin,
     groupId,
@@ -118,10 +149,9 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
   const worker = createWorker({
     consumer,
     admin,
-    partitions,
+    tasks,
     follower,
-    velocity,
-    recent,
+    partitionCounts,
     checkTopics: async () => {
       const warnings = await checkTopics(admin, {
         topics,
@@ -134,8 +164,6 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     settings,
     metrics,
     logger,
-    ...(deps.compression === undefined ? {} : { compression: deps.compression }),
-    ...(deps.faults ? { faults: deps.faults } : {}),
   });
   const lag = config.lagMonitor.enabled
     ? createLagMonitor({

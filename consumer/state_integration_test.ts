@@ -22,7 +22,7 @@ import {
 } from "@payments/testing/services";
 import { type TestKafka, testKafka } from "@payments/testing/test_kafka";
 import { eventually } from "@payments/testing/wait";
-import { storeFile } from "./partitions.ts";
+import { storeFile } from "./tasks/task_manager.ts";
 
 /** Resolves once the group committed offsets past `count` inputs in all. */
 async function answered(t: TestKafka, count: number, timeoutMs = 90_000) {

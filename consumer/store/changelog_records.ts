@@ -23,7 +23,7 @@ import type { OutputRecord } from "../results.ts";
 export const PROGRESS_KEY = "#progress";
 
 /** A payment that was decided (not a DUPLICATE): what de-duplication and velocity need. */
-export interface Decision {
+export interface DecidedPayment {
   paymentId: string;
   outcome: Exclude<Outcome, "DUPLICATE">;
   customerId: string;
@@ -43,7 +43,7 @@ export interface Progress {
 
 /** A changelog record, read back. */
 export type ChangelogEntry =
-  | { kind: "decision"; decision: Decision }
+  | { kind: "decision"; decision: DecidedPayment }
   | { kind: "progress"; progress: Progress };
 
 interface DecisionValue {
@@ -64,7 +64,7 @@ interface DecisionValue {
 const headers = {};
 
 /** The changelog record of a decision. */
-export function decisionRecord(decision: Decision, topic: string): OutputRecord {
+export function decisionRecord(decision: DecidedPayment, topic: string): OutputRecord {
   const value: DecisionValue = {
     payment_id: decision.paymentId,
     outcome: decision.outcome,

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import {
-  type Decision,
+  type DecidedPayment,
   decisionRecord,
   PROGRESS_KEY,
   progressRecord,
   readChangelogRecord,
 } from "./changelog_records.ts";
 
-const decision: Decision = {
+const decision: DecidedPayment = {
   paymentId: "P-1",
   outcome: "DECLINED",
   customerId: "C-1",

@@ -17,7 +17,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { ChangelogEntry, Decision } from "./changelog_records.ts";
+import type { ChangelogEntry, DecidedPayment } from "./changelog_records.ts";
 
 /** Bumped when the tables change; a store of another version is rebuilt. */
 const SCHEMA_VERSION = "1";
@@ -210,7 +210,7 @@ function prepare(db: DatabaseSync, options: OpenStoreOptions): PartitionStore {
     }
   };
 
-  const keep = (decision: Decision, oldest: number) => {
+  const keep = (decision: DecidedPayment, oldest: number) => {
     if (decision.decidedAtMs < oldest) return;
     const { paymentId, outcome, customerId, createdAtMs, decidedAtMs, inputOffset } = decision;
     const added = insert.run(

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { ChangelogEntry, Decision } from "./changelog_records.ts";
+import type { ChangelogEntry, DecidedPayment } from "./changelog_records.ts";
 import { openPartitionStore, type OpenStoreOptions } from "./partition_store.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-12-01T12:00:00Z");
 
-function decision(id: string, over: Partial<Decision> = {}): ChangelogEntry {
+function decision(id: string, over: Partial<DecidedPayment> = {}): ChangelogEntry {
   return {
     kind: "decision",
     decision: {

@@ -1,5 +1,6 @@
 /**
- * The partitions this worker owns, from assignment to release. Preparing a partition
+ * The task manager (Kafka Streams' TaskManager): the partitions this worker owns, from
+ * assignment to release, each as a {@linkcode PartitionTask}. Preparing a partition
  * fences its previous owner (the partition's transactional producer initialises,
  * which aborts or completes whatever transaction a zombie left open), opens its
  * store, reads the changelog from the store's checkpoint up to the end (one restore
@@ -11,26 +12,22 @@
 import type { Admin, Producer } from "kafkajs";
 import type { Logger } from "@logtape/logtape";
 import type { TopicNames } from "@payments/shared/topics";
-import type { ConsumerMetrics } from "./metrics.ts";
-import type { RestoreCount, RestoreRequest } from "./store/changelog_restorer.ts";
-import { openPartitionStore, type PartitionStore } from "./store/partition_store.ts";
-import type { RecentIds } from "./store/recent_ids.ts";
-import { planRestore, type RestorePlan } from "./store/restore_plan.ts";
-import { topicOffsets } from "./store/topic_offsets.ts";
-import { VELOCITY_HORIZON_MS, type VelocityTracker } from "./store/velocity.ts";
-import type { VelocityFollower } from "./store/velocity_follower.ts";
+import type { ConsumerMetrics } from "../metrics.ts";
+import type { RestoreCount, RestoreRequest } from "../store/changelog_restorer.ts";
+import { openPartitionStore, type PartitionStore } from "../store/partition_store.ts";
+import type { RecentIds } from "../store/recent_ids.ts";
+import { planRestore, type RestorePlan } from "../store/restore_plan.ts";
+import { topicOffsets } from "../store/topic_offsets.ts";
+import { VELOCITY_HORIZON_MS, type VelocityTracker } from "../store/velocity.ts";
+import type { VelocityFollower } from "../store/velocity_follower.ts";
+import type { PartitionTask } from "./partition_task.ts";
 
-/** A partition ready to be processed. */
-export interface OwnedPartition {
-  partition: number;
-  producer: Producer;
-  store: PartitionStore;
-}
-
-/** What the partitions need. */
-export interface PartitionsDeps {
+/** What the task manager needs. */
+export interface TaskManagerDeps {
   /** A transactional producer for one partition (not yet connected). */
   createProducer: (transactionalId: string) => Producer;
+  /** The task of a prepared partition: its producer fenced the previous owner, its store is restored. */
+  createTask: (partition: number, producer: Producer, store: PartitionStore) => PartitionTask;
   admin: Admin;
   groupId: string;
   topics: TopicNames;
@@ -49,13 +46,13 @@ export interface PartitionsDeps {
   now?: () => number;
 }
 
-/** The owned partitions. */
-export interface Partitions {
+/** The tasks of the owned partitions. */
+export interface TaskManager {
   /** Starts preparing newly assigned partitions, together. */
   prepare(partitions: readonly number[]): void;
-  /** The partition, once prepared (preparing it now if nobody asked yet); rejects if that failed. */
-  ready(partition: number): Promise<OwnedPartition>;
-  /** Gives a partition up: its producer disconnects and its store closes. */
+  /** The partition's task, once prepared (preparing it now if nobody asked yet); rejects if that failed. */
+  ready(partition: number): Promise<PartitionTask>;
+  /** Gives a partition up: its task closes (producer disconnected, store closed). */
   release(partition: number, revoked: boolean): Promise<void>;
   releaseAll(): Promise<void>;
 }
@@ -71,13 +68,20 @@ export function storeFile(stateDir: string, groupId: string, topic: string, part
   return `${stateDir}/${safe(groupId)}/${safe(topic)}-${partition}.sqlite`;
 }
 
-/** Creates the partition bookkeeping; nothing happens until `prepare` or `ready`. */
-export function createPartitions(deps: PartitionsDeps): Partitions {
+/** A partition being restored: its fenced producer and its store. */
+interface Restoring {
+  partition: number;
+  producer: Producer;
+  store: PartitionStore;
+}
+
+/** Creates the task manager; nothing happens until `prepare` or `ready`. */
+export function createTaskManager(deps: TaskManagerDeps): TaskManager {
   const { admin, topics, metrics, logger, follower, velocity } = deps;
   const now = deps.now ?? Date.now;
-  const entries = new Map<number, Promise<OwnedPartition>>();
+  const entries = new Map<number, Promise<PartitionTask>>();
   let purgeTimer: ReturnType<typeof setInterval> | undefined;
-  const opened = new Map<number, OwnedPartition>();
+  const opened = new Map<number, PartitionTask>();
 
   async function fence(partition: number): Promise<Producer> {
     const producer = deps.createProducer(
@@ -113,7 +117,7 @@ export function createPartitions(deps: PartitionsDeps): Partitions {
     return store;
   }
 
-  function logRestored(owned: OwnedPartition, plan: RestorePlan, count: RestoreCount, ms: number) {
+  function logRestored(owned: Restoring, plan: RestorePlan, count: RestoreCount, ms: number) {
     const seconds = ms / 1000;
     metrics.stateRestoreDuration.labels(plan.kind).observe(seconds);
     metrics.stateRestoredRecords.inc(count.records);
@@ -133,7 +137,7 @@ export function createPartitions(deps: PartitionsDeps): Partitions {
     );
   }
 
-  async function prepareAll(partitions: readonly number[]): Promise<Map<number, OwnedPartition>> {
+  async function prepareAll(partitions: readonly number[]): Promise<Map<number, PartitionTask>> {
     const started = performance.now();
     follower.own(partitions);
     const fenced = await Promise.allSettled(partitions.map(fence));
@@ -146,7 +150,7 @@ export function createPartitions(deps: PartitionsDeps): Partitions {
       throw failed.reason;
     }
     const producers = fenced.map((r) => (r as PromiseFulfilledResult<Producer>).value);
-    const owned = new Map<number, OwnedPartition>();
+    const owned = new Map<number, Restoring>();
     try {
       const offsets = await topicOffsets(admin, topics.decisions);
       const plans = new Map<number, RestorePlan>();
@@ -178,7 +182,11 @@ export function createPartitions(deps: PartitionsDeps): Partitions {
           { wait_ms: deps.velocityWaitMs },
         );
       }
-      return owned;
+      return new Map(
+        [...owned.values()].map((
+          { partition, producer, store },
+        ) => [partition, deps.createTask(partition, producer, store)]),
+      );
     } catch (error) {
       metrics.errors.labels("restore").inc();
       for (const { store } of owned.values()) store.close();
@@ -241,9 +249,7 @@ export function createPartitions(deps: PartitionsDeps): Partitions {
     }
     if (!entry) return;
     try {
-      const owned = await entry;
-      owned.store.close();
-      await owned.producer.disconnect();
+      await (await entry).close();
     } catch {
       // Preparation failed or the producer is already gone: nothing to release.
     }

@@ -1,0 +1,24 @@
+/**
+ * What the worker says about itself: its state in the group and the partitions it
+ * holds. Read by the HTTP server (`/ready`, `/health`) and by the
+ * `consumer_worker_state` gauge; a module of its own so neither imports the worker.
+ *
+ * @module
+ */
+
+/** The worker's state in its consumer group. */
+export type WorkerState =
+  | "starting"
+  | "waiting"
+  | "assigned"
+  | "restarting"
+  | "crashed"
+  | "stopped";
+
+/** What /ready reports. */
+export interface WorkerStatus {
+  state: WorkerState;
+  assignedPartitions: number[];
+  memberId?: string;
+  lastKafkaContact?: number;
+}
