@@ -56,7 +56,7 @@ export const ERROR_TYPES = [
   "processing",
   "restore",
   "state_store",
-  "velocity",
+  "standby",
   "crash",
 ] as const;
 
@@ -76,7 +76,8 @@ export interface ConsumerMetrics {
   transactionRetries: Counter<"error">;
   stateRestoreDuration: Histogram<"kind">;
   stateRestoredRecords: Counter;
-  stateEntries: Gauge<"partition">;
+  stateRestorePhase: Histogram<"store" | "phase">;
+  stateEntries: Gauge<"store" | "partition">;
   kafkaRequestDuration: Histogram<"api">;
   fetchDuration: Histogram;
   groupJoinDuration: Histogram;
@@ -174,7 +175,7 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
     stateRestoreDuration: new Histogram({
       name: "consumer_state_restore_duration_seconds",
       help:
-        "Time from a partition's assignment to its store agreeing with the changelog (kind: checkpoint, rebuild, reset)",
+        "Time from a task's assignment to its being ready to process: producer fenced, store opened and agreeing with the changelog (kind: checkpoint, rebuild, reset)",
       labelNames: ["kind"],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
@@ -184,10 +185,19 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       help: "Changelog records read into partition stores by restores",
       registers,
     }),
+    stateRestorePhase: new Histogram({
+      name: "consumer_state_restore_phase_seconds",
+      help:
+        "The parts of a task's preparation, by store (payments, customers): fence (the previous owner's transaction ended), open (the store file opened and checked, or a standby's taken over), changelog (read from the store's checkpoint)",
+      labelNames: ["store", "phase"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
     stateEntries: new Gauge({
       name: "consumer_state_entries",
-      help: "Decided payment ids remembered in the store of each owned partition",
-      labelNames: ["partition"],
+      help:
+        "Rows remembered in the store of each assigned task, by store (payments: claimed payment ids; customers: decisions) and partition",
+      labelNames: ["store", "partition"],
       registers,
     }),
     kafkaRequestDuration: new Histogram({
@@ -231,6 +241,11 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
   metrics.transactionRetries.labels("CONCURRENT_TRANSACTIONS").inc(0);
   for (const kind of ["checkpoint", "rebuild", "reset"]) {
     metrics.stateRestoreDuration.zero({ kind });
+  }
+  for (const store of ["payments", "customers"]) {
+    for (const phase of ["fence", "open", "changelog"]) {
+      metrics.stateRestorePhase.zero({ store, phase });
+    }
   }
   return metrics;
 }

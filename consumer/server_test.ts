@@ -11,7 +11,12 @@ function deps(over: Partial<ServerDeps> = {}): ServerDeps {
   return {
     registry,
     topic: "payment_requests",
-    status: () => ({ state: "assigned", assignedPartitions: [0, 2], memberId: "m-1" }),
+    status: () => ({
+      state: "assigned",
+      assignedPartitions: [0, 2],
+      assignedTasks: [{ kind: "payments", partition: 0 }, { kind: "payments", partition: 2 }],
+      memberId: "m-1",
+    }),
     lag: () => [],
     kafkaReachable: () => Promise.resolve(true),
     ...over,
@@ -32,7 +37,7 @@ Deno.test("/ready is 503 when Kafka is unreachable or the worker is not a member
   const down = createHandler(deps({ kafkaReachable: () => Promise.resolve(false) }));
   assert.equal((await down(new Request("http://x/ready"))).status, 503);
   const starting = createHandler(
-    deps({ status: () => ({ state: "starting", assignedPartitions: [] }) }),
+    deps({ status: () => ({ state: "starting", assignedPartitions: [], assignedTasks: [] }) }),
   );
   const response = await starting(new Request("http://x/ready"));
   assert.equal(response.status, 503);
@@ -93,7 +98,11 @@ Deno.test("/metrics answers OpenMetrics with exemplars to a scraper that asks fo
   assert.equal(code, 0, output);
 });
 
-const inState = (state: WorkerStatus["state"]) => () => ({ state, assignedPartitions: [] });
+const inState = (state: WorkerStatus["state"]) => () => ({
+  state,
+  assignedPartitions: [],
+  assignedTasks: [],
+});
 
 Deno.test("a worker that crashed for good answers 503 on /health and /ready, saying why", async () => {
   const handler = createHandler(deps({ status: inState("crashed") }));
@@ -120,7 +129,7 @@ Deno.test("while kafkajs restarts its consumer after a retriable crash the worke
 Deno.test("consumer_worker_state has one series per state, 1 for the current one, and passes promtool", async () => {
   let state: WorkerStatus["state"] = "assigned";
   const d = deps();
-  registerWorkerState(d.registry, () => ({ state, assignedPartitions: [] }));
+  registerWorkerState(d.registry, () => ({ state, assignedPartitions: [], assignedTasks: [] }));
   const handler = createHandler(d);
   const states = async () => {
     const text = await (await handler(new Request("http://x/metrics"))).text();

@@ -1,8 +1,8 @@
 /**
- * Wires one consumer service from a kafkajs client: the group consumer, the
- * per-partition transactional producers and stores, the changelog restorer, the
- * velocity follower, the worker and the lag monitor. main.ts and the integration
- * tests build the service the same way.
+ * Wires one consumer service from a kafkajs client: the group consumer, the two task
+ * kinds (payment tasks and customer tasks with their processors), the task manager
+ * with its changelog restorer, the worker and the lag monitor. main.ts and the
+ * integration tests build the service the same way.
  *
  * @module
  */
@@ -12,19 +12,18 @@ import { getLogger } from "@logtape/logtape";
 import type { LagMonitorSettings } from "@payments/lag/config";
 import { createLagMonitor, type LagMonitor } from "@payments/lag/monitor";
 import type { Config } from "@payments/shared/config";
+import { createAttempts, type FaultInjector } from "./attempts.ts";
 import type { ConsumerSettings } from "./config.ts";
+import { createCustomerProcessor } from "./customers/customer_processor.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
-import { createAnswerer } from "./answer.ts";
-import { createAttempts } from "./attempts.ts";
-import { createCommitReporter } from "./tasks/commit_report.ts";
-import { createPartitionTask } from "./tasks/partition_task.ts";
-import { createTaskManager } from "./tasks/task_manager.ts";
+import { createPaymentProcessor } from "./payments/payment_processor.ts";
+import { RecentClaims } from "./payments/recent_claims.ts";
 import { restoreFromChangelog } from "./store/changelog_restorer.ts";
+import { createCommitReporter } from "./tasks/commit_report.ts";
+import { taskKinds } from "./tasks/task_kinds.ts";
+import { createTaskManager } from "./tasks/task_manager.ts";
 import { checkTopics } from "./topics_check.ts";
-import { RecentIds } from "./store/recent_ids.ts";
-import { VelocityTracker } from "./store/velocity.ts";
-import { createVelocityFollower } from "./store/velocity_follower.ts";
-import { createWorker, type FaultInjector, type Worker } from "./worker.ts";
+import { createWorker, type Worker } from "./worker.ts";
 
 /** What a service is built from. */
 export interface ServiceDeps {
@@ -38,7 +37,7 @@ export interface ServiceDeps {
   registry: Registry;
   /** The service's metrics, on `registry` (main.ts also feeds them from the Kafka client). */
   metrics: ConsumerMetrics;
-  /** How results, dead letters and changelog records are compressed (default none). */
+  /** How results, dead letters, forwards and changelog records are compressed (default none). */
   compression?: CompressionTypes;
   faults?: FaultInjector;
 }
@@ -53,8 +52,15 @@ export interface ConsumerService {
 
 /** A restore that reads nothing new for this long fails (and is retried). */
 const RESTORE_STALL_TIMEOUT_MS = 60_000;
-/** How long a new owner waits for the velocity view of the other partitions. */
-const VELOCITY_WAIT_MS = 30_000;
+
+/** Partition counts of the topics the tasks write, read once at start. */
+async function countPartitions(admin: Admin, names: string[]): Promise<Map<string, number>> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: names });
+  const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+  const empty = names.filter((name) => !counts.get(name));
+  if (empty.length > 0) throw new Error(`the topics ${empty.join(", ")} must exist`);
+  return counts;
+}
 
 /** Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`. */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
@@ -69,9 +75,25 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     readUncommitted: false,
   });
   instrumentConsumer(consumer, metrics);
-  const velocity = new VelocityTracker();
-  const recent = new RecentIds(settings.dedupWindow);
-  // Private groups: these read the changelog beside the group, never commit offsets.
+  // Filled at start: results and dead letters go to the partition numbered like the
+  // request's, forwards to the customer's partition.
+  const partitions = { results: 0, dlq: 0, byCustomer: 0 };
+  const kinds = taskKinds(topics, {
+    payments: createPaymentProcessor({
+      topics,
+      partitions,
+      attempt: createAttempts({
+        settings,
+        metrics,
+        topic: topics.requests,
+        logger,
+        ...(deps.faults ? { faults: deps.faults } : {}),
+      }),
+      recent: new RecentClaims(settings.dedupWindow),
+    }),
+    customers: createCustomerProcessor({ topics, partitions, rules: settings.rules }),
+  });
+  // Private groups: these read changelogs beside the group, never commit offsets.
   const changelogReader = (group: string) =>
     kafka.consumer({
       groupId: group,
@@ -79,28 +101,8 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
       maxWaitTimeInMs: 100,
       readUncommitted: false,
     });
-  const follower = createVelocityFollower({
-    consumer: changelogReader(`${groupId}.velocity.${crypto.randomUUID()}`),
-    admin,
-    topic: topics.decisions,
-    velocity,
-    logger: getLogger(["payments", "consumer", "velocity"]),
-    onCrash: () => metrics.errors.labels("velocity").inc(),
-  });
-  const partitionCounts = { results: 0, dlq: 0 };
-  const answer = createAnswerer({
-    topics,
-    partitionCounts,
-    attempt: createAttempts({
-      settings,
-      metrics,
-      topic: topics.requests,
-      logger,
-      ...(deps.faults ? { faults: deps.faults } : {}),
-    }),
-  });
-  const report = createCommitReporter({ metrics, logger, topic: topics.requests });
   const tasks = createTaskManager({
+    kinds,
     createProducer: (transactionalId) =>
       kafka.producer({
         transactionalId,
@@ -113,51 +115,38 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
         },
         createPartitioner: Partitioners.DefaultPartitioner,
       }),
-    createTask: (partition, producer, store) =>
-      createPartitionTask({
-        partition,
-        producer,
-        store,
-        answer,
-        velocity,
-        recent,
-        rules: settings.rules,
-        topics,
-        groupId,
-        report,
-        ...(deps.compression === undefined ? {} : { compression: deps.compression }),
-      }),
     admin,
     groupId,
-    topics,
     stateDir: settings.stateDir,
     retentionMs: config.dedupRetentionMs,
-    restore: (requests) =>
-      restoreFromChangelog({
-        createConsumer: changelogReader,
-        topic: topics.decisions,
-        groupPrefix: `${groupId}.restore`,
-        stallTimeoutMs: RESTORE_STALL_TIMEOUT_MS,
-      }, requests),
-    follower,
-    velocity,
-    recent,
+    restore: (kind, requests) =>
+      restoreFromChangelog(
+        {
+          createConsumer: changelogReader,
+          topic: kind.changelogTopic,
+          groupPrefix: `${groupId}.restore`,
+          stallTimeoutMs: RESTORE_STALL_TIMEOUT_MS,
+        },
+        kind.readChangelog,
+        requests,
+      ),
+    report: createCommitReporter({ metrics, logger, topic: topics.requests }),
     metrics,
     logger: getLogger(["payments", "consumer", "state"]),
-    velocityWaitMs: VELOCITY_WAIT_MS,
+    ...(deps.compression === undefined ? {} : { compression: deps.compression }),
   });
   const worker = createWorker({
     consumer,
     admin,
     tasks,
-    follower,
-    partitionCounts,
-    checkTopics: async () => {
-      const warnings = await checkTopics(admin, {
-        topics,
-        retentionMs: config.dedupRetentionMs,
-      });
+    kinds,
+    prepareTopics: async () => {
+      const warnings = await checkTopics(admin, { topics, retentionMs: config.dedupRetentionMs });
       for (const warning of warnings) logger.warn(warning);
+      const counts = await countPartitions(admin, [topics.results, topics.dlq, topics.byCustomer]);
+      partitions.results = counts.get(topics.results)!;
+      partitions.dlq = counts.get(topics.dlq)!;
+      partitions.byCustomer = counts.get(topics.byCustomer)!;
     },
     topics,
     groupId,
@@ -169,7 +158,7 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     ? createLagMonitor({
       admin,
       groupId,
-      topics: [topics.requests],
+      topics: [topics.requests, topics.byCustomer],
       registry,
       intervalMs: config.lagMonitor.intervalMs,
       logger: getLogger(["payments", "consumer", "lag"]),

@@ -24,20 +24,10 @@ import { type TestKafka, testKafka } from "@payments/testing/test_kafka";
 import { eventually } from "@payments/testing/wait";
 import { storeFile } from "./tasks/task_manager.ts";
 
-/** Resolves once the group committed offsets past `count` inputs in all. */
+/** Resolves once `count` results are committed (both stages done with them). */
 async function answered(t: TestKafka, count: number, timeoutMs = 90_000) {
   await eventually(
-    async () => {
-      const [offsets] = await t.admin.fetchOffsets({
-        groupId: t.groupId,
-        topics: [t.topics.requests],
-      });
-      const done = (offsets?.partitions ?? []).reduce(
-        (n, p) => n + Math.max(0, Number(p.offset)),
-        0,
-      );
-      return done >= count;
-    },
+    async () => (await readCommitted(t.brokers.join(","), t.topics.results)).length >= count,
     timeoutMs,
     `${count} inputs answered`,
   );
@@ -51,13 +41,26 @@ async function outcomesOf(t: TestKafka, paymentId: string): Promise<string[]> {
     .map((r) => r.outcome);
 }
 
-/** The restore line a consumer logged for a partition. */
+/** The line a consumer logged when a payment task was ready (its restore). */
 function restoreLine(service: ServiceProcess, partition: number) {
   const line = service.lines().find((l) =>
-    l.includes(`"message":"Partition ${partition} restored`)
+    l.includes(`"message":"Task payments-${partition} ready in`)
   );
   assert.ok(line, `a restore line for partition ${partition}:\n${service.tail()}`);
   return JSON.parse(line) as { records: number; kind: string };
+}
+
+/** The newest committed record of each key of a changelog partition, progress records left out. */
+function latestRows(
+  records: { partition: number; key: string | null; payload: string | null }[],
+  partition: number,
+) {
+  const rows = new Map<string, Record<string, unknown>>();
+  for (const r of records) {
+    if (r.partition !== partition || r.key === null || r.key === "#progress") continue;
+    rows.set(r.key, JSON.parse(r.payload!));
+  }
+  return rows;
 }
 
 Deno.test("with a cache of 10 ids a payment repeated after 20,000 newer ones is DUPLICATE, also after a restart and on an empty state directory", async () => {
@@ -131,36 +134,46 @@ Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is
   assertExactlyOnce(judgeAnswers(answers, inputs.length, t.topics.requests));
   assert.equal(answers.filter((a) => a.result?.outcome === "DUPLICATE").length, 80);
 
-  // The changelog as kcat reads it, against each store file opened with plain SQLite.
-  const changelog = await readCommitted(t.brokers.join(","), t.topics.decisions);
-  for (let partition = 0; partition < 3; partition++) {
-    const expected = changelog
-      .filter((r) => r.partition === partition && r.key !== "#progress")
-      .map((r) => {
-        const d = JSON.parse(r.payload!) as { payment_id: string; outcome: string };
-        return `${d.payment_id}=${d.outcome}`;
-      })
-      .sort();
-    const db = new DatabaseSync(storeFile(t.stateDir, t.groupId, t.topics.requests, partition), {
-      readOnly: true,
-    });
-    try {
-      const rows = db.prepare("SELECT payment_id, outcome FROM decisions").all() as {
-        payment_id: string;
-        outcome: string;
-      }[];
-      assert.deepEqual(rows.map((r) => `${r.payment_id}=${r.outcome}`).sort(), expected);
-      const end = changelog.filter((r) => r.partition === partition).at(-1)!.offset;
-      const meta = db.prepare("SELECT value FROM meta WHERE key = 'changelog_offset'").get() as {
-        value: string;
-      };
-      assert.ok(Number(meta.value) > end, "the store's checkpoint is past the last record");
-    } finally {
-      db.close();
+  // Each changelog as kcat reads it, against each store file opened with plain SQLite.
+  const claims = await readCommitted(t.brokers.join(","), t.topics.decisions);
+  const decisions = await readCommitted(t.brokers.join(","), t.topics.customerDecisions);
+  const stores = [
+    { changelog: claims, input: t.topics.requests, table: "claims", field: "duplicates" },
+    { changelog: decisions, input: t.topics.byCustomer, table: "decisions", field: "outcome" },
+  ];
+  for (const { changelog, input, table, field } of stores) {
+    for (let partition = 0; partition < 3; partition++) {
+      const expected = [...latestRows(changelog, partition)]
+        .map(([id, row]) => `${id}=${row[field]}`)
+        .sort();
+      const db = new DatabaseSync(storeFile(t.stateDir, t.groupId, input, partition), {
+        readOnly: true,
+      });
+      try {
+        const rows = db.prepare(`SELECT payment_id, ${field} AS v FROM ${table}`).all() as {
+          payment_id: string;
+          v: unknown;
+        }[];
+        assert.deepEqual(rows.map((r) => `${r.payment_id}=${r.v}`).sort(), expected, table);
+        const end = changelog.filter((r) => r.partition === partition).at(-1)!.offset;
+        const meta = db.prepare("SELECT value FROM meta WHERE key = 'changelog_offset'").get() as {
+          value: string;
+        };
+        assert.ok(Number(meta.value) > end, "the store's checkpoint is past the last record");
+      } finally {
+        db.close();
+      }
     }
   }
+  const claimed = [0, 1, 2].flatMap((p) => [...latestRows(claims, p).values()]);
+  assert.equal(claimed.length, payments.length, "one claim per payment id");
   assert.equal(
-    changelog.filter((r) => r.key !== "#progress").length,
+    claimed.reduce((n, c) => n + (c.duplicates as number), 0),
+    80,
+    "the repeats counted on the claims",
+  );
+  assert.equal(
+    decisions.filter((r) => r.key !== "#progress").length,
     payments.length,
     "one decision per payment id",
   );

@@ -18,7 +18,10 @@ export type WorkerState =
 /** What /ready reports. */
 export interface WorkerStatus {
   state: WorkerState;
+  /** Partitions of `payment_requests` assigned (the payment tasks). */
   assignedPartitions: number[];
+  /** Every task assigned, of both kinds. */
+  assignedTasks: { kind: "payments" | "customers"; partition: number }[];
   memberId?: string;
   lastKafkaContact?: number;
 }

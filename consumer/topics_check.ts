@@ -1,11 +1,14 @@
 /**
  * The consumer's start-up check of its topics. The requests, results and DLQ topics
  * must exist: a missing one is named with its variable, and the start is retried (the
- * topic may be on its way). The changelog topic must exist, have the partition count
- * of the requests topic (the store of input partition p is the changelog partition
- * p), and keep records at least as long as the de-duplication retention; otherwise
- * the consumer refuses to start, in one sentence naming the topic and what is wrong:
- * guessing would silently weaken "never approved twice".
+ * topic may be on its way). The internal topics (the two changelogs and the
+ * repartition topic) must exist, have the partition count of the requests topic (the
+ * store of task partition p follows changelog partition p, and a customer's payments
+ * are forwarded by the same partitioner as its requests), keep records at least as
+ * long as the de-duplication retention, and the repartition topic must not be
+ * compacted (compaction keeps one record per customer and would drop payments);
+ * otherwise the consumer refuses to start, in one sentence naming the topic and what
+ * is wrong: guessing would silently weaken "never approved twice".
  *
  * @module
  */
@@ -18,7 +21,7 @@ export class MissingTopicsError extends Error {
   readonly retriable = true;
 }
 
-/** The changelog topic is missing or wrong: not retriable, the operator must fix it. */
+/** An internal topic (changelog or repartition) is missing or wrong: not retriable, the operator must fix it. */
 export class ChangelogTopicError extends Error {
   override name = "ChangelogTopicError";
   readonly retriable = false;
@@ -31,10 +34,64 @@ export interface TopicsCheck {
   retentionMs: number;
 }
 
-/** How to create the topic, for the error message. */
-function howToCreate(check: TopicsCheck, partitions: number | string): string {
-  return `create it with ${partitions} partitions, cleanup.policy=compact,delete and ` +
+/** The internal topics, what each is called in messages, and the cleanup policy it needs. */
+const INTERNAL = [
+  { kind: "decisions", what: "changelog topic", policy: "compact,delete" },
+  { kind: "byCustomer", what: "repartition topic", policy: "delete" },
+  { kind: "customerDecisions", what: "changelog topic", policy: "compact,delete" },
+] as const;
+
+type Internal = typeof INTERNAL[number];
+
+function howToCreate(check: TopicsCheck, topic: Internal, partitions: number | string): string {
+  return `create it with ${partitions} partitions, cleanup.policy=${topic.policy} and ` +
     `retention.ms=${check.retentionMs} (deno task kafka and compose.yaml do)`;
+}
+
+async function topicConfig(admin: Admin, topics: string[]) {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: ["cleanup.policy", "retention.ms"],
+    })),
+  });
+  return new Map(resources.map((r) => [
+    r.resourceName,
+    new Map(r.configEntries.map((e) => [e.configName, e.configValue])),
+  ]));
+}
+
+/** Refuses an internal topic whose retention or cleanup policy would lose what it must keep. */
+function checkConfig(
+  check: TopicsCheck,
+  topic: Internal,
+  name: string,
+  entries: Map<string, string> | undefined,
+): string[] {
+  const retention = Number(entries?.get("retention.ms") ?? -1);
+  if (retention >= 0 && retention < check.retentionMs) {
+    throw new ChangelogTopicError(
+      `Cannot start: the ${topic.what} ${name} keeps records for retention.ms=` +
+        `${retention}, less than CONSUMER_DEDUP_RETENTION (${check.retentionMs} ms): ` +
+        `${topic.kind === "byCustomer" ? "payments waiting for a decision" : "payment ids"} ` +
+        `would be forgotten early; raise its retention.ms or lower CONSUMER_DEDUP_RETENTION`,
+    );
+  }
+  const policy = (entries?.get("cleanup.policy") ?? "").split(",");
+  if (topic.kind === "byCustomer") {
+    if (!policy.includes("compact")) return [];
+    throw new ChangelogTopicError(
+      `Cannot start: the ${topic.what} ${name} has cleanup.policy=${policy.join(",")}: ` +
+        `compaction keeps one record per customer and would drop forwarded payments; ` +
+        `set cleanup.policy=delete`,
+    );
+  }
+  return policy.includes("compact") ? [] : [
+    `The ${topic.what} ${name} has cleanup.policy=${policy.join(",")}: without compaction ` +
+    `it keeps every progress record until retention; cleanup.policy=compact,delete is meant`,
+  ];
 }
 
 /**
@@ -44,53 +101,38 @@ function howToCreate(check: TopicsCheck, partitions: number | string): string {
  * must not start. Errors reaching Kafka propagate unchanged (retriable).
  */
 export async function checkTopics(admin: Admin, check: TopicsCheck): Promise<string[]> {
-  const { requests: requestsTopic, decisions: changelogTopic } = check.topics;
+  const requestsTopic = check.topics.requests;
   const existing = new Set(await admin.listTopics());
   const missing = (["requests", "results", "dlq"] as const)
     .filter((kind) => !existing.has(check.topics[kind]))
     .map((kind) => `the topic ${check.topics[kind]} (${TOPIC_VARIABLES[kind]}) does not exist`);
-  if (!existing.has(changelogTopic)) {
+  for (const topic of INTERNAL) {
+    const name = check.topics[topic.kind];
+    if (existing.has(name)) continue;
     const partitions = existing.has(requestsTopic)
       ? (await admin.fetchTopicMetadata({ topics: [requestsTopic] })).topics[0]!.partitions.length
       : `${requestsTopic}'s`;
     throw new ChangelogTopicError(
-      `Cannot start: the changelog topic ${changelogTopic} (TOPIC_PAYMENT_DECISIONS) does not ` +
-        `exist; ${howToCreate(check, partitions)}`,
+      `Cannot start: the ${topic.what} ${name} (${TOPIC_VARIABLES[topic.kind]}) does not ` +
+        `exist; ${howToCreate(check, topic, partitions)}`,
     );
   }
   if (missing.length > 0) throw new MissingTopicsError(missing.join("; "));
-  const { topics } = await admin.fetchTopicMetadata({ topics: [requestsTopic, changelogTopic] });
+  const names = INTERNAL.map((topic) => check.topics[topic.kind]);
+  const { topics } = await admin.fetchTopicMetadata({ topics: [requestsTopic, ...names] });
   const count = (name: string) => topics.find((t) => t.name === name)!.partitions.length;
-  const [requests, changelog] = [count(requestsTopic), count(changelogTopic)];
-  if (requests !== changelog) {
+  const requests = count(requestsTopic);
+  for (const topic of INTERNAL) {
+    const name = check.topics[topic.kind];
+    if (count(name) === requests) continue;
     throw new ChangelogTopicError(
-      `Cannot start: the changelog topic ${changelogTopic} has ${changelog} partitions but ` +
-        `${requestsTopic} has ${requests}; they must match (the decisions of input partition ` +
-        `p live in changelog partition p), so recreate ${changelogTopic} with ${requests} partitions`,
+      `Cannot start: the ${topic.what} ${name} has ${count(name)} partitions but ` +
+        `${requestsTopic} has ${requests}; they must match (task partition p follows ` +
+        `partition p of every internal topic), so recreate ${name} with ${requests} partitions`,
     );
   }
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: [{
-      type: ConfigResourceTypes.TOPIC,
-      name: changelogTopic,
-      configNames: ["cleanup.policy", "retention.ms"],
-    }],
-  });
-  const entries = new Map(
-    (resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+  const configs = await topicConfig(admin, names);
+  return INTERNAL.flatMap((topic) =>
+    checkConfig(check, topic, check.topics[topic.kind], configs.get(check.topics[topic.kind]))
   );
-  const retention = Number(entries.get("retention.ms") ?? -1);
-  if (retention >= 0 && retention < check.retentionMs) {
-    throw new ChangelogTopicError(
-      `Cannot start: the changelog topic ${changelogTopic} keeps records for retention.ms=` +
-        `${retention}, less than CONSUMER_DEDUP_RETENTION (${check.retentionMs} ms): payment ` +
-        `ids would be forgotten early; raise its retention.ms or lower CONSUMER_DEDUP_RETENTION`,
-    );
-  }
-  const policy = entries.get("cleanup.policy") ?? "";
-  return policy.split(",").includes("compact") ? [] : [
-    `The changelog topic ${changelogTopic} has cleanup.policy=${policy}: without compaction ` +
-    `it keeps every progress record until retention; cleanup.policy=compact,delete is meant`,
-  ];
 }

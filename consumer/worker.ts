@@ -1,15 +1,16 @@
 /**
  * The payment worker: the kafkajs consumer group member. It keeps the membership and
- * runs the batch loop: each fetched batch is cut into transactions' worth of records
- * and handed to the partition's task (`tasks/partition_task.ts`), which answers and
- * commits them; the task manager (`tasks/task_manager.ts`) prepares and releases the
- * tasks as the group assigns and revokes partitions.
+ * runs the batch loop, nothing else: the group assigns it partitions of the two input
+ * topics, `payment_requests` (payment tasks) and `payment_requests.by_customer`
+ * (customer tasks); the task manager (`tasks/task_manager.ts`) prepares and releases
+ * their tasks as they come and go; each fetched batch is cut into transactions' worth
+ * of records and handed to its task (`tasks/task.ts`), which answers and commits them.
  *
- * Exactly once: each assigned partition's task has its own transactional producer,
- * which fences any earlier owner; answers, changelog records and the consumed offset
- * go in one transaction, and the store is updated only after it committed. Records
- * the store says were answered already (by a fenced predecessor whose commit landed
- * after our offsets were read) are skipped.
+ * Exactly once: each task has its own transactional producer, which fences any
+ * earlier owner; its outputs, changelog records and the consumed offset go in one
+ * transaction, and its store is updated only after it committed. Records the store
+ * says were answered already (by a fenced predecessor whose commit landed after our
+ * offsets were read) are skipped.
  *
  * @module
  */
@@ -20,12 +21,14 @@ import type { ConsumerSettings } from "./config.ts";
 import { createCrashHandler, describeCrashCause } from "./crash.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import type { WorkerState, WorkerStatus } from "./status.ts";
-import type { VelocityFollower } from "./store/velocity_follower.ts";
-import { HEARTBEAT_EVERY_MS } from "./tasks/partition_task.ts";
+import { HEARTBEAT_EVERY_MS } from "./tasks/chunk.ts";
+import type { TaskId } from "./tasks/task.ts";
+import { kindOfTopic, type TaskKinds, taskName } from "./tasks/task_kinds.ts";
 import type { TaskManager } from "./tasks/task_manager.ts";
 
 export { TransientError } from "@payments/shared/kafka_errors";
 export type { FaultInjector } from "./attempts.ts";
+export type { WorkerStatus } from "./status.ts";
 export { transactionalIdFor } from "./tasks/task_manager.ts";
 
 /** Everything the worker needs. */
@@ -33,16 +36,16 @@ export interface WorkerDeps {
   consumer: Consumer;
   admin: Admin;
   tasks: TaskManager;
-  follower: VelocityFollower;
-  /** Filled at start with the partition counts of the results and DLQ topics (answers need them). */
-  partitionCounts: { results: number; dlq: number };
-  /** Checks the topics the worker needs before it joins the group (throws to refuse). */
-  checkTopics: () => Promise<void>;
+  kinds: TaskKinds;
+  /** Checks the topics and reads what the tasks need of them before the worker joins (throws to refuse). */
+  prepareTopics: () => Promise<void>;
   topics: TopicNames;
   groupId: string;
   settings: ConsumerSettings;
   metrics: ConsumerMetrics;
   logger: Logger;
+  /** Called with every new assignment, after the task manager was told. */
+  onAssignment?: (assigned: readonly TaskId[]) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -54,13 +57,11 @@ export interface Worker {
   status(): WorkerStatus;
 }
 
-export type { WorkerStatus } from "./status.ts";
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Heartbeats while `work` runs (a restore can outlast the session timeout). Resolves
- * as soon as `work` does: a partition already prepared costs nothing here.
+ * as soon as `work` does: a task already prepared costs nothing here.
  */
 async function heartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
   const timer = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_EVERY_MS);
@@ -71,15 +72,16 @@ async function heartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>)
   }
 }
 
+const sameTask = (a: TaskId) => (b: TaskId) => a.kind === b.kind && a.partition === b.partition;
+
 /** Creates the worker; nothing happens until `start()`. */
 export function createWorker(deps: WorkerDeps): Worker {
-  const { consumer, admin, tasks, topics, groupId, settings, metrics, logger } = deps;
+  const { consumer, admin, tasks, topics, groupId, settings, metrics, logger, kinds } = deps;
   const sleep = deps.sleep ?? defaultSleep;
-  let assigned: number[] = [];
+  let assigned: TaskId[] = [];
   let state: WorkerState = "starting";
   let memberId: string | undefined;
   let lastKafkaContact: number | undefined;
-  const partitionCounts = deps.partitionCounts;
   const touch = () => lastKafkaContact = Date.now();
   const onCrash = createCrashHandler({
     admin,
@@ -91,14 +93,16 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const partition = batch.partition;
+    const kind = kindOfTopic(kinds, batch.topic);
+    if (!kind) return;
+    const id: TaskId = { kind, partition: batch.partition };
     touch();
     let task;
     try {
-      task = await heartbeating(tasks.ready(partition), heartbeat);
+      task = await heartbeating(tasks.ready(id), heartbeat);
     } catch (error) {
-      logger.error("Cannot prepare partition {partition}: {reason}", {
-        partition,
+      logger.error("Cannot prepare task {task}: {reason}", {
+        task: taskName(id),
         reason: describeCrashCause(error),
       });
       await sleep(settings.retryBackoffMs);
@@ -110,9 +114,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       const chunk = messages.slice(i, i + settings.maxRecordsPerTransaction);
       const outcome = await task.process(chunk, heartbeat);
       if (outcome.kind === "failed") {
-        // Nothing resolved: kafkajs fetches these records again once the partition is
+        // Nothing resolved: kafkajs fetches these records again once the task is
         // prepared anew; if the partition moved, the heartbeat makes this member rejoin.
-        await tasks.release(partition, false);
+        await tasks.release(id, false);
         await sleep(settings.retryBackoffMs);
         await heartbeat();
         return;
@@ -120,27 +124,28 @@ export function createWorker(deps: WorkerDeps): Worker {
       touch();
       resolveOffset(String(outcome.last));
       if (outcome.kind === "store_behind") {
-        await tasks.release(partition, false);
+        await tasks.release(id, false);
         return;
       }
       await heartbeat();
     }
   }
 
-  function onAssignment(next: number[]) {
-    const revoked = assigned.filter((p) => !next.includes(p));
-    const added = next.filter((p) => !assigned.includes(p));
+  function onAssignment(next: TaskId[]) {
+    const revoked = assigned.filter((t) => !next.some(sameTask(t)));
+    const added = next.filter((t) => !assigned.some(sameTask(t)));
     if (revoked.length > 0) metrics.rebalances.labels("revoke").inc();
     metrics.rebalances.labels("assign").inc();
     assigned = next;
-    metrics.activePartitions.set(next.length);
+    metrics.activePartitions.set(next.filter((t) => t.kind === "payments").length);
     state = next.length > 0 ? "assigned" : "waiting";
-    for (const partition of revoked) void tasks.release(partition, true);
+    for (const id of revoked) void tasks.release(id, true);
     if (added.length > 0) tasks.prepare(added);
+    deps.onAssignment?.(next);
     logger.info("Rebalance: assigned {assigned}, added {added}, revoked {revoked}", {
-      assigned: next,
-      added,
-      revoked,
+      assigned: next.map(taskName),
+      added: added.map(taskName),
+      revoked: revoked.map(taskName),
       member_id: memberId,
     });
   }
@@ -153,8 +158,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       memberId = payload.memberId;
       touch();
-      const mine = payload.memberAssignment[topics.requests] ?? [];
-      onAssignment([...mine].sort((a, b) => a - b));
+      const ids: TaskId[] = [];
+      for (const kind of ["payments", "customers"] as const) {
+        const partitions = payload.memberAssignment[kinds[kind].inputTopic] ?? [];
+        for (const partition of [...partitions].sort((a, b) => a - b)) {
+          ids.push({ kind, partition });
+        }
+      }
+      onAssignment(ids);
     });
     consumer.on(consumer.events.HEARTBEAT, touch);
     consumer.on(consumer.events.FETCH, touch);
@@ -166,26 +177,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     });
   }
 
-  async function countPartitions() {
-    const { topics: meta } = await admin.fetchTopicMetadata({
-      topics: [topics.results, topics.dlq],
-    });
-    const count = (name: string) => meta.find((t) => t.name === name)?.partitions.length ?? 0;
-    partitionCounts.results = count(topics.results);
-    partitionCounts.dlq = count(topics.dlq);
-    if (partitionCounts.results === 0 || partitionCounts.dlq === 0) {
-      throw new Error(`the topics ${topics.results} and ${topics.dlq} must exist`);
-    }
-  }
-
   return {
     async start() {
       listen();
-      await deps.checkTopics();
-      await countPartitions();
-      await deps.follower.start();
+      await deps.prepareTopics();
       await consumer.connect();
-      await consumer.subscribe({ topics: [topics.requests], fromBeginning: true });
+      await consumer.subscribe({
+        topics: [kinds.payments.inputTopic, kinds.customers.inputTopic],
+        fromBeginning: true,
+      });
       state = "waiting";
       await consumer.run({
         autoCommit: false,
@@ -201,12 +201,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       await tasks.releaseAll();
       assigned = [];
       metrics.activePartitions.set(0);
-      await deps.follower.stop();
     },
     status() {
       return {
         state,
-        assignedPartitions: [...assigned],
+        assignedPartitions: assigned.filter((t) => t.kind === "payments").map((t) => t.partition),
+        assignedTasks: [...assigned],
         ...(memberId ? { memberId } : {}),
         ...(lastKafkaContact ? { lastKafkaContact } : {}),
       };

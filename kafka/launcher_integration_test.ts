@@ -10,12 +10,7 @@ import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 // kafkajs warns of a negative timer on every connection under Deno.
 muteKafkajsTimeoutWarning();
 
-const TOPICS = [
-  DEFAULT_TOPICS.requests,
-  DEFAULT_TOPICS.results,
-  DEFAULT_TOPICS.dlq,
-  DEFAULT_TOPICS.decisions,
-];
+const TOPICS = Object.values(DEFAULT_TOPICS);
 
 /** kcat is the independent client: it shares no code with kafkajs or the launcher. */
 async function kcat(args: string[]): Promise<string> {

@@ -21,7 +21,8 @@ Deno.test("deno task kafka prints one ready line and exits 0 on SIGTERM", async 
     assert.equal(
       stdout,
       `Kafka ready on localhost:${port} (data: ${dataDir}, ` +
-        "topics: payment_requests, payment_results, dead_letters, payment_decisions)\n",
+        "topics: payment_requests, payment_results, dead_letters, payment_decisions, " +
+        "payment_requests.by_customer, payment_decisions.by_customer)\n",
     );
     child.kill("SIGTERM");
     const status = await withTimeout(child.status, 30_000, "stopping the CLI");
@@ -56,7 +57,8 @@ Deno.test("deno task kafka -- --nodes 3 runs a 3-node cluster that kcat sees, an
     assert.equal(
       stdout,
       `Kafka cluster of 3 nodes ready on ${addresses} (data: ${dataDir}, ` +
-        "topics: payment_requests, payment_results, payment_requests.dlq, payment_decisions)\n",
+        "topics: payment_requests, payment_results, payment_requests.dlq, payment_decisions, " +
+        "payment_requests.by_customer, payment_decisions.by_customer)\n",
     );
     const kcat = await new Deno.Command("kcat", {
       args: ["-b", `127.0.0.1:${port}`, "-L", "-J"],

@@ -106,6 +106,8 @@ const schema = z.object({
   TOPIC_PAYMENT_RESULTS: z.string().default(DEFAULT_TOPICS.results),
   TOPIC_PAYMENT_DLQ: z.string().default(DEFAULT_TOPICS.dlq),
   TOPIC_PAYMENT_DECISIONS: z.string().default(DEFAULT_TOPICS.decisions),
+  TOPIC_PAYMENT_BY_CUSTOMER: z.string().default(DEFAULT_TOPICS.byCustomer),
+  TOPIC_PAYMENT_CUSTOMER_DECISIONS: z.string().default(DEFAULT_TOPICS.customerDecisions),
   CONSUMER_DEDUP_RETENTION: durationVar.default(DEFAULT_DEDUP_RETENTION_MS),
   CONSUMER_GROUP_ID: z.string().default("payment-processor"),
   LOG_LEVEL: z.string().trim().toLowerCase().transform((v) => v === "warn" ? "warning" : v)
@@ -185,6 +187,8 @@ export function loadConfig(env: Env): Config {
       results: vars.TOPIC_PAYMENT_RESULTS,
       dlq: vars.TOPIC_PAYMENT_DLQ,
       decisions: vars.TOPIC_PAYMENT_DECISIONS,
+      byCustomer: vars.TOPIC_PAYMENT_BY_CUSTOMER,
+      customerDecisions: vars.TOPIC_PAYMENT_CUSTOMER_DECISIONS,
     },
     dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
     consumerGroupId: vars.CONSUMER_GROUP_ID,

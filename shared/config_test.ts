@@ -13,6 +13,8 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
     results: "payment_results",
     dlq: "payment_requests.dlq",
     decisions: "payment_decisions",
+    byCustomer: "payment_requests.by_customer",
+    customerDecisions: "payment_decisions.by_customer",
   });
   assert.equal(config.dedupRetentionMs, 7 * 24 * 60 * 60 * 1000);
   assert.equal(config.consumerGroupId, "payment-processor");

@@ -16,7 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { freePort } from "@payments/kafka/ports";
 import { metricValue } from "@payments/shared/metrics";
-import type { TopicNames } from "@payments/shared/topics";
+import { type TopicNames, topicsEnv } from "@payments/shared/topics";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -203,10 +203,7 @@ export function serviceEnv(
 ): Record<string, string> {
   return {
     KAFKA_BROKERS: brokers,
-    TOPIC_PAYMENT_REQUESTS: topics.requests,
-    TOPIC_PAYMENT_RESULTS: topics.results,
-    TOPIC_PAYMENT_DLQ: topics.dlq,
-    TOPIC_PAYMENT_DECISIONS: topics.decisions,
+    ...topicsEnv(topics),
     ...extra,
   };
 }

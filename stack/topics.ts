@@ -27,7 +27,7 @@ async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>
   }
 }
 
-/** `<prefix>-<random>.requests`, `.results`, `.requests.dlq` and `.decisions`. */
+/** `<prefix>-<random>.requests`, `.results`, `.requests.dlq`, `.decisions` and the internal topics. */
 export function uniqueTopics(prefix: string): TopicNames {
   const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
   return {
@@ -35,6 +35,8 @@ export function uniqueTopics(prefix: string): TopicNames {
     results: `${id}.results`,
     dlq: `${id}.requests.dlq`,
     decisions: `${id}.decisions`,
+    byCustomer: `${id}.requests.by_customer`,
+    customerDecisions: `${id}.decisions.by_customer`,
   };
 }
 

@@ -12,10 +12,10 @@
  * @module
  */
 import type { Consumer, EachBatchPayload } from "kafkajs";
-import { type ChangelogEntry, readChangelogRecord } from "./changelog_records.ts";
+import type { ChangelogEntry } from "./sqlite_store.ts";
 
 /** One partition to restore. */
-export interface RestoreRequest {
+export interface RestoreRequest<Row> {
   partition: number;
   /** First offset to read. */
   from: number;
@@ -25,7 +25,7 @@ export interface RestoreRequest {
    * Receives the entries of one fetched batch, in offset order, and the next offset
    * to read after it. Runs synchronously, before the next batch of the partition.
    */
-  apply(entries: ChangelogEntry[], nextOffset: number): void;
+  apply(entries: ChangelogEntry<Row>[], nextOffset: number): void;
 }
 
 /** What a restore read for one partition. */
@@ -47,10 +47,17 @@ export interface RestorerDeps {
   stallTimeoutMs: number;
 }
 
+/** Reads one changelog record back; `undefined` for one this version does not understand. */
+export type ChangelogReader<Row> = (
+  key: Uint8Array | string | null,
+  value: Uint8Array | string | null,
+) => ChangelogEntry<Row> | undefined;
+
 /** Reads every request's range; resolves with what was read per partition. */
-export async function restoreFromChangelog(
+export async function restoreFromChangelog<Row>(
   deps: RestorerDeps,
-  requests: readonly RestoreRequest[],
+  read: ChangelogReader<Row>,
+  requests: readonly RestoreRequest<Row>[],
 ): Promise<Map<number, RestoreCount>> {
   const counts = new Map<number, RestoreCount>(
     requests.map((r) => [r.partition, { records: 0, unreadable: 0 }]),
@@ -100,11 +107,11 @@ export async function restoreFromChangelog(
     const request = pending.get(batch.partition);
     if (!request) return Promise.resolve();
     const count = counts.get(batch.partition)!;
-    const entries: ChangelogEntry[] = [];
+    const entries: ChangelogEntry<Row>[] = [];
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (offset < request.from || offset >= request.to) continue;
-      const entry = readChangelogRecord(message.key, message.value);
+      const entry = read(message.key, message.value);
       if (entry) {
         entries.push(entry);
       } else {

@@ -14,10 +14,11 @@ import { describeCrashCause } from "../crash.ts";
 import type { ConsumerMetrics } from "../metrics.ts";
 import { createNaiveTimestampNotice } from "../naive_timestamps.ts";
 import { TransactionError } from "../transaction.ts";
+import type { TaskId } from "./task.ts";
 
-/** One committed transaction of one partition. */
+/** One committed transaction of one task. */
 export interface CommitSummary {
-  partition: number;
+  id: TaskId;
   answers: readonly Answer[];
   /** Transaction time, from its first send to the commit. */
   seconds: number;
@@ -31,16 +32,16 @@ export interface CommitSummary {
 export interface CommitReportDeps {
   metrics: ConsumerMetrics;
   logger: Logger;
-  /** The input topic (metric label). */
+  /** The pipeline's input topic, `payment_requests` (the lab's metrics are labelled with it). */
   topic: string;
 }
 
 /** Reports commits and failed transactions. */
 export interface CommitReporter {
   committed(summary: CommitSummary): void;
-  failed(partition: number, first: string, last: number, error: unknown): void;
-  /** Kafka has a commit the partition's store could not take. */
-  storeBehind(partition: number, error: unknown): void;
+  failed(id: TaskId, first: string, last: number, error: unknown): void;
+  /** Kafka has a commit the task's store could not take. */
+  storeBehind(id: TaskId, error: unknown): void;
 }
 
 const roundMs = (seconds: number) => Math.round(seconds * 1000 * 100) / 100;
@@ -50,42 +51,48 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
   const { metrics, logger, topic } = deps;
   const noticeNaive = createNaiveTimestampNotice({ counter: metrics.naiveTimestamps, logger });
 
-  function observe(a: Answer, committedAtMs: number) {
+  /** A request answered by a payment task: consumed, and how long its processing took. */
+  function observeRequest(a: Answer) {
     const status = a.kind === "dead_letter" ? "failed" : "success";
     metrics.consumed.labels(topic, status).inc();
-    const exemplar = { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id };
     observeWithExemplar(
       metrics.processingDuration,
       { topic, status },
       a.processingSeconds,
-      exemplar,
+      { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id },
     );
-    if (a.kind === "dead_letter") {
-      metrics.deadLetters.labels(a.reason).inc();
-      return;
-    }
-    const createdAt = Date.parse(a.event.created_at);
+  }
+
+  /** A result committed: its outcome and how long after `created_at`. */
+  function observeResult(a: Answer, committedAtMs: number) {
+    if (a.kind !== "decided" && a.kind !== "duplicate") return;
     observeWithExemplar(
       metrics.endToEndLatency,
       { topic },
-      Math.max(0, (committedAtMs - createdAt) / 1000),
-      exemplar,
+      Math.max(0, (committedAtMs - Date.parse(a.event.created_at)) / 1000),
+      { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id },
     );
     metrics.results.labels(a.outcome).inc();
   }
 
-  function log(a: Answer, partition: number, seconds: number) {
+  function log(a: Answer, id: TaskId, seconds: number) {
     withContext(a.trace, () => {
       const fields = {
         payment_id: a.event?.payment_id ?? null,
-        partition,
+        task: `${id.kind}-${id.partition}`,
+        partition: id.partition,
         offset: a.offset,
         processing_ms: roundMs(a.processingSeconds),
         commit_ms: roundMs(seconds),
         ...a.log,
       };
       if (a.kind === "dead_letter") {
-        logger.warn("Record {partition}@{offset} dead-lettered: {reason}", fields);
+        logger.warn("Record {partition}@{offset} of {task} dead-lettered: {reason}", fields);
+      } else if (a.kind === "claimed") {
+        logger.debug(
+          "Payment {payment_id} claimed and forwarded to customers-{customer_partition}",
+          fields,
+        );
       } else {
         logger.info("Payment {payment_id} {outcome}", fields);
       }
@@ -93,27 +100,32 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
   }
 
   return {
-    committed({ partition, answers, seconds, committedAtMs, storeEntries }) {
-      metrics.stateEntries.labels(String(partition)).set(storeEntries);
+    committed({ id, answers, seconds, committedAtMs, storeEntries }) {
+      metrics.stateEntries.labels(id.kind, String(id.partition)).set(storeEntries);
       metrics.transactionDuration.labels("committed").observe(seconds);
       metrics.transactionRecords.observe(answers.length);
       for (const a of answers) {
-        // After the commit, not when read: a chunk whose transaction failed is read again.
-        if (a.naiveCreatedAt && a.event) noticeNaive(a.event);
-        observe(a, committedAtMs);
-        log(a, partition, seconds);
+        if (id.kind === "payments") {
+          // After the commit, not when read: a chunk whose transaction failed is read again.
+          if (a.kind !== "decided" && a.naiveCreatedAt && a.event) noticeNaive(a.event);
+          observeRequest(a);
+        }
+        if (a.kind === "dead_letter") metrics.deadLetters.labels(a.reason).inc();
+        observeResult(a, committedAtMs);
+        log(a, id, seconds);
       }
     },
-    failed(partition, first, last, error) {
+    failed(id, first, last, error) {
       const fenced = isProducerFenced(error);
       if (error instanceof TransactionError) {
         metrics.transactionDuration.labels("aborted").observe(error.seconds);
       }
       metrics.errors.labels(fenced ? "fenced" : "transaction").inc();
       logger.error(
-        "Transaction for partition {partition} offsets {first}..{last} failed{fenced}: {reason}",
+        "Transaction of {task} offsets {first}..{last} failed{fenced}: {reason}",
         {
-          partition,
+          task: `${id.kind}-${id.partition}`,
+          partition: id.partition,
           first,
           last,
           fenced: fenced ? " (fenced)" : "",
@@ -121,12 +133,12 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
         },
       );
     },
-    storeBehind(partition, error) {
+    storeBehind(id, error) {
       // Kafka has the answers; the store is only behind. Preparing the partition
       // again reads what it missed from the changelog before anything is decided.
       metrics.errors.labels("state_store").inc();
-      logger.error("Cannot update the store of partition {partition}: {error}", {
-        partition,
+      logger.error("Cannot update the store of {task}: {error}", {
+        task: `${id.kind}-${id.partition}`,
         error,
       });
     },

@@ -1,91 +1,113 @@
 /**
- * The task manager (Kafka Streams' TaskManager): the partitions this worker owns, from
- * assignment to release, each as a {@linkcode PartitionTask}. Preparing a partition
- * fences its previous owner (the partition's transactional producer initialises,
- * which aborts or completes whatever transaction a zombie left open), opens its
- * store, reads the changelog from the store's checkpoint up to the end (one restore
- * for every partition of an assignment) and primes the velocity view from the store.
- * Only then is the partition processed.
+ * The task manager (Kafka Streams' TaskManager): the tasks of the partitions this
+ * worker owns, from assignment to release. Preparing a task fences its previous owner
+ * (the task's transactional producer initialises, which aborts or completes whatever
+ * transaction a zombie left open), opens its store (a standby's warm store when this
+ * instance kept one), reads the changelog from the store's checkpoint up to the end
+ * (one restore for all the tasks of a kind in an assignment), and only then hands the
+ * task to the batch loop. Each preparation is timed whole and by part, from
+ * assignment to the task being ready.
  *
  * @module
  */
-import type { Admin, Producer } from "kafkajs";
+import type { Admin, CompressionTypes, Producer } from "kafkajs";
 import type { Logger } from "@logtape/logtape";
-import type { TopicNames } from "@payments/shared/topics";
 import type { ConsumerMetrics } from "../metrics.ts";
 import type { RestoreCount, RestoreRequest } from "../store/changelog_restorer.ts";
-import { openPartitionStore, type PartitionStore } from "../store/partition_store.ts";
-import type { RecentIds } from "../store/recent_ids.ts";
 import { planRestore, type RestorePlan } from "../store/restore_plan.ts";
+import type { TaskStore } from "../store/sqlite_store.ts";
 import { topicOffsets } from "../store/topic_offsets.ts";
-import { VELOCITY_HORIZON_MS, type VelocityTracker } from "../store/velocity.ts";
-import type { VelocityFollower } from "../store/velocity_follower.ts";
-import type { PartitionTask } from "./partition_task.ts";
+import type { CommitReporter } from "./commit_report.ts";
+import { openTaskStore, storeFile } from "./store_files.ts";
+import { createTask, type Task, type TaskId } from "./task.ts";
+import { type TaskKind, type TaskKinds, taskName } from "./task_kinds.ts";
+import { createPurger } from "./purger.ts";
+
+export { storeFile };
 
 /** What the task manager needs. */
 export interface TaskManagerDeps {
-  /** A transactional producer for one partition (not yet connected). */
+  kinds: TaskKinds;
+  /** A transactional producer for one task (not yet connected). */
   createProducer: (transactionalId: string) => Producer;
-  /** The task of a prepared partition: its producer fenced the previous owner, its store is restored. */
-  createTask: (partition: number, producer: Producer, store: PartitionStore) => PartitionTask;
   admin: Admin;
   groupId: string;
-  topics: TopicNames;
   stateDir: string;
   retentionMs: number;
-  restore: (requests: RestoreRequest[]) => Promise<Map<number, RestoreCount>>;
-  follower: VelocityFollower;
-  velocity: VelocityTracker;
-  recent: RecentIds;
+  /** Reads changelog ranges into stores (`store/changelog_restorer.ts`). */
+  restore: <Row>(
+    kind: TaskKind<Row>,
+    requests: RestoreRequest<Row>[],
+  ) => Promise<Map<number, RestoreCount>>;
+  /**
+   * The store this instance kept warm as a standby for a task, handed over (its
+   * follower no longer writes it); undefined when there is none.
+   */
+  takeStandby?: (id: TaskId) => Promise<TaskStore<unknown> | undefined>;
+  /** Gives a released task's store to the standbys to keep warm, when the assignment wants it. */
+  keepAsStandby?: (id: TaskId) => void;
+  report: CommitReporter;
   metrics: ConsumerMetrics;
   logger: Logger;
-  /** How long to wait for the velocity view of other partitions before processing. */
-  velocityWaitMs: number;
-  /** How often stores forget decisions past the retention. */
+  compression?: CompressionTypes;
+  /** How often stores forget rows past the retention. */
   purgeIntervalMs?: number;
   now?: () => number;
 }
 
-/** The tasks of the owned partitions. */
-export interface TaskManager {
-  /** Starts preparing newly assigned partitions, together. */
-  prepare(partitions: readonly number[]): void;
-  /** The partition's task, once prepared (preparing it now if nobody asked yet); rejects if that failed. */
-  ready(partition: number): Promise<PartitionTask>;
-  /** Gives a partition up: its task closes (producer disconnected, store closed). */
-  release(partition: number, revoked: boolean): Promise<void>;
-  releaseAll(): Promise<void>;
+/** Where one assigned task stands. */
+export interface TaskState {
+  id: TaskId;
+  state: "restoring" | "running" | "failed";
 }
 
-/** Transactional id of the producer for one input partition. */
+/** The tasks of the assigned partitions. */
+export interface TaskManager {
+  /** Starts preparing newly assigned tasks, those of a kind together. */
+  prepare(ids: readonly TaskId[]): void;
+  /** The task, once prepared (preparing it now if nobody asked yet); rejects if that failed. */
+  ready(id: TaskId): Promise<Task>;
+  /** Gives a task up: it closes (producer disconnected, store closed). */
+  release(id: TaskId, revoked: boolean): Promise<void>;
+  releaseAll(): Promise<void>;
+  /** Every task being prepared or prepared, and how it stands. */
+  states(): TaskState[];
+}
+
+/** Transactional id of the producer of one task (the payment tasks' is the single-stage worker's). */
 export function transactionalIdFor(groupId: string, topic: string, partition: number): string {
   return `${groupId}.${topic}.${partition}`;
 }
 
-/** File of a partition's store: one folder per consumer group. */
-export function storeFile(stateDir: string, groupId: string, topic: string, partition: number) {
-  const safe = (name: string) => encodeURIComponent(name);
-  return `${stateDir}/${safe(groupId)}/${safe(topic)}-${partition}.sqlite`;
+interface Restoring {
+  id: TaskId;
+  producer: Producer;
+  store: TaskStore<unknown>;
+  plan: RestorePlan;
 }
 
-/** A partition being restored: its fenced producer and its store. */
-interface Restoring {
-  partition: number;
-  producer: Producer;
-  store: PartitionStore;
-}
+/** Milliseconds since `start`. */
+const since = (start: number) => performance.now() - start;
 
 /** Creates the task manager; nothing happens until `prepare` or `ready`. */
 export function createTaskManager(deps: TaskManagerDeps): TaskManager {
-  const { admin, topics, metrics, logger, follower, velocity } = deps;
+  const { admin, metrics, logger, kinds } = deps;
   const now = deps.now ?? Date.now;
-  const entries = new Map<number, Promise<PartitionTask>>();
-  let purgeTimer: ReturnType<typeof setInterval> | undefined;
-  const opened = new Map<number, PartitionTask>();
+  const entries = new Map<string, Promise<Task>>();
+  const opened = new Map<string, Task>();
+  const failed = new Set<string>();
+  const purger = createPurger({
+    tasks: () => [...opened.values()],
+    intervalMs: deps.purgeIntervalMs ?? 60_000,
+    metrics,
+    logger,
+    now,
+  });
 
-  async function fence(partition: number): Promise<Producer> {
+  async function fence(id: TaskId): Promise<Producer> {
+    const kind = kinds[id.kind];
     const producer = deps.createProducer(
-      transactionalIdFor(deps.groupId, topics.requests, partition),
+      transactionalIdFor(deps.groupId, kind.inputTopic, id.partition),
     );
     try {
       await producer.connect();
@@ -99,173 +121,186 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
     }
   }
 
-  function openStore(partition: number): PartitionStore {
-    const file = storeFile(deps.stateDir, deps.groupId, topics.requests, partition);
-    const { store, movedAside } = openPartitionStore({
-      file,
-      changelogTopic: topics.decisions,
-      partition,
+  async function openStore(id: TaskId): Promise<TaskStore<unknown>> {
+    const warm = await deps.takeStandby?.(id);
+    if (warm) return warm;
+    return openTaskStore(kinds[id.kind] as TaskKind, {
+      stateDir: deps.stateDir,
+      groupId: deps.groupId,
+      partition: id.partition,
       retentionMs: deps.retentionMs,
+      metrics,
+      logger,
     });
-    if (movedAside) {
-      metrics.errors.labels("state_store").inc();
-      logger.warn(
-        "State store {file} could not be used ({reason}): moved to {moved_to}, rebuilding from {changelog}",
-        { file, reason: movedAside.reason, moved_to: movedAside.to, changelog: topics.decisions },
-      );
-    }
-    return store;
   }
 
-  function logRestored(owned: Restoring, plan: RestorePlan, count: RestoreCount, ms: number) {
-    const seconds = ms / 1000;
-    metrics.stateRestoreDuration.labels(plan.kind).observe(seconds);
+  function logReady(r: Restoring, count: RestoreCount, parts: Record<string, number>) {
+    const store = r.id.kind;
+    const total = parts.total!;
+    metrics.stateRestoreDuration.labels(r.plan.kind).observe(total / 1000);
+    for (const phase of ["fence", "open", "changelog"] as const) {
+      metrics.stateRestorePhase.labels(store, phase).observe(parts[phase]! / 1000);
+    }
     metrics.stateRestoredRecords.inc(count.records);
-    metrics.stateEntries.labels(String(owned.partition)).set(owned.store.entries);
+    metrics.stateEntries.labels(store, String(r.id.partition)).set(r.store.entries);
     logger.info(
-      "Partition {partition} restored: {records} changelog records in {restore_ms} ms ({kind}: {reason})",
+      "Task {task} ready in {ready_ms} ms: fence {fence_ms} ms, store {open_ms} ms, " +
+        "changelog {changelog_ms} ms for {records} records ({kind}: {reason})",
       {
-        partition: owned.partition,
+        task: taskName(r.id),
+        ready_ms: Math.round(total),
+        fence_ms: Math.round(parts.fence!),
+        open_ms: Math.round(parts.open!),
+        changelog_ms: Math.round(parts.changelog!),
         records: count.records,
         unreadable: count.unreadable,
-        restore_ms: Math.round(ms),
-        kind: plan.kind,
-        reason: plan.reason,
-        entries: owned.store.entries,
-        handled_up_to: owned.store.handledUpTo,
+        kind: r.plan.kind,
+        reason: r.plan.reason,
+        entries: r.store.entries,
+        handled_up_to: r.store.handledUpTo,
       },
     );
   }
 
-  async function prepareAll(partitions: readonly number[]): Promise<Map<number, PartitionTask>> {
+  async function restoreAll(kind: TaskKind, restoring: Restoring[]) {
+    return await deps.restore(
+      kind,
+      restoring.map(({ id, store, plan }) => ({
+        partition: id.partition,
+        from: plan.from,
+        to: plan.to,
+        apply: (changes, next) => store.apply(changes, next, now()),
+      })),
+    );
+  }
+
+  async function prepareKind(kind: TaskKind, ids: readonly TaskId[]): Promise<Map<string, Task>> {
     const started = performance.now();
-    follower.own(partitions);
-    const fenced = await Promise.allSettled(partitions.map(fence));
-    const failed = fenced.find((r) => r.status === "rejected");
-    if (failed) {
+    const fenced = await Promise.allSettled(ids.map(fence));
+    const failure = fenced.find((r) => r.status === "rejected");
+    if (failure) {
       for (const r of fenced) {
         if (r.status === "fulfilled") await r.value.disconnect().catch(() => {});
       }
       metrics.errors.labels("restore").inc();
-      throw failed.reason;
+      throw failure.reason;
     }
     const producers = fenced.map((r) => (r as PromiseFulfilledResult<Producer>).value);
-    const owned = new Map<number, Restoring>();
+    const fencedAt = performance.now();
+    const restoring: Restoring[] = [];
     try {
-      const offsets = await topicOffsets(admin, topics.decisions);
-      const plans = new Map<number, RestorePlan>();
-      partitions.forEach((partition, i) => {
-        const store = openStore(partition);
-        owned.set(partition, { partition, producer: producers[i]!, store });
-        const plan = planRestore(store, offsets.get(partition) ?? { low: 0, high: 0 });
+      const offsets = await topicOffsets(admin, kind.changelogTopic);
+      for (const [i, id] of ids.entries()) {
+        const store = await openStore(id);
+        const plan = planRestore(store, offsets.get(id.partition) ?? { low: 0, high: 0 });
         if (plan.kind === "reset") store.reset();
-        plans.set(partition, plan);
-      });
-      const counts = await deps.restore(
-        [...owned.values()].map(({ partition, store }) => ({
-          partition,
-          from: plans.get(partition)!.from,
-          to: plans.get(partition)!.to,
-          apply: (changes, next) => store.apply(changes, next, now()),
-        })),
-      );
-      const ms = performance.now() - started;
-      for (const entry of owned.values()) {
-        for (const d of entry.store.decidedSince(now() - VELOCITY_HORIZON_MS)) {
-          velocity.add(d.customerId, d.paymentId, d.createdAtMs);
-        }
-        logRestored(entry, plans.get(entry.partition)!, counts.get(entry.partition)!, ms);
+        restoring.push({ id, producer: producers[i]!, store, plan });
       }
-      if (!await follower.caughtUp(deps.velocityWaitMs)) {
-        logger.warn(
-          "The velocity view of other partitions is not caught up after {wait_ms} ms: processing anyway",
-          { wait_ms: deps.velocityWaitMs },
+      const openedAt = performance.now();
+      const counts = await restoreAll(kind, restoring);
+      const parts = {
+        fence: fencedAt - started,
+        open: openedAt - fencedAt,
+        changelog: since(openedAt),
+        total: since(started),
+      };
+      const tasks = new Map<string, Task>();
+      for (const r of restoring) {
+        logReady(r, counts.get(r.id.partition)!, parts);
+        tasks.set(
+          taskName(r.id),
+          createTask({
+            id: r.id,
+            inputTopic: kind.inputTopic,
+            changelogTopic: kind.changelogTopic,
+            producer: r.producer,
+            store: r.store,
+            processor: kind.processor,
+            groupId: deps.groupId,
+            report: deps.report,
+            ...(deps.compression === undefined ? {} : { compression: deps.compression }),
+          }),
         );
       }
-      return new Map(
-        [...owned.values()].map((
-          { partition, producer, store },
-        ) => [partition, deps.createTask(partition, producer, store)]),
-      );
+      return tasks;
     } catch (error) {
       metrics.errors.labels("restore").inc();
-      for (const { store } of owned.values()) store.close();
+      for (const { store } of restoring) store.close();
       await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
       throw error;
     }
   }
 
-  function purge() {
-    for (const { partition, store } of opened.values()) {
-      try {
-        const purged = store.purge(now());
-        if (purged > 0) {
-          metrics.stateEntries.labels(String(partition)).set(store.entries);
-          logger.debug("Partition {partition} forgot {purged} decisions past the retention", {
-            partition,
-            purged,
-          });
-        }
-      } catch (error) {
-        logger.warn("Cannot purge the store of partition {partition}: {error}", {
-          partition,
-          error,
+  function prepare(ids: readonly TaskId[]) {
+    for (const kind of Object.values(kinds) as TaskKind[]) {
+      const fresh = ids.filter((id) => id.kind === kind.name && !entries.has(taskName(id)));
+      if (fresh.length === 0) continue;
+      const job = prepareKind(kind, fresh);
+      for (const id of fresh) {
+        const name = taskName(id);
+        failed.delete(name);
+        const entry = job.then((tasks) => {
+          const task = tasks.get(name)!;
+          opened.set(name, task);
+          purger.start();
+          return task;
+        });
+        entries.set(name, entry);
+        // A failed preparation is retried by the next batch of the partition.
+        entry.catch(() => {
+          if (entries.get(name) === entry) {
+            entries.delete(name);
+            failed.add(name);
+          }
         });
       }
     }
   }
 
-  function prepare(partitions: readonly number[]) {
-    const fresh = partitions.filter((p) => !entries.has(p));
-    if (fresh.length === 0) return;
-    const job = prepareAll(fresh);
-    for (const partition of fresh) {
-      const entry = job.then((owned) => {
-        const mine = owned.get(partition)!;
-        opened.set(partition, mine);
-        purgeTimer ??= setInterval(purge, deps.purgeIntervalMs ?? 60_000);
-        return mine;
-      });
-      entries.set(partition, entry);
-      // A failed preparation is retried by the next batch of the partition.
-      entry.catch(() => {
-        if (entries.get(partition) === entry) entries.delete(partition);
-      });
-    }
-  }
-
-  async function release(partition: number, revoked: boolean) {
-    const entry = entries.get(partition);
-    entries.delete(partition);
-    opened.delete(partition);
-    deps.recent.drop(partition);
-    if (opened.size === 0 && purgeTimer !== undefined) {
-      clearInterval(purgeTimer);
-      purgeTimer = undefined;
-    }
-    if (revoked) {
-      metrics.stateEntries.remove(String(partition));
-      await follower.disown([partition]).catch(() => {});
-    }
+  async function release(id: TaskId, revoked: boolean) {
+    const name = taskName(id);
+    const entry = entries.get(name);
+    entries.delete(name);
+    opened.delete(name);
+    failed.delete(name);
+    kinds[id.kind].processor.forget?.(id.partition);
+    if (opened.size === 0) purger.stop();
+    if (revoked) metrics.stateEntries.remove(id.kind, String(id.partition));
     if (!entry) return;
     try {
       await (await entry).close();
     } catch {
       // Preparation failed or the producer is already gone: nothing to release.
     }
+    if (revoked) deps.keepAsStandby?.(id);
   }
 
   return {
     prepare,
-    ready(partition) {
-      if (!entries.has(partition)) prepare([partition]);
-      return entries.get(partition)!;
+    ready(id) {
+      if (!entries.has(taskName(id))) prepare([id]);
+      return entries.get(taskName(id))!;
     },
     release,
     async releaseAll() {
-      await Promise.all([...entries.keys()].map((p) => release(p, false)));
-      if (purgeTimer !== undefined) clearInterval(purgeTimer);
-      purgeTimer = undefined;
+      const all = [...entries.keys(), ...failed].map((name) => {
+        const [kind, partition] = name.split("-") as [TaskId["kind"], string];
+        return { kind, partition: Number(partition) };
+      });
+      await Promise.all(all.map((id) => release(id, false)));
+      purger.stop();
+    },
+    states() {
+      const states: TaskState[] = [];
+      for (const name of new Set([...entries.keys(), ...failed])) {
+        const [kind, partition] = name.split("-") as [TaskId["kind"], string];
+        const id = { kind, partition: Number(partition) };
+        states.push({
+          id,
+          state: opened.has(name) ? "running" : failed.has(name) ? "failed" : "restoring",
+        });
+      }
+      return states;
     },
   };
 }

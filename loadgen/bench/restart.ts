@@ -5,16 +5,15 @@
  * the changelog) and once more on the store that rebuild left (a restart on the same
  * disk, reading from the checkpoint).
  *
- * The history is written straight to the changelog in the records the worker writes
- * (`decisionRecord`), decided an hour to a day ago (so none is inside the two-minute
- * velocity horizon, as for a real history): building 1M decisions through the
- * worker would take minutes and measure the drain, not the restart.
+ * The history is written straight to the payment tasks' changelog in the records they
+ * write (`claimRecord`), claimed an hour to a day ago: building 1M decisions through
+ * the worker would take minutes and measure the drain, not the restart.
  *
  * @module
  */
 import { Kafka, logLevel, type Message } from "kafkajs";
 import type { TopicNames } from "@payments/shared/topics";
-import { decisionRecord } from "@payments/consumer/changelog_records";
+import { claimRecord } from "@payments/consumer/claim_records";
 import { startService } from "@payments/stack/services";
 import { bareProduce, paymentRecords } from "./kafkajs.ts";
 import { committed } from "./support.ts";
@@ -23,20 +22,21 @@ import type { BenchRow } from "./table.ts";
 const PARTITIONS = 6;
 const HOUR = 3_600_000;
 
-/** `count` decision records spread over the changelog's partitions, an hour to a day old. */
+/** `count` claim records spread over the changelog's partitions, an hour to a day old. */
 function historyRecords(topic: string, count: number, runId: string): Message[] {
   const now = Date.now();
   const records: Message[] = [];
   for (let i = 0; i < count; i++) {
     const decidedAtMs = now - HOUR - Math.floor((i / count) * 23 * HOUR);
-    const record = decisionRecord({
+    const record = claimRecord({
       paymentId: `HIST-${runId}-${i}`,
-      outcome: i % 10 === 0 ? "DECLINED" : "APPROVED",
       customerId: `C-${i % 5000}`,
       createdAtMs: decidedAtMs - 50,
-      decidedAtMs,
+      claimedAtMs: decidedAtMs,
       inputPartition: i % PARTITIONS,
       inputOffset: Math.floor(i / PARTITIONS),
+      correlationId: `corr-${i}`,
+      duplicates: 0,
     }, topic);
     records.push({
       key: record.key as string,
@@ -85,13 +85,13 @@ async function timeToFirstResult(
     }
     const ms = performance.now() - started;
     const restores = consumer.lines()
-      .filter((l) => l.includes('"message":"Partition ') && l.includes(" restored"))
-      .map((l) => JSON.parse(l) as { records: number; restore_ms: number });
+      .filter((l) => l.includes('"message":"Task payments-') && l.includes(" ready in "))
+      .map((l) => JSON.parse(l) as { records: number; ready_ms: number });
     if (restores.length === 0) {
       throw new Error(`the consumer logged no restore:\n${consumer.tail(15)}`);
     }
     const records = restores.reduce((n, r) => n + r.records, 0);
-    const restoreMs = Math.max(...restores.map((r) => r.restore_ms));
+    const restoreMs = Math.max(...restores.map((r) => r.ready_ms));
     measured = { ms, records, restoreMs, rssMiB: ((await consumer.rss()) ?? 0) / (1024 * 1024) };
   } finally {
     await consumer.stop();

@@ -1,0 +1,173 @@
+/**
+ * The second stage, a customer task's processing of its partition of the repartition
+ * topic (keyed by customer id): every payment forwarded to it is decided by the rules
+ * in a fixed order (blocked merchant, amount limit, velocity), written as its result
+ * on the partition of its request and remembered as a decision in the changelog, all
+ * in one transaction.
+ *
+ * The velocity rule is exact with any number of instances: all of a customer's
+ * payments come to this one task, in order, and it counts every payment of the
+ * customer it decided before whose `created_at` lies within a minute of this one's,
+ * before or after (its store, then this chunk). Counting both sides means that in any
+ * minute the last of its approved payments saw all the others, so no minute ever holds
+ * more approvals than the limit, whatever order the payments arrive in.
+ *
+ * @module
+ */
+import type { KafkaMessage } from "kafkajs";
+import { withContext } from "@logtape/logtape";
+import type { TopicNames } from "@payments/shared/topics";
+import type { Answer } from "../answer.ts";
+import type { Rules } from "../config.ts";
+import { buildDlqRecord } from "../dlq.ts";
+import { type Forward, readForward } from "../forwards.ts";
+import { decide, toResult } from "../processor.ts";
+import { buildResultRecord } from "../results.ts";
+import {
+  type Chunk,
+  type ChunkAnswers,
+  type ChunkProcessor,
+  pacedHeartbeat,
+} from "../tasks/chunk.ts";
+import { type Decision, decisionRecord } from "./decision_records.ts";
+import type { DecisionStore } from "./decision_store.ts";
+
+/** The velocity window: payments created within this of each other count together. */
+export const VELOCITY_WINDOW_MS = 60_000;
+
+/** Partition counts of the topics a customer task writes (read once at start). */
+export interface DecisionOutputPartitions {
+  results: number;
+  dlq: number;
+}
+
+/** What the customer processor needs. */
+export interface CustomerProcessorDeps {
+  topics: TopicNames;
+  partitions: DecisionOutputPartitions;
+  rules: Rules;
+  now?: () => number;
+}
+
+/** This chunk's decided payments per customer, not in the store until the commit. */
+class PendingTimes {
+  readonly #times = new Map<string, number[]>();
+  add(customerId: string, createdAtMs: number) {
+    const times = this.#times.get(customerId);
+    if (times) times.push(createdAtMs);
+    else this.#times.set(customerId, [createdAtMs]);
+  }
+  near(customerId: string, atMs: number): number {
+    let n = 0;
+    for (const t of this.#times.get(customerId) ?? []) {
+      if (Math.abs(t - atMs) < VELOCITY_WINDOW_MS) n++;
+    }
+    return n;
+  }
+}
+
+/** Creates the processor of the customer tasks. */
+export function createCustomerProcessor(
+  deps: CustomerProcessorDeps,
+): ChunkProcessor<Decision, DecisionStore> {
+  const { topics, partitions, rules } = deps;
+  const now = deps.now ?? Date.now;
+
+  function decideOne(
+    partition: number,
+    store: DecisionStore,
+    message: KafkaMessage,
+    forward: Forward,
+    pending: PendingTimes,
+    out: ChunkAnswers<Decision>,
+  ): Answer {
+    const started = performance.now();
+    const { event, request, trace } = forward;
+    const createdAtMs = Date.parse(event.created_at);
+    const before = store.createdBetween(
+      event.customer_id,
+      createdAtMs - VELOCITY_WINDOW_MS,
+      createdAtMs + VELOCITY_WINDOW_MS,
+    ).length + pending.near(event.customer_id, createdAtMs);
+    const verdict = decide(event, { seen: false, paymentsInLastMinute: before + 1 }, rules);
+    if (verdict.outcome === "DUPLICATE") throw new Error("a forward is never a repeat");
+    const decidedAtMs = now();
+    pending.add(event.customer_id, createdAtMs);
+    const decision: Decision = {
+      paymentId: event.payment_id,
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+      customerId: event.customer_id,
+      createdAtMs,
+      decidedAtMs,
+      inputPartition: request.partition,
+      inputOffset: request.offset,
+      forwardPartition: partition,
+      forwardOffset: Number(message.offset),
+      correlationId: trace.correlation_id,
+    };
+    out.outputs.push(
+      buildResultRecord(
+        toResult(event, verdict, new Date(decidedAtMs)),
+        { topic: topics.requests, partition: request.partition, offset: String(request.offset) },
+        { correlationId: trace.correlation_id, traceparent: trace.traceparent || undefined },
+        topics.results,
+        partitions.results,
+      ),
+      decisionRecord(decision, topics.customerDecisions),
+    );
+    out.rows.push(decision);
+    return {
+      kind: "decided",
+      outcome: verdict.outcome,
+      offset: Number(message.offset),
+      event,
+      decision,
+      trace,
+      processingSeconds: (performance.now() - started) / 1000,
+      log: { outcome: verdict.outcome, reason: verdict.reason },
+    };
+  }
+
+  function deadLetter(partition: number, message: KafkaMessage, error: string): Answer {
+    return {
+      kind: "dead_letter",
+      offset: Number(message.offset),
+      reason: "schema_invalid",
+      trace: { correlation_id: "unknown", traceparent: "" },
+      processingSeconds: 0,
+      log: { reason: "schema_invalid", error, attempts: 1, topic: topics.byCustomer, partition },
+    };
+  }
+
+  return {
+    async answer({ partition, store, messages, heartbeat }: Chunk<DecisionStore>) {
+      const out: ChunkAnswers<Decision> = { answers: [], outputs: [], rows: [] };
+      const pending = new PendingTimes();
+      const beat = pacedHeartbeat(heartbeat);
+      for (const message of messages) {
+        const read = readForward(message.value);
+        if (!read.ok) {
+          out.outputs.push(buildDlqRecord(
+            message,
+            { topic: topics.byCustomer, partition, offset: message.offset },
+            { reason: "schema_invalid", error: read.error, attempts: 1, failedAt: new Date(now()) },
+            topics.dlq,
+            partitions.dlq,
+          ));
+          out.answers.push(deadLetter(partition, message, read.error));
+          continue;
+        }
+        const { forward } = read;
+        out.answers.push(
+          withContext(
+            forward.trace,
+            () => decideOne(partition, store, message, forward, pending, out),
+          ),
+        );
+        await beat();
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * One partition's task, Kafka Streams' StreamTask: the partition's store, its
+ * transactional producer, and the cycle that hands a chunk of records to the kind's
+ * processor, commits the answers with the consumed offset and a progress record on the
+ * changelog, and only then updates the store and reports the commit (one summary, one
+ * place). The two kinds, payment tasks and customer tasks, differ only in their
+ * processor and store (`task_kinds.ts`).
+ *
+ * @module
+ */
+import type { CompressionTypes, KafkaMessage, Producer } from "kafkajs";
+import { progressRecord } from "../store/changelog_records.ts";
+import type { ChangelogEntry, TaskStore } from "../store/sqlite_store.ts";
+import { type Committed, commitTransaction } from "../transaction.ts";
+import type { ChunkProcessor } from "./chunk.ts";
+import type { CommitReporter } from "./commit_report.ts";
+
+/** Which task: the kind (its input topic) and the partition. */
+export interface TaskId {
+  kind: "payments" | "customers";
+  partition: number;
+}
+
+/** What a task is built from. */
+export interface TaskDeps<Row, S extends TaskStore<Row>> {
+  id: TaskId;
+  /** The task's input topic and the changelog its store follows. */
+  inputTopic: string;
+  changelogTopic: string;
+  /** Connected, its transactional id initialised (the previous owner fenced). */
+  producer: Producer;
+  /** Restored: agrees with the changelog. */
+  store: S;
+  processor: ChunkProcessor<Row, S>;
+  groupId: string;
+  report: CommitReporter;
+  compression?: CompressionTypes;
+  now?: () => number;
+}
+
+/** How one chunk ended. */
+export type ChunkOutcome =
+  /** Committed; `last` is the chunk's last offset. */
+  | { kind: "committed"; last: number }
+  /** The transaction failed and nothing of it is visible: the chunk must be read again. */
+  | { kind: "failed" }
+  /** Committed, but the store could not take it: prepare the partition again. */
+  | { kind: "store_behind"; last: number };
+
+/** One partition's task. */
+export interface Task<S = TaskStore<unknown>> {
+  readonly id: TaskId;
+  readonly store: S;
+  /** Answers and commits one chunk (at most a transaction's worth of records). */
+  process(chunk: readonly KafkaMessage[], heartbeat: () => Promise<void>): Promise<ChunkOutcome>;
+  /** Closes the store and disconnects the producer. */
+  close(): Promise<void>;
+}
+
+/** Creates the task of a prepared partition. */
+export function createTask<Row, S extends TaskStore<Row>>(deps: TaskDeps<Row, S>): Task<S> {
+  const { id, producer, store, processor, report } = deps;
+  const { partition } = id;
+  const now = deps.now ?? Date.now;
+
+  return {
+    id,
+    store,
+    async process(chunk, heartbeat) {
+      const fresh = chunk.filter((m) => Number(m.offset) > store.handledUpTo);
+      const { answers, outputs, rows } = await processor.answer({
+        partition,
+        store,
+        messages: fresh,
+        heartbeat,
+      });
+      const last = Number(chunk[chunk.length - 1]!.offset);
+      outputs.push(progressRecord(partition, last, deps.changelogTopic));
+      let committed: Committed;
+      try {
+        committed = await commitTransaction(producer, {
+          outputs,
+          groupId: deps.groupId,
+          input: { topic: deps.inputTopic, partition, nextOffset: last + 1 },
+          changelog: { topic: deps.changelogTopic, partition },
+          ...(deps.compression === undefined ? {} : { compression: deps.compression }),
+        });
+      } catch (error) {
+        report.failed(id, chunk[0]!.offset, last, error);
+        return { kind: "failed" };
+      }
+      const committedAtMs = now();
+      try {
+        const entries: ChangelogEntry<Row>[] = rows.map((row) => ({ kind: "row", row }));
+        entries.push({ kind: "progress", inputOffset: last });
+        store.apply(entries, committed.changelogEnd, committedAtMs);
+        processor.committed?.(partition, rows);
+      } catch (error) {
+        report.storeBehind(id, error);
+        return { kind: "store_behind", last };
+      }
+      report.committed({
+        id,
+        answers,
+        seconds: committed.seconds,
+        committedAtMs,
+        storeEntries: store.entries,
+      });
+      return { kind: "committed", last };
+    },
+    async close() {
+      store.close();
+      await producer.disconnect();
+    },
+  };
+}
