@@ -28,10 +28,12 @@ export interface IngestDeps {
   now?: () => Date;
 }
 
-/** One accepted payment and where Kafka stored it. */
+/** One accepted payment: where Kafka stored it, and the amount and currency as stored. */
 export interface AcceptedPayment extends RecordPosition {
   payment_id: string;
   status: "accepted";
+  amount: number;
+  currency: string;
 }
 
 /** Context of one request. */
@@ -81,6 +83,8 @@ export async function ingest(
     const results = payments.map((payment, index): AcceptedPayment => ({
       payment_id: payment.payment_id,
       status: "accepted",
+      amount: payment.amount,
+      currency: payment.currency,
       ...positions[index]!,
     }));
     for (const result of results) {

@@ -76,6 +76,9 @@ Deno.test({
       assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
       const body = JSON.parse(answer);
       assert.equal(body.successful, 1, answer);
+      // The lab's request is unaffected by the refusal of extra decimal places, and the
+      // 202 echoes the amount and currency as stored.
+      assert.deepEqual([body.results[0].amount, body.results[0].currency], [99.99, "USD"], answer);
       const cid = shortCorrelationId(body.correlation_id);
 
       const consumerLine = await dev.waitForLine(
