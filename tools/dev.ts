@@ -28,7 +28,9 @@ PROMETHEUS_DATA_DIR, .data/prometheus), and when prometheus-alertmanager is, an
 Alertmanager with the project's routing (ALERTMANAGER_PORT, 9093; data in
 ALERTMANAGER_DATA_DIR, .data/alertmanager) whose alerts are printed as [alerts] lines.
 A JDK and Maven (for the broker) are installed first when missing and possible.
-Ctrl-C, SIGTERM or SIGHUP stops everything: the services first, the broker last.
+The services' JSON Lines also go to DEV_LOG_DIR (.data/logs)/producer.log and
+consumer.log. Ctrl-C, SIGTERM or SIGHUP stops everything: the services first, the
+broker last.
 
   --json   JSON Lines on stdout, one object per line with a "service" field
            (also LOG_FORMAT=json); the default is readable text, coloured on a terminal.`;
@@ -114,7 +116,10 @@ if (brokers) {
   brokers = `localhost:${ports.kafka}`;
 }
 
-// 2. The services, in watch mode.
+// 2. The services, in watch mode; each also keeps its JSON Lines in a file, for the
+// searches the docs give (a file outlives the terminal's scrollback).
+const logDir = env.DEV_LOG_DIR ?? ".data/logs";
+await Deno.mkdir(logDir, { recursive: true });
 const serviceEnv = {
   KAFKA_BROKERS: brokers,
   // The services always print what the mode asks for; colour only on our terminal.
@@ -130,7 +135,8 @@ for (const service of ["producer", "consumer"] as const) {
     "service",
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--watch", `${root}${service}/main.ts`],
-      env: serviceEnv,
+      // One file each: two processes must not rotate the same file.
+      env: { ...serviceEnv, LOG_FILE: `${logDir}/${service}.log` },
       ...CHILD_OPTIONS,
     }),
     {
@@ -204,6 +210,7 @@ const banner = [
   `health       http://localhost:${ports.producer}/health   http://localhost:${ports.consumer}/health`,
   prometheusLine,
   alertmanagerLine,
+  `logs         ${logDir}/producer.log  ${logDir}/consumer.log  (JSON Lines)`,
   ...(brokerLog ? [`broker log   ${brokerLog}`] : []),
   "Ctrl-C stops everything.",
 ];

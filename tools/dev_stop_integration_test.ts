@@ -63,6 +63,7 @@ Deno.test({
       ALERTMANAGER_PORT: String(ports.alertmanager),
       ALERTMANAGER_DATA_DIR: `${dataDir}/alertmanager`,
       CONSUMER_STATE_DIR: `${dataDir}/consumer-state`,
+      DEV_LOG_DIR: `${dataDir}/logs`,
       CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
     };
     const ready = async (dev: DevSession) => {
@@ -126,6 +127,7 @@ Deno.test({
       const topics = uniqueTopics(`dev-stop-${service}`);
       await createTopics(brokers, topics, 1);
       const ports = { producer: freePort("127.0.0.1"), consumer: freePort("127.0.0.1") };
+      const logDir = await Deno.makeTempDir({ prefix: "payments-dev-stop-logs-" });
       const { LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
       const dev = startDev([], {
         ...inherited,
@@ -139,6 +141,7 @@ Deno.test({
         CONSUMER_PORT: String(ports.consumer),
         PROMETHEUS_PORT: String(freePort("127.0.0.1")),
         ALERTMANAGER_PORT: String(freePort("127.0.0.1")),
+        DEV_LOG_DIR: logDir,
         LAG_MONITOR_ENABLED: "false",
       });
       try {
@@ -161,6 +164,7 @@ Deno.test({
       } finally {
         await dev.interrupt();
         await deleteTopics(brokers, [topics.requests, topics.results, topics.dlq]);
+        await Deno.remove(logDir, { recursive: true }).catch(() => {});
       }
     }
   },
