@@ -16,7 +16,8 @@
  *   payments the request carries. This bounds the publisher's queue, so an admitted
  *   request waits behind at most this many payments, and the memory they hold.
  *
- * A request is taken whole or not at all. Pure bookkeeping: no I/O, no clock.
+ * A request is taken whole or not at all. Pure bookkeeping: no I/O, no clock; the HTTP
+ * edge that asks and answers is `middleware/admission.ts`.
  *
  * @module
  */
@@ -156,17 +157,5 @@ export class Admission {
         this.#inflight -= payments;
       },
     };
-  }
-}
-
-/**
- * A request refused by admission control before anything of it was sent to Kafka.
- * Retriable: the same request may fit once the load has gone down.
- */
-export class OverloadedError extends Error {
-  override name = "OverloadedError";
-  readonly retriable = true;
-  constructor(readonly reason: ShedReason, payments: number) {
-    super(`Cannot take ${payments} payments now: the producer is at capacity (${reason})`);
   }
 }

@@ -2,23 +2,47 @@
  * The producer's HTTP API as a Hono app built by {@linkcode createApp}: no
  * server, no globals, so tests drive it through `app.request()`.
  *
+ * A request's walk, in the order this file registers it:
+ * 1. every request: counted and timed (`http_metrics`), given its correlation id and
+ *    logged (`correlation`), its key checked on protected routes (`api_key`);
+ * 2. a payment route: 415 unless JSON (`json_body`), shed on arrival when the budgets
+ *    are full (`admission`), 413 past the body limit, 400 unless the body is valid
+ *    (`answerInvalid`), shed when its payments do not fit, then its handler
+ *    (`routes/payments.ts`) publishes (`ingest.ts`) and answers;
+ * 3. every other route: its handler (`routes/operations.ts`, `docs.ts`, the document);
+ * 4. nothing matched: 405 with `Allow` on a known path, else 404; a throw: `onError`.
+ *
+ * Routes are declared once, in `routes/declarations.ts`.
+ *
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, Handler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "@logtape/logtape";
+import type { ZodError } from "zod";
 import { Admission } from "./admission.ts";
 import type { ProducerConfig } from "./config.ts";
 import { problemFor, type ProducerEnv } from "./context.ts";
-import { registerDocsRoutes } from "./docs.ts";
+import { docsHandlers } from "./docs.ts";
 import type { ProducerMetrics } from "./metrics.ts";
-import { createShedder } from "./middleware/admission_gate.ts";
+import { createAdmissionControl } from "./middleware/admission.ts";
 import { apiKey } from "./middleware/api_key.ts";
 import { correlation } from "./middleware/correlation.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
+import { limitBody, requireJson } from "./middleware/json_body.ts";
+import { countRejections } from "./middleware/rejections.ts";
 import type { PaymentPublisher } from "./publisher.ts";
-import { type ReadinessCheck, registerOperationRoutes } from "./routes/operations.ts";
-import { registerPaymentRoutes } from "./routes/payments.ts";
+import {
+  allowedMethods,
+  isProtectedPath,
+  problemContent,
+  type RouteDeclaration,
+  type RouteName,
+  ROUTES,
+} from "./routes/declarations.ts";
+import { operationHandlers, type ReadinessCheck } from "./routes/operations.ts";
+import { paymentHandlers } from "./routes/payments.ts";
 import { ProducerStats } from "./stats.ts";
 
 /** The settings the HTTP layer uses. */
@@ -40,7 +64,7 @@ export interface AppDeps {
   config: AppConfig;
   /** Defaults to the publisher's readiness. */
   readiness?: ReadinessCheck;
-  /** Where request lines and publish failures are logged (main.ts: `["producer", "http"]`). */
+  /** Where request lines and publish failures are logged (main.ts: `["payments", "producer", "http"]`). */
   logger: Logger;
   stats?: ProducerStats;
   now?: () => Date;
@@ -48,21 +72,15 @@ export interface AppDeps {
   admission?: Admission;
 }
 
-/** Route patterns and the methods each allows (for 405 answers). */
-const ALLOWED: Record<string, string> = {
-  "/payments": "POST",
-  "/payments/single": "POST",
-  "/payments/batch": "POST",
-  "/health": "GET, HEAD",
-  "/ready": "GET, HEAD",
-  "/metrics": "GET, HEAD",
-  "/stats": "GET, HEAD",
-  "/openapi.json": "GET, HEAD",
-  "/docs": "GET, HEAD",
+/** The `info` of the OpenAPI document. */
+const DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "Payment Producer API",
+    version: "1.0.0",
+    description: "Accepts payments and answers 202 only once Kafka acknowledged them.",
+  },
 };
-
-const isProtected = (path: string) =>
-  path === "/stats" || path === "/payments" || path.startsWith("/payments/");
 
 /**
  * Builds the producer API.
@@ -70,76 +88,101 @@ const isProtected = (path: string) =>
  * @example
  * ```ts
  * const app = createApp({
- *   publisher: new FakePublisher(), metrics, config, logger: getLogger(["producer", "http"]),
+ *   publisher: new FakePublisher(), metrics, config, logger: getLogger(["payments", "producer", "http"]),
  * });
  * const response = await app.request("/health");
  * ```
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
-  const { logger } = deps;
+  const { config, logger, metrics } = deps;
   const stats = deps.stats ?? new ProducerStats(deps.now);
   const now = deps.now ?? (() => new Date());
-  const secured = deps.config.apiKeys.length > 0;
-  const admission = deps.admission ?? new Admission({
-    maxInflightPayments: deps.config.maxInflightPayments,
-    maxQueuedBytes: deps.config.maxQueuedBytes,
-  });
-  deps.metrics.observeAdmission(() => admission.state());
-  const shed = createShedder({
-    admission,
-    metrics: deps.metrics,
-    stats,
-    retryAfterSeconds: deps.config.retryAfterSeconds,
-    logger,
-  });
+  const secured = config.apiKeys.length > 0;
+  const routes: readonly RouteDeclaration[] = Object.values(ROUTES);
+  const app = new OpenAPIHono<ProducerEnv>({ defaultHook: answerInvalid });
 
-  const app = new OpenAPIHono<ProducerEnv>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      const errors = result.error.issues.map((issue) => ({
-        path: issue.path.map(String).join(".") || "body",
-        message: issue.message,
-      }));
-      return problemFor(
-        c,
-        400,
-        "validation",
-        `${errors.length} invalid field${errors.length === 1 ? "" : "s"}: ` +
-          errors.slice(0, 5).map((error) => error.path).join(", ") +
-          (errors.length > 5 ? ", ..." : ""),
-        { errors },
-      );
-    },
-  });
-
-  app.use(httpMetrics(deps.metrics));
+  // 1. Every request.
+  app.use(httpMetrics(metrics));
   app.use(correlation(logger));
-  app.use(apiKey({ keys: deps.config.apiKeys, protects: isProtected }));
+  app.use(apiKey({ keys: config.apiKeys, protects: (path) => isProtectedPath(routes, path) }));
 
-  registerPaymentRoutes(app, {
+  // Each declared route is served once, with its handler and the middleware of its kind.
+  const served = new Set<RouteName>();
+  const serve = (name: RouteName, handler: Handler<ProducerEnv>, ...middleware: Middleware[]) => {
+    const { operation, protected: needsKey } = ROUTES[name];
+    const guarded = secured && needsKey;
+    app.openapi(
+      {
+        ...operation,
+        middleware,
+        ...(guarded ? { security: [{ bearer: [] }] } : {}),
+        responses: {
+          ...operation.responses,
+          ...(guarded
+            ? { 401: problemContent("Missing or invalid API key (API_KEYS is set)") }
+            : {}),
+        },
+      },
+      // The handlers are typed against their declaration where they are written.
+      handler as never,
+    );
+    served.add(name);
+  };
+
+  // 2. The payment routes.
+  const admission = deps.admission ?? new Admission({
+    maxInflightPayments: config.maxInflightPayments,
+    maxQueuedBytes: config.maxQueuedBytes,
+  });
+  metrics.observeAdmission(() => admission.state());
+  const admissionControl = createAdmissionControl({
+    admission,
+    metrics,
+    stats,
+    retryAfterSeconds: config.retryAfterSeconds,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+  });
+  const paymentMiddleware = [
+    countRejections(stats),
+    requireJson(),
+    // Before the body limit: for a body without Content-Length it reads the whole body.
+    admissionControl.onArrival,
+    limitBody(config.maxBodyBytes),
+  ];
+  const payments = paymentHandlers({
     publisher: deps.publisher,
-    metrics: deps.metrics,
+    metrics,
     stats,
     logger,
-    source: deps.config.source,
-    sendTimeoutMs: deps.config.sendTimeoutMs,
-    maxBodyBytes: deps.config.maxBodyBytes,
-    retryAfterSeconds: deps.config.retryAfterSeconds,
-    secured,
+    source: config.source,
+    sendTimeoutMs: config.sendTimeoutMs,
+    retryAfterSeconds: config.retryAfterSeconds,
     now,
-    admission,
-    shed,
   });
-  registerOperationRoutes(app, {
-    metrics: deps.metrics,
+  serve("payment", admissionControl.admit(payments.single), ...paymentMiddleware);
+  serve("paymentLab", admissionControl.admit(payments.single), ...paymentMiddleware);
+  serve("batch", admissionControl.admit(payments.batch), ...paymentMiddleware);
+
+  // 3. The other routes.
+  const operations = operationHandlers({
+    metrics,
     stats,
     readiness: deps.readiness ?? (() => deps.publisher.ready()),
     topic: deps.publisher.topic,
-    retryAfterSeconds: deps.config.retryAfterSeconds,
-    secured,
+    retryAfterSeconds: config.retryAfterSeconds,
     now,
   });
-
+  serve("health", operations.health);
+  serve("ready", operations.ready);
+  serve("stats", operations.stats);
+  serve("metrics", operations.metrics);
+  serve("openapi", (c) => c.json(app.getOpenAPI31Document(DOCUMENT)));
+  const docs = docsHandlers({ specUrl: ROUTES.openapi.operation.path });
+  serve("docs", docs.page);
+  serve("docsAsset", docs.asset);
+  const unserved = (Object.keys(ROUTES) as RouteName[]).filter((name) => !served.has(name));
+  if (unserved.length > 0) throw new Error(`Declared routes without a handler: ${unserved}`);
   if (secured) {
     app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
       type: "http",
@@ -147,43 +190,61 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
       description: "One of the keys in API_KEYS",
     });
   }
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Payment Producer API",
-      version: "1.0.0",
-      description: "Accepts payments and answers 202 only once Kafka acknowledged them.",
-    },
-  });
-  registerDocsRoutes(app, { specUrl: "/openapi.json" });
 
-  for (const [path, allow] of Object.entries(ALLOWED)) {
-    app.all(
-      path,
-      (c) =>
-        problemFor(c, 405, "method-not-allowed", `${c.req.method} is not allowed on ${path}`, {}, {
-          allow,
-        }),
-    );
+  // 4. Nothing matched, or something threw.
+  for (const [pattern, allow] of allowedMethods(routes)) {
+    app.all(pattern, (c) =>
+      problemFor(c, {
+        status: 405,
+        kind: "method-not-allowed",
+        detail: `${c.req.method} is not allowed on ${pattern}`,
+        headers: { allow },
+      }));
   }
-
-  app.notFound((c) => problemFor(c, 404, "not-found", "No such endpoint"));
+  app.notFound((c) =>
+    problemFor(c, { status: 404, kind: "not-found", detail: "No such endpoint" })
+  );
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {
       const malformed = error.status === 400;
-      return problemFor(
-        c,
-        error.status,
-        malformed ? "malformed-json" : "bad-request",
-        malformed ? "The request body is not valid JSON" : error.message || "Bad request",
-      );
+      return problemFor(c, {
+        status: error.status,
+        kind: malformed ? "malformed-json" : "bad-request",
+        detail: malformed ? "The request body is not valid JSON" : error.message || "Bad request",
+      });
     }
     logger.error("Unhandled error answering {method} {path}: {error}", {
       method: c.req.method,
       path: c.req.path.slice(0, 256),
       error,
     });
-    return problemFor(c, 500, "internal", "The server could not answer this request");
+    return problemFor(c, {
+      status: 500,
+      kind: "internal",
+      detail: "The server could not answer this request",
+    });
   });
   return app;
+}
+
+type Middleware = MiddlewareHandler<ProducerEnv>;
+
+/** 400 naming every invalid field (the route validators' hook). */
+function answerInvalid(
+  result: { success: true } | { success: false; error: ZodError },
+  c: Context<ProducerEnv>,
+): Response | undefined {
+  if (result.success) return undefined;
+  const errors = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "body",
+    message: issue.message,
+  }));
+  return problemFor(c, {
+    status: 400,
+    kind: "validation",
+    detail: `${errors.length} invalid field${errors.length === 1 ? "" : "s"}: ` +
+      errors.slice(0, 5).map((error) => error.path).join(", ") +
+      (errors.length > 5 ? ", ..." : ""),
+    extensions: { errors },
+  });
 }

@@ -151,7 +151,7 @@ Deno.test("every log line of a request carries its correlation id and no API key
     );
     assert.equal(denied.status, 401);
   }
-  const http = records.filter((r) => r.category[0] === "producer" && r.category[1] === "http");
+  const http = records.filter((r) => r.category.join(".") === "payments.producer.http");
   const first = http.filter((r) => r.properties.correlation_id === "log-corr-1");
   assert.ok(first.length >= 3, "summary, per-payment and access lines");
   assert.ok(first.some((r) => r.level === "info" && r.properties.batch_id));
@@ -198,6 +198,10 @@ Deno.test("the lab's curl from Task 3.1 gets 202 from a served producer", async 
   assert.equal(code, 0);
   const lines = new TextDecoder().decode(stdout).trim().split("\n");
   assert.equal(lines.at(-1), "202");
+  // The lab's two decimals are taken as sent, and echoed as stored.
+  const answer = JSON.parse(lines.slice(0, -1).join("\n"));
+  assert.deepEqual([answer.results[0].amount, answer.results[0].currency], [99.99, "USD"]);
   const records = await readCommitted(bootstrap(), topic);
   assert.deepEqual(records.map((r) => r.key), ["TEST-001"]);
+  assert.equal(JSON.parse(records[0]!.payload!).amount, 99.99);
 });

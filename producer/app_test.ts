@@ -19,7 +19,9 @@ Deno.test("POST /payments/batch answers 202 with the lab's shape and a position 
   const { app, publisher } = testApp();
   const response = await app.request(
     "/payments/batch",
-    postJson({ payments: [paymentRequest("A-1"), paymentRequest("A-2", { amount: 10.005 })] }),
+    postJson({
+      payments: [paymentRequest("A-1"), paymentRequest("A-2", { amount: 1.234, currency: "BHD" })],
+    }),
   );
   assert.equal(response.status, 202);
   const body = await response.json();
@@ -33,12 +35,48 @@ Deno.test("POST /payments/batch answers 202 with the lab's shape and a position 
     assert.equal(result.status, "accepted");
     assert.ok(Number.isInteger(result.partition) && Number.isInteger(result.offset));
   }
+  // Each payment echoes the amount and currency as stored: exactly as sent.
+  assert.deepEqual(
+    body.results.map((r: { amount: number; currency: string }) => [r.amount, r.currency]),
+    [[paymentRequest("A-1").amount, "USD"], [1.234, "BHD"]],
+  );
   assert.equal(publisher.calls, 1, "one send per request");
   assert.deepEqual(publisher.published.map((r) => r.key), ["A-1", "A-2"]);
   const event = PaymentEventSchema.parse(JSON.parse(publisher.published[1]!.value));
-  assert.equal(event.amount, 10.01);
-  assert.equal(event.currency, "USD");
+  assert.equal(event.amount, 1.234);
+  assert.equal(event.currency, "BHD");
   assert.equal(event.correlation_id, body.correlation_id);
+});
+
+Deno.test("an amount with more decimal places than its currency allows is a 400 naming the field, never rounded", async () => {
+  const { app, publisher } = testApp();
+  const cases = [
+    { amount: 1.005, currency: undefined, path: "amount" },
+    { amount: 1.5, currency: "JPY", path: "amount" },
+    { amount: 1.2345, currency: "KWD", path: "amount" },
+  ];
+  for (const { amount, currency, path } of cases) {
+    const payment = paymentRequest("R-1", { amount, ...(currency ? { currency } : {}) });
+    const problem = await problemOf(await app.request("/payments", postJson(payment)), 400);
+    assert.deepEqual(problem.errors.map((e: { path: string }) => e.path), [path]);
+    assert.match(problem.errors[0].message, /never rounded/);
+    const batch = await problemOf(
+      await app.request(
+        "/payments/batch",
+        postJson({ payments: [paymentRequest("B-0"), payment] }),
+      ),
+      400,
+    );
+    assert.deepEqual(batch.errors.map((e: { path: string }) => e.path), [`payments.1.${path}`]);
+  }
+  assert.equal(publisher.calls, 0);
+  const whole = await app.request(
+    "/payments/single",
+    postJson(paymentRequest("R-2", { amount: 1500, currency: "JPY" })),
+  );
+  assert.equal(whole.status, 202);
+  const body = await whole.json();
+  assert.deepEqual([body.amount, body.currency], [1500, "JPY"]);
 });
 
 Deno.test("POST /payments and /payments/single answer 202 with the payment's position", async () => {
@@ -344,6 +382,11 @@ Deno.test("/openapi.json documents every endpoint from the shared schemas", asyn
   assert.ok(doc.paths["/payments/batch"].post.responses["202"]);
   assert.ok(doc.paths["/payments/batch"].post.responses["503"]);
   assert.ok(doc.components.securitySchemes.bearer);
+  // Amounts: the rule on decimal places, and the echo of what was stored.
+  const amount = doc.components.schemas.PaymentRequest.properties.amount;
+  assert.match(amount.description, /ISO 4217 minor unit.*never rounded/s);
+  const accepted = doc.components.schemas.AcceptedPayment;
+  assert.ok(accepted.required.includes("amount") && accepted.required.includes("currency"));
   const docs = await app.request("/docs");
   assert.match(await docs.text(), /swagger/i);
 });

@@ -1,10 +1,13 @@
 /**
- * Producer settings: the shared configuration, the lag monitor's settings
- * (`@payments/lag/config`) and the producer's own variables.
+ * Producer settings, parsed here into one {@linkcode ProducerConfig}: what every service
+ * reads the same way (`@payments/shared/config`: Kafka, topics, logs), the lag monitor's
+ * settings (`@payments/lag/config`) and the producer's own variables. Every bad variable
+ * of all three is reported at once.
  *
  * | variable | default | meaning |
  * | --- | --- | --- |
  * | `PRODUCER_PORT` | `8000` | HTTP port |
+ * | `CONSUMER_GROUP_ID` | `payment-processor` | the consumer group whose lag the producer watches (the consumer's own group id) |
  * | `API_KEYS` | unset (open) | comma-separated keys; when set, `/payments*` and `/stats` need `Authorization: Bearer <key>` |
  * | `PRODUCER_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest request body accepted; larger ones get 413 |
  * | `PRODUCER_SEND_TIMEOUT_MS` | `5000` | how long a request waits for Kafka to acknowledge its payments before answering 503 |
@@ -19,16 +22,18 @@
  */
 import { z } from "zod";
 import { type LagMonitorSettings, loadLagMonitorSettings } from "@payments/lag/config";
-import { type Config, loadConfig } from "@payments/shared/config";
+import { loadSharedConfig, redactConfig, type SharedConfig } from "@payments/shared/config";
 import { type Env, listVar, loadAll, millisVar, parseEnv, portVar } from "@payments/shared/env";
 import { MAX_BATCH_SIZE } from "@payments/shared/payment";
 
 /** Everything the producer needs, resolved once at start. */
-export interface ProducerConfig extends Config {
+export interface ProducerConfig extends SharedConfig {
   /** HTTP port (`PRODUCER_PORT`). */
   port: number;
   /** The producer monitors the consumer group's lag too (see `main.ts`). */
   lagMonitor: LagMonitorSettings;
+  /** The group whose lag it monitors (`CONSUMER_GROUP_ID`). */
+  consumerGroupId: string;
   /** Accepted API keys; empty means authentication is off. */
   apiKeys: string[];
   maxBodyBytes: number;
@@ -44,6 +49,7 @@ export interface ProducerConfig extends Config {
 
 const schema = z.object({
   PRODUCER_PORT: portVar.default(8000),
+  CONSUMER_GROUP_ID: z.string().default("payment-processor"),
   API_KEYS: listVar.default([]),
   PRODUCER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024)
     .default(1024 * 1024),
@@ -73,9 +79,9 @@ const schema = z.object({
  */
 export function loadProducerConfig(env: Env): ProducerConfig {
   const [shared, lagMonitor, own] = loadAll<
-    [Config, LagMonitorSettings, z.output<typeof schema>]
+    [SharedConfig, LagMonitorSettings, z.output<typeof schema>]
   >(
-    () => loadConfig(env),
+    () => loadSharedConfig(env),
     () => loadLagMonitorSettings(env),
     () => parseEnv(schema, env),
   );
@@ -83,6 +89,7 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     ...shared,
     port: own.PRODUCER_PORT,
     lagMonitor,
+    consumerGroupId: own.CONSUMER_GROUP_ID,
     apiKeys: own.API_KEYS,
     maxBodyBytes: own.PRODUCER_MAX_BODY_BYTES,
     sendTimeoutMs: own.PRODUCER_SEND_TIMEOUT_MS,
@@ -97,11 +104,5 @@ export function loadProducerConfig(env: Env): ProducerConfig {
 
 /** A copy safe to log: API keys and the SASL password are masked. */
 export function redactProducerConfig(config: ProducerConfig): ProducerConfig {
-  return {
-    ...config,
-    apiKeys: config.apiKeys.map(() => "***"),
-    kafka: config.kafka.sasl
-      ? { ...config.kafka, sasl: { ...config.kafka.sasl, password: "***" } }
-      : config.kafka,
-  };
+  return { ...redactConfig(config), apiKeys: config.apiKeys.map(() => "***") };
 }

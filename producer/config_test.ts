@@ -107,3 +107,30 @@ Deno.test("loadProducerConfig names a bad PRODUCER_PORT beside bad shared and la
       ),
   );
 });
+
+Deno.test("the producer parses only its own variables: a bad consumer-only setting does not stop it", () => {
+  const config = loadProducerConfig({
+    CONSUMER_DEDUP_RETENTION: "7",
+    CONSUMER_MAX_ATTEMPTS: "many",
+    CONSUMER_GROUP_ID: "payments-eu",
+  });
+  assert.equal(config.consumerGroupId, "payments-eu");
+  assert.equal(loadProducerConfig({}).consumerGroupId, "payment-processor");
+  assert.equal("dedupRetentionMs" in config, false);
+});
+
+Deno.test("shared, lag monitor and producer variables are reported together, each with its accepted form", () => {
+  assert.throws(
+    () =>
+      loadProducerConfig({
+        KAFKA_BROKERS: "no-port",
+        LAG_MONITOR_ENABLED: "maybe",
+        PRODUCER_PORT: "70000",
+      }),
+    (error: unknown) =>
+      error instanceof ConfigError && error.problems.length === 3 &&
+      /KAFKA_BROKERS\S*: each broker must be host:port/.test(error.message) &&
+      /LAG_MONITOR_ENABLED: .*"true"\|"false"/.test(error.message) &&
+      /PRODUCER_PORT: .*65535/.test(error.message),
+  );
+});

@@ -6,7 +6,6 @@
  */
 import type { Context } from "hono";
 import { type Problem, problem, problemResponse } from "@payments/shared/problem";
-import type { Entry } from "./admission.ts";
 
 /** Hono environment of the producer app. */
 export interface ProducerEnv {
@@ -17,34 +16,43 @@ export interface ProducerEnv {
     traceparent: string;
     /** The problem this request was answered with, for the request's log line. */
     problem?: Problem;
-    /** The payment request's place in the admission queue (payment routes only). */
-    admission?: Entry;
   };
 }
 
+/** What {@linkcode problemFor} answers. */
+export interface ProblemOptions {
+  status: number;
+  /** The last part of the problem's type, `urn:payments:problem:<kind>`. */
+  kind: string;
+  detail: string;
+  /** More members of the body (`errors`, `reason`, `max_bytes`, ...). */
+  extensions?: Partial<Problem>;
+  /** Response headers (`retry-after`, `allow`, `www-authenticate`, ...). */
+  headers?: HeadersInit;
+}
+
 /**
- * A problem+json response carrying the request's correlation id and path.
+ * A problem+json response carrying the request's correlation id and path; the problem
+ * is also kept on the context for the request's log line.
  *
  * @example
  * ```ts
- * return problemFor(c, 415, "unsupported-media-type", "Send application/json");
+ * return problemFor(c, {
+ *   status: 503,
+ *   kind: "not-ready",
+ *   detail: "Kafka is not reachable",
+ *   headers: { "retry-after": "5" },
+ * });
  * ```
  */
-export function problemFor(
-  c: Context<ProducerEnv>,
-  status: number,
-  kind: string,
-  detail: string,
-  extensions: Partial<Problem> = {},
-  headers: HeadersInit = {},
-): Response {
-  const body = problem(status, kind, detail, {
+export function problemFor(c: Context<ProducerEnv>, options: ProblemOptions): Response {
+  const body = problem(options.status, options.kind, options.detail, {
     instance: safePath(c.req.path),
     correlation_id: c.get("correlationId"),
-    ...extensions,
+    ...options.extensions,
   });
   c.set("problem", body);
-  return problemResponse(body, headers);
+  return problemResponse(body, options.headers ?? {});
 }
 
 /** A request path bounded in length, so a problem body never echoes a huge URL. */

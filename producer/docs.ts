@@ -5,13 +5,16 @@
  *
  * @module
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Handler } from "hono";
 import { swaggerUI } from "@hono/swagger-ui";
 import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
 import type { ProducerEnv } from "./context.ts";
+import { ROUTES } from "./routes/declarations.ts";
 
-/** Where the page loads its assets from (`@hono/swagger-ui` appends `/swagger-ui-dist/<file>`). */
-export const DOCS_ASSET_BASE = "/docs/assets";
+/** The file part of the assets' route; `@hono/swagger-ui` appends it to its `baseUrl`. */
+const ASSET_FILE = "/swagger-ui-dist/{file}";
+/** Where the page loads its assets from: the declared asset route without its file part. */
+const DOCS_ASSET_BASE = ROUTES.docsAsset.operation.path.slice(0, -ASSET_FILE.length);
 
 /** The files the page needs, with their media types: nothing else of the package is served. */
 const ASSETS: Record<string, string> = {
@@ -19,7 +22,7 @@ const ASSETS: Record<string, string> = {
   "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
 };
 
-/** Options of {@linkcode registerDocsRoutes}. */
+/** Options of {@linkcode docsHandlers}. */
 export interface DocsOptions {
   /** Path of the OpenAPI document the page shows. */
   specUrl: string;
@@ -27,8 +30,15 @@ export interface DocsOptions {
   assetDir?: string;
 }
 
-/** Registers `GET /docs` and its assets on `app`. Files are read once, on first request. */
-export function registerDocsRoutes(app: OpenAPIHono<ProducerEnv>, options: DocsOptions): void {
+/** The handlers of `GET /docs` and of its assets. */
+export interface DocsHandlers {
+  page: Handler<ProducerEnv>;
+  /** `GET /docs/assets/swagger-ui-dist/:file`; files are read once, on first request. */
+  asset: Handler<ProducerEnv>;
+}
+
+/** Builds the handlers of the docs routes (declared in `routes/declarations.ts`). */
+export function docsHandlers(options: DocsOptions): DocsHandlers {
   const dir = options.assetDir ?? getAbsoluteFSPath();
   const cache = new Map<string, Promise<Uint8Array>>();
   const read = (file: string) => {
@@ -42,25 +52,25 @@ export function registerDocsRoutes(app: OpenAPIHono<ProducerEnv>, options: DocsO
     return content;
   };
 
-  app.get(
-    "/docs",
-    swaggerUI({
-      url: options.specUrl,
-      baseUrl: DOCS_ASSET_BASE,
-      title: "Payment Producer API",
-      // Swagger UI would otherwise send the document to validator.swagger.io.
-      validatorUrl: "none",
-    }),
-  );
-  app.get(`${DOCS_ASSET_BASE}/swagger-ui-dist/:file`, async (c) => {
-    const file = c.req.param("file");
-    const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
-    if (!type) return c.notFound();
-    const body = await read(file);
-    return c.body(body.slice(), 200, {
-      "content-type": type,
-      // The package version is pinned: the files change only with a new release.
-      "cache-control": "public, max-age=3600",
-    });
+  const page = swaggerUI({
+    url: options.specUrl,
+    baseUrl: DOCS_ASSET_BASE,
+    title: "Payment Producer API",
+    // Swagger UI would otherwise send the document to validator.swagger.io.
+    validatorUrl: "none",
   });
+  return {
+    page: (c, next) => page(c as never, next) as Promise<Response>,
+    asset: async (c) => {
+      const file = c.req.param("file") ?? "";
+      const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+      if (!type) return c.notFound();
+      const body = await read(file);
+      return c.body(body.slice(), 200, {
+        "content-type": type,
+        // The package version is pinned: the files change only with a new release.
+        "cache-control": "public, max-age=3600",
+      });
+    },
+  };
 }

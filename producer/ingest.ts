@@ -1,14 +1,19 @@
 /**
  * Publishing one request's payments: builds the records (value, key, headers),
- * hands them to the publisher as one unit and records metrics and stats.
+ * hands them to the publisher as one unit and records metrics and stats. A failure
+ * Kafka reports comes back as a value for the route to answer, never as a throw.
  *
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { type Entry, OverloadedError } from "./admission.ts";
 import { type PaymentRequest, toPaymentEvent } from "@payments/shared/payment";
 import { buildRecordHeaders } from "@payments/shared/record_headers";
-import type { OutgoingRecord, PaymentPublisher, RecordPosition } from "./publisher.ts";
+import {
+  type OutgoingRecord,
+  type PaymentPublisher,
+  PublishError,
+  type RecordPosition,
+} from "./publisher.ts";
 import { type ProducerMetrics, recordPayments } from "./metrics.ts";
 import type { ProducerStats } from "./stats.ts";
 
@@ -23,10 +28,12 @@ export interface IngestDeps {
   now?: () => Date;
 }
 
-/** One accepted payment and where Kafka stored it. */
+/** One accepted payment: where Kafka stored it, and the amount and currency as stored. */
 export interface AcceptedPayment extends RecordPosition {
   payment_id: string;
   status: "accepted";
+  amount: number;
+  currency: string;
 }
 
 /** Context of one request. */
@@ -34,37 +41,40 @@ export interface IngestContext {
   correlationId: string;
   traceparent: string;
   batch: boolean;
-  /** The request's place in the admission queue; without one no budget applies. */
-  admission?: Entry;
+  /**
+   * Called once the publisher no longer holds the payments (admission's `release`): it
+   * can come after the answer, for a send still under way when its timeout ran out.
+   */
+  onSettled: () => void;
 }
+
+/** How publishing one request's payments ended. */
+export type Ingested =
+  | { ok: true; results: AcceptedPayment[]; processingMs: number }
+  | { ok: false; error: PublishError };
 
 /**
  * Publishes `payments` in one send and resolves with their positions once Kafka
- * acknowledged all of them; rejects with the publisher's error otherwise, or with
- * {@linkcode OverloadedError} before anything is sent when they do not fit the
- * in-flight budget. Admitted payments hold their share of the budget until the
- * publisher lets go of them, which for a send under way can be after the answer.
+ * acknowledged all of them, or with the publisher's {@linkcode PublishError}.
  */
 export async function ingest(
   deps: IngestDeps,
   payments: readonly PaymentRequest[],
   context: IngestContext,
-): Promise<{ results: AcceptedPayment[]; processingMs: number }> {
+): Promise<Ingested> {
   const started = performance.now();
-  const admitted = context.admission?.admit(payments.length);
-  if (admitted && !admitted.ok) throw new OverloadedError(admitted.reason, payments.length);
   let records: OutgoingRecord[];
   try {
     records = buildRecords(deps, payments, context);
   } catch (error) {
-    admitted?.release();
+    context.onSettled();
     throw error;
   }
   const labels = { topic: deps.publisher.topic };
   try {
     const positions = await deps.publisher.publish(records, {
       timeoutMs: deps.sendTimeoutMs,
-      ...(admitted ? { onSettled: admitted.release } : {}),
+      onSettled: context.onSettled,
     });
     const elapsed = performance.now() - started;
     deps.metrics.produceDuration.observe({ ...labels, status: "success" }, elapsed / 1000);
@@ -73,6 +83,8 @@ export async function ingest(
     const results = payments.map((payment, index): AcceptedPayment => ({
       payment_id: payment.payment_id,
       status: "accepted",
+      amount: payment.amount,
+      currency: payment.currency,
       ...positions[index]!,
     }));
     for (const result of results) {
@@ -80,13 +92,15 @@ export async function ingest(
         ...result,
       });
     }
-    return { results, processingMs: elapsed };
+    return { ok: true, results, processingMs: elapsed };
   } catch (error) {
     const elapsed = performance.now() - started;
     deps.metrics.produceDuration.observe({ ...labels, status: "failed" }, elapsed / 1000);
     recordPayments(deps.metrics, "failed", payments.length);
     deps.stats.recordPublish(payments.length, false, elapsed, context.batch);
-    throw error;
+    // Anything else is a bug, for the app's onError.
+    if (!(error instanceof PublishError)) throw error;
+    return { ok: false, error };
   }
 }
 

@@ -13,7 +13,7 @@ import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { runLagMonitor } from "@payments/lag/runner";
-import { listenForShutdown, startService, withShutdownDeadline } from "@payments/shared/lifecycle";
+import { serviceLifecycle, startService } from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
@@ -40,11 +40,13 @@ payments to Kafka. Configured from the environment (see .env.example):
                                  with 503 overloaded, nothing written (default 2000)
   PRODUCER_MAX_QUEUED_BYTES      body bytes of payment requests read at once before
                                  more are shed unread (default 4194304)
+  CONSUMER_GROUP_ID              the consumer group whose lag it watches
+                                 (default payment-processor)
   LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)
   LAG_MONITOR_INTERVAL_MS        lag measurement period (default 5000)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.
 
-SIGINT/SIGTERM: stop accepting, finish in-flight requests, disconnect, exit 0.
+SIGINT/SIGTERM/SIGHUP: stop accepting, finish in-flight requests, disconnect, exit 0.
 `;
 
 // kafkajs warns that bounded retries weaken idempotence; the publisher compensates
@@ -59,6 +61,9 @@ const producerLogCreator: logCreator = (level) => {
   };
 };
 
+/** The producer's logger categories, under the same root as the consumer's. */
+const LOGGER = ["payments", "producer"] as const;
+
 /** Runs the producer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const start = await startService(args, HELP, async () => {
@@ -69,8 +74,16 @@ export async function main(args: string[]): Promise<number> {
   const { config, kafkaSettings } = start.config;
 
   await using _logging = await configureLogging(config.log, { service: "producer" });
-  const log = getLogger(["producer"]);
+  const log = getLogger([...LOGGER]);
   log.info("Starting payment producer", { config: redactProducerConfig(config) });
+  // Stops in reverse order of what is deferred below: the server, the lag monitor,
+  // then the publisher, so in-flight requests still reach Kafka.
+  await using life = serviceLifecycle({
+    logger: log,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    stopping: "finishing in-flight requests",
+    stopped: "Producer stopped",
+  });
 
   const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
   registerKafkaCodecs();
@@ -87,63 +100,46 @@ export async function main(args: string[]): Promise<number> {
     compression: config.kafka.compression,
     readyIntervalMs: config.readyIntervalMs,
     metrics,
-    logger: getLogger(["producer", "kafka"]),
+    logger: getLogger([...LOGGER, "kafka"]),
     explain: (error) => explainKafkaError(error, config.kafka),
   });
   publisher.start();
+  life.defer(() => publisher.close());
 
   // The producer watches the consumer group's lag too, so lag stays visible and
   // keeps rising on this endpoint when every consumer instance is down.
-  const lagMonitor = config.lagMonitor.enabled
-    ? runLagMonitor({
+  if (config.lagMonitor.enabled) {
+    const lagMonitor = runLagMonitor({
       admin: kafka.admin(),
       groupId: config.consumerGroupId,
       topics: [config.topics.requests],
       registry: metrics.registry,
       intervalMs: config.lagMonitor.intervalMs,
-      logger: getLogger(["producer", "lag"]),
-    })
-    : undefined;
-  const readiness = () => publisher.ready();
+      logger: getLogger([...LOGGER, "lag"]),
+    });
+    life.defer(() => lagMonitor[Symbol.asyncDispose]());
+  }
 
   const app = createApp({
     publisher,
     metrics,
     config,
-    readiness,
-    logger: getLogger(["producer", "http"]),
+    readiness: () => publisher.ready(),
+    logger: getLogger([...LOGGER, "http"]),
   });
-  let server;
   try {
-    server = serve({
+    const server = serve({
       port: config.port,
       variable: "PRODUCER_PORT",
       onListen: ({ port }) => log.info("Producer listening on port {port}", { port }),
     }, app.fetch);
+    life.defer(() => server.shutdown());
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     console.error(error.message);
-    await lagMonitor?.[Symbol.asyncDispose]();
-    await publisher.close();
-    return 1;
+    return 1; // `life` closes what was started
   }
-
-  using shutdown = listenForShutdown();
-  const signal = await shutdown.received;
-  log.info("Received {signal}: finishing in-flight requests", { signal });
-  await withShutdownDeadline({
-    ms: config.shutdownTimeoutMs,
-    onExceeded: () => {
-      log.error("Shutdown exceeded {ms} ms; exiting now", { ms: config.shutdownTimeoutMs });
-      Deno.exit(1);
-    },
-  }, async () => {
-    await server.shutdown();
-    await lagMonitor?.[Symbol.asyncDispose]();
-    await publisher.close();
-  });
-  log.info("Producer stopped");
-  return 0;
+  return await life.untilStopped();
 }
 
 if (import.meta.main) {

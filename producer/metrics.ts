@@ -12,13 +12,12 @@ import {
   type ServiceRegistry,
 } from "@payments/shared/metrics";
 import { type AdmissionState, SHED_REASONS } from "./admission.ts";
+import { PAYMENT_ROUTE_PATTERNS } from "./routes/declarations.ts";
 import { BATCH_SIZE_BUCKETS, BATCH_SIZE_RANGES, batchSizeRange } from "./batch_size.ts";
 
 /** Outcome of the payments of one request. */
 export type ProducedStatus = "success" | "failed";
 
-/** The POST routes whose HTTP series are pre-created. */
-export const PAYMENT_ROUTES = ["/payments", "/payments/single", "/payments/batch"];
 const PRECREATED_STATUSES = ["202", "400", "401", "413", "415", "503"];
 
 /** The producer's registry: default process metrics and the `service` label. */
@@ -161,7 +160,7 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
     }
     produceDuration.zero({ topic, status });
   }
-  for (const handler of PAYMENT_ROUTES) {
+  for (const handler of PAYMENT_ROUTE_PATTERNS) {
     for (const status of PRECREATED_STATUSES) httpRequests.labels("POST", handler, status).inc(0);
     for (const reason of SHED_REASONS) requestsShed.labels(handler, reason).inc(0);
   }

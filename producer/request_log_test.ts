@@ -16,7 +16,7 @@ async function requestLog(
   const response = await send(testApp(config).app);
   await response.body?.cancel();
   const lines = records.filter((r) =>
-    r.category.join(".") === "producer.http" &&
+    r.category.join(".") === "payments.producer.http" &&
     r.properties.status === response.status
   );
   assert.equal(lines.length, 1, records.map((r) => formatJsonLine(r)).join(""));

@@ -10,6 +10,10 @@ import { z } from "zod";
 export const AcceptedPaymentSchema = z.object({
   payment_id: z.string(),
   status: z.literal("accepted"),
+  amount: z.number().meta({
+    description: "The amount as stored: exactly as sent (an amount is refused, never rounded)",
+  }),
+  currency: z.string().meta({ description: "The currency as stored (USD when none was sent)" }),
   partition: z.number().int().meta({ description: "Kafka partition of the record" }),
   offset: z.number().int().meta({ description: "Kafka offset of the record in its partition" }),
 }).meta({ id: "AcceptedPayment" });

@@ -35,7 +35,7 @@ export function testApp(config: Partial<AppConfig> = {}) {
     publisher,
     metrics,
     config: { ...TEST_CONFIG, ...config },
-    logger: getLogger(["producer", "http"]),
+    logger: getLogger(["payments", "producer", "http"]),
   });
   return { app, publisher, metrics };
 }
@@ -86,7 +86,7 @@ export async function realApp(
     publisher,
     metrics,
     config: appConfig,
-    logger: getLogger(["producer", "http"]),
+    logger: getLogger(["payments", "producer", "http"]),
   });
   return {
     app,

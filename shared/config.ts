@@ -1,8 +1,10 @@
 /**
  * Configuration shared by every service: Kafka connection and security, topic
- * names, the consumer group, the de-duplication retention and logging. Each service's
- * own settings (its port among them) live in its config module and reuse
- * {@linkcode parseEnv}; the lag monitor's are `@payments/lag/config`.
+ * names and logging ({@linkcode loadSharedConfig}). Each service's own settings (its
+ * port among them) live in its config module, which adds its own variables to these
+ * and reuses {@linkcode parseEnv}; the lag monitor's are `@payments/lag/config`.
+ * {@linkcode loadConfig} adds the consumer's group and de-duplication retention, for
+ * the consumer and `deno task kafka` until the consumer parses them itself.
  *
  * @module
  */
@@ -49,17 +51,21 @@ export interface LogSettings {
   file?: string;
 }
 
-/** Everything both services need, resolved once at start. */
-export interface Config {
+/** What every service reads the same way: Kafka, topics, logs. */
+export interface SharedConfig {
   kafka: KafkaSettings;
   topics: TopicNames;
+  log: LogSettings;
+}
+
+/** The shared configuration and the consumer's group and retention. */
+export interface Config extends SharedConfig {
   /**
    * How long a payment id is remembered (`CONSUMER_DEDUP_RETENTION`): the consumer
    * forgets older decisions, and the changelog topic keeps records this long.
    */
   dedupRetentionMs: number;
   consumerGroupId: string;
-  log: LogSettings;
 }
 
 const broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "each broker must be host:port");
@@ -116,6 +122,9 @@ const schema = z.object({
   LOG_FILE: z.string().optional(),
 });
 
+/** The variables of {@linkcode SharedConfig}: the consumer's own are left to it. */
+const sharedSchema = schema.omit({ CONSUMER_DEDUP_RETENTION: true, CONSUMER_GROUP_ID: true });
+
 /** SASL protocols need all three SASL variables; checked on the raw environment so
  * these problems are reported together with every other bad variable. */
 function saslProblems(env: Env): string[] {
@@ -142,8 +151,9 @@ function withLabAliases(env: Env): Env {
 }
 
 /**
- * Resolves the shared configuration from an environment. Pure: reads no files and
- * no globals. Throws a {@linkcode ConfigError} naming every bad variable.
+ * Resolves the shared configuration and the consumer's group and retention from an
+ * environment. Pure: reads no files and no globals. Throws a {@linkcode ConfigError}
+ * naming every bad variable.
  *
  * @example
  * ```ts
@@ -152,9 +162,34 @@ function withLabAliases(env: Env): Env {
  * ```
  */
 export function loadConfig(env: Env): Config {
+  const vars = parseShared(schema, env);
+  return {
+    ...sharedFrom(vars),
+    dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
+    consumerGroupId: vars.CONSUMER_GROUP_ID,
+  };
+}
+
+/**
+ * Resolves what every service reads the same way (Kafka, topics, logs) from an
+ * environment; a service adds its own variables (`loadAll` reports every bad one at
+ * once). Pure; throws a {@linkcode ConfigError} naming every bad variable.
+ *
+ * @example
+ * ```ts
+ * const shared = loadSharedConfig({ KAFKA_BROKERS: "localhost:9092" });
+ * shared.kafka.brokers; // ["localhost:9092"]
+ * ```
+ */
+export function loadSharedConfig(env: Env): SharedConfig {
+  return sharedFrom(parseShared(sharedSchema, env));
+}
+
+/** Parses `env` (with the lab's names) and reports missing SASL variables with the rest. */
+function parseShared<S extends typeof sharedSchema>(schema: S, env: Env): z.output<S> {
   const aliased = withLabAliases(env);
   const missing = saslProblems(aliased);
-  let vars: z.output<typeof schema>;
+  let vars: z.output<S>;
   try {
     vars = parseEnv(schema, aliased);
   } catch (error) {
@@ -162,6 +197,10 @@ export function loadConfig(env: Env): Config {
     throw error;
   }
   if (missing.length > 0) throw new ConfigError(missing);
+  return vars;
+}
+
+function sharedFrom(vars: z.output<typeof sharedSchema>): SharedConfig {
   const protocol = vars.KAFKA_SECURITY_PROTOCOL as SecurityProtocol;
   return {
     kafka: {
@@ -190,8 +229,6 @@ export function loadConfig(env: Env): Config {
       byCustomer: vars.TOPIC_PAYMENT_BY_CUSTOMER,
       customerDecisions: vars.TOPIC_PAYMENT_CUSTOMER_DECISIONS,
     },
-    dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
-    consumerGroupId: vars.CONSUMER_GROUP_ID,
     log: {
       level: vars.LOG_LEVEL,
       format: vars.LOG_FORMAT,
@@ -201,7 +238,7 @@ export function loadConfig(env: Env): Config {
 }
 
 /** A copy of the config safe to log: the SASL password is masked. */
-export function redactConfig(config: Config): Config {
+export function redactConfig<C extends SharedConfig>(config: C): C {
   if (!config.kafka.sasl) return config;
   return { ...config, kafka: { ...config.kafka, sasl: { ...config.kafka.sasl, password: "***" } } };
 }

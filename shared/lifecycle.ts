@@ -2,17 +2,19 @@
 /**
  * The life of a service process, shared by both services and the lag runner: the
  * start (`--help`, configuration resolved once, invalid configuration refused in one
- * sentence), waiting for SIGINT/SIGTERM, the graceful shutdown bounded by a deadline,
+ * sentence), the run until a stop signal (SIGINT, SIGTERM or SIGHUP) and the graceful
+ * shutdown in reverse order of start, bounded by a deadline ({@linkcode ServiceLifecycle}),
  * and reaching Kafka with exponential backoff instead of crash-looping while it is down
  * or refuses us.
  *
  * Only a main.ts calls {@linkcode startService} and installs signal listeners
- * ({@linkcode listenForShutdown}); the other helpers take what they need (an
- * `AbortSignal`, a clock) so tests drive them.
+ * ({@linkcode listenForShutdown}, {@linkcode serviceLifecycle}); the other helpers take
+ * what they need (an `AbortSignal`, a clock) so tests drive them.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import type { Logger } from "@logtape/logtape";
 import { ConfigError } from "./env.ts";
 
 /** What {@linkcode startService} decided: run with this configuration, or exit with a code. */
@@ -56,8 +58,11 @@ export async function startService<T>(
   }
 }
 
-/** The signals that ask a service to stop gracefully. */
-export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+/**
+ * The signals that ask a service to stop gracefully: Ctrl-C, what systemd, `docker stop`,
+ * CI runners and `timeout` send, and a closed terminal.
+ */
+export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** The first shutdown signal a process receives; dispose to remove the listeners. */
 export interface ShutdownRequest extends Disposable {
@@ -68,8 +73,8 @@ export interface ShutdownRequest extends Disposable {
 }
 
 /**
- * Listens for SIGINT and SIGTERM (once listened for, they no longer end the process by
- * themselves: the service decides how to stop).
+ * Listens for SIGINT, SIGTERM and SIGHUP (once listened for, they no longer end the
+ * process by themselves: the service decides how to stop).
  *
  * @example
  * ```ts
@@ -129,6 +134,121 @@ export async function withShutdownDeadline<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Options of {@linkcode serviceLifecycle}. */
+export interface LifecycleOptions {
+  /** The service's main logger: the stop request, the deadline, the end. */
+  logger: Pick<Logger, "info" | "error">;
+  /** The graceful shutdown budget (`PRODUCER_SHUTDOWN_TIMEOUT_MS`, ...). */
+  shutdownTimeoutMs: number;
+  /** What stopping does, for the line logged on a signal: "finishing in-flight requests". */
+  stopping: string;
+  /** The last line of a clean stop: "Producer stopped". */
+  stopped: string;
+  /** Default {@linkcode SHUTDOWN_SIGNALS}. */
+  signals?: readonly Deno.Signal[];
+  /** Ends the process when the shutdown outlasts its budget (default `Deno.exit`). */
+  exit?: (code: number) => void;
+}
+
+/** The run and stop of one service; see {@linkcode serviceLifecycle}. */
+export interface ServiceLifecycle extends AsyncDisposable {
+  /** Aborted by the first stop signal: hand it to whatever should stop waiting then. */
+  readonly signal: AbortSignal;
+  /**
+   * Registers how to stop something just started. Steps run in reverse order of
+   * registration, each awaited (last started, first stopped: the HTTP server before the
+   * Kafka clients it uses), and each at most once.
+   */
+  defer(step: () => unknown): void;
+  /**
+   * Waits for a stop signal, or for `ended` when it settles with an exit code (a start
+   * that cannot succeed), then runs the steps within the deadline. Resolves with the
+   * exit code: 0 after a signal, `ended`'s code otherwise; 1 if a step threw.
+   */
+  untilStopped(ended?: Promise<number | undefined>): Promise<number>;
+}
+
+/**
+ * The same life for every service: listens for the stop signals at once (a signal during
+ * start is not lost), logs the one received, stops what was started in reverse order
+ * within the shutdown budget (logging an error and exiting 1 past it), and logs the end.
+ * Disposing it without {@linkcode ServiceLifecycle.untilStopped} (an early `return`) runs
+ * the steps too, so nothing started is left open.
+ *
+ * @example
+ * ```ts
+ * await using _logging = await configureLogging(config.log, { service: "producer" });
+ * await using life = serviceLifecycle({
+ *   logger: log, shutdownTimeoutMs: 10_000,
+ *   stopping: "finishing in-flight requests", stopped: "Producer stopped",
+ * });
+ * publisher.start();
+ * life.defer(() => publisher.close());
+ * const server = serve(options, app.fetch);
+ * life.defer(() => server.shutdown());
+ * return await life.untilStopped();
+ * ```
+ */
+export function serviceLifecycle(options: LifecycleOptions): ServiceLifecycle {
+  const shutdown = listenForShutdown(options.signals);
+  const steps: (() => unknown)[] = [];
+  const exit = options.exit ?? ((code: number) => Deno.exit(code));
+  let stopped: Promise<boolean> | undefined;
+
+  // Whether every step ended without throwing; a failed step is logged and the rest
+  // still run, so one stuck client does not keep the others open.
+  const stopAll = () =>
+    stopped ??= (async () => {
+      let clean = true;
+      for (let step = steps.pop(); step; step = steps.pop()) {
+        try {
+          await step();
+        } catch (error) {
+          clean = false;
+          options.logger.error("Shutdown step failed: {error}", { error });
+        }
+      }
+      return clean;
+    })();
+
+  return {
+    signal: shutdown.signal,
+    defer: (step) => void steps.push(step),
+    async untilStopped(ended) {
+      const first = await Promise.race<Deno.Signal | number>([
+        shutdown.received,
+        ...(ended
+          ? [
+            ended.then((code): Promise<Deno.Signal | number> | number => code ?? shutdown.received),
+          ]
+          : []),
+      ]);
+      const code = typeof first === "number" ? first : 0;
+      if (typeof first === "string") {
+        options.logger.info("Received {signal}: {stopping}", {
+          signal: first,
+          stopping: options.stopping,
+        });
+      }
+      const clean = await withShutdownDeadline({
+        ms: options.shutdownTimeoutMs,
+        onExceeded: () => {
+          options.logger.error("Shutdown exceeded {ms} ms; exiting now", {
+            ms: options.shutdownTimeoutMs,
+          });
+          exit(1);
+        },
+      }, stopAll);
+      if (code === 0 && clean) options.logger.info(options.stopped);
+      return clean ? code : 1;
+    },
+    async [Symbol.asyncDispose]() {
+      await stopAll();
+      shutdown[Symbol.dispose]();
+    },
+  };
 }
 
 /** How {@linkcode retryWithBackoff} ended. */

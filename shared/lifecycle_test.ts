@@ -5,6 +5,7 @@ import {
   EXIT_INVALID_CONFIGURATION,
   listenForShutdown,
   retryWithBackoff,
+  serviceLifecycle,
   startService,
   withShutdownDeadline,
 } from "./lifecycle.ts";
@@ -162,4 +163,96 @@ Deno.test("SIGTERM is received as a shutdown request instead of ending the proce
     clearInterval(alive);
   }
   assert.equal(shutdown.signal.aborted, true);
+});
+
+/** A logger that keeps its lines (`level message`), with the properties filled in. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string, properties: Record<string, unknown> = {}) =>
+    lines.push(`${level} ${message.replace(/\{(\w+)\}/g, (_, key) => String(properties[key]))}`);
+  return { lines, logger: { info: log("info"), error: log("error") } as never };
+}
+
+const lifecycleOptions = (logger: never) => ({
+  logger,
+  shutdownTimeoutMs: 5000,
+  stopping: "finishing in-flight work",
+  stopped: "Service stopped",
+});
+
+// SIGINT is left out: `deno test` takes it for itself (it reports the pending tests and
+// exits); the dev tests send it to the services.
+for (const signal of ["SIGHUP", "SIGTERM"] as const) {
+  Deno.test(`${signal} stops a service cleanly: steps in reverse order of start, exit 0`, async () => {
+    const { lines, logger } = recordingLogger();
+    const order: string[] = [];
+    await using life = serviceLifecycle(lifecycleOptions(logger));
+    life.defer(() => order.push("publisher"));
+    life.defer(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      order.push("server");
+    });
+    const alive = setInterval(() => {}, 1000);
+    try {
+      setTimeout(() => Deno.kill(Deno.pid, signal), 10);
+      assert.equal(await life.untilStopped(), 0);
+    } finally {
+      clearInterval(alive);
+    }
+    assert.equal(life.signal.aborted, true);
+    assert.deepEqual(order, ["server", "publisher"]);
+    assert.deepEqual(lines, [
+      `info Received ${signal}: finishing in-flight work`,
+      "info Service stopped",
+    ]);
+  });
+}
+
+Deno.test("a start that ends the service gives its exit code, after stopping what was started", async () => {
+  const { lines, logger } = recordingLogger();
+  const order: string[] = [];
+  await using life = serviceLifecycle(lifecycleOptions(logger));
+  life.defer(() => order.push("server"));
+  assert.equal(await life.untilStopped(Promise.resolve(1)), 1);
+  assert.deepEqual(order, ["server"]);
+  assert.deepEqual(lines, [], "no signal was received, and the service did not stop cleanly");
+});
+
+Deno.test("a step that throws is logged, the others still run, and the exit code is 1", async () => {
+  const { lines, logger } = recordingLogger();
+  const order: string[] = [];
+  await using life = serviceLifecycle(lifecycleOptions(logger));
+  life.defer(() => order.push("first started"));
+  life.defer(() => {
+    throw new Error("disconnect failed");
+  });
+  life.defer(() => order.push("last started"));
+  assert.equal(await life.untilStopped(Promise.resolve(0)), 1);
+  assert.deepEqual(order, ["last started", "first started"]);
+  assert.deepEqual(lines, ["error Shutdown step failed: Error: disconnect failed"]);
+});
+
+Deno.test("a shutdown past its budget is logged and exits 1", async () => {
+  const { lines, logger } = recordingLogger();
+  const exits: number[] = [];
+  await using life = serviceLifecycle({
+    ...lifecycleOptions(logger),
+    shutdownTimeoutMs: 20,
+    exit: (code) => exits.push(code),
+  });
+  life.defer(() => new Promise((resolve) => setTimeout(resolve, 80)));
+  await life.untilStopped(Promise.resolve(0));
+  assert.deepEqual(exits, [1]);
+  assert.ok(lines.includes("error Shutdown exceeded 20 ms; exiting now"), lines.join("\n"));
+});
+
+Deno.test("disposing a lifecycle that never waited stops what was started, once", async () => {
+  const { logger } = recordingLogger();
+  const order: string[] = [];
+  {
+    await using life = serviceLifecycle(lifecycleOptions(logger));
+    life.defer(() => order.push("publisher"));
+    life.defer(() => order.push("lag monitor"));
+  }
+  assert.deepEqual(order, ["lag monitor", "publisher"]);
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { decimalPlaces, minorUnits } from "./currency.ts";
 
 /** Largest number of payments one batch request may carry. */
 export const MAX_BATCH_SIZE = 500;
@@ -29,7 +30,13 @@ const ISO_CURRENCIES = Intl.supportedValuesOf("currency") as [string, ...string[
 
 /** Rounds to cents the way the lab does (`round(v, 2)`), without binary drift. */
 export function roundToCents(value: number): number {
-  return Math.round((value + Number.EPSILON) * 100) / 100;
+  return roundToPlaces(value, 2);
+}
+
+/** Rounds to `places` decimal places, half away from zero for positive amounts. */
+function roundToPlaces(value: number, places: number): number {
+  const scale = 10 ** places;
+  return Math.round((value + Number.EPSILON) * scale) / scale;
 }
 
 function idSchema(field: string) {
@@ -50,18 +57,57 @@ export function isSafeCorrelationId(value: string | null | undefined): value is 
   return value != null && CorrelationIdSchema.safeParse(value).success;
 }
 
-/** Amount in major units: finite, at least 0.01 after rounding to cents, at most 10000. */
+/**
+ * An amount as a client sends it, in major units: finite, above 0, at most 10000. How
+ * many decimal places it may have depends on its currency, which the payment schema
+ * checks ({@linkcode checkAmountPlaces}); it is never rounded.
+ */
 export const AmountSchema = z.number()
-  // 0.005 is the smallest amount that rounds to a whole cent; anything below would
-  // become 0.00 after rounding, which the lab's `gt=0` check let through.
-  .min(0.005, "amount must be at least 0.01 after rounding to cents")
+  .gt(0, "amount must be greater than 0")
   .max(MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT}`)
-  .transform(roundToCents);
+  .meta({
+    description: "In major units, as many decimal places as the currency's ISO 4217 minor " +
+      "unit at most (2 for USD and EUR, 0 for JPY, 3 for BHD and KWD); a request with more " +
+      "is refused (400), never rounded. What was stored is echoed in the 202.",
+  });
 
 /** An ISO-4217 currency code in upper case, published as the enum of accepted codes. */
 export const CurrencySchema = z.enum(ISO_CURRENCIES, {
   error: "currency must be an ISO-4217 code such as USD",
 }).meta({ description: "ISO-4217 currency code in upper case (USD, EUR, ...)" });
+
+/**
+ * Refuses an amount with more decimal places than its currency's minor unit, at the
+ * path `amount`: the lab rounds (1.005 became 1.01, 1.004 became 1), and a payment
+ * service must not change a sum a client asked for. It runs when both fields are
+ * otherwise valid, beside the other fields' problems, so a client learns of all at once.
+ */
+function checkAmountPlaces(
+  payment: { amount: number; currency: string },
+  ctx: z.RefinementCtx,
+): void {
+  const allowed = minorUnits(payment.currency);
+  if (decimalPlaces(payment.amount) <= allowed) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["amount"],
+    message: allowed === 0
+      ? `amount must be a whole number in ${payment.currency} (no minor unit); it is never rounded`
+      : `amount has more than ${allowed} decimal places, the minor unit of ${payment.currency}; ` +
+        "it is never rounded",
+  });
+}
+
+/**
+ * Whether the fields a refinement reads parsed without problems (so it runs beside the
+ * other fields' problems, not after them): `value` is what parsing made so far.
+ */
+const fieldsValid =
+  (...fields: string[]) => (payload: { value: unknown; issues: { path?: PropertyKey[] }[] }) =>
+    typeof payload.value === "object" && payload.value !== null &&
+    fields.every((field) => (payload.value as Record<string, unknown>)[field] !== undefined) &&
+    payload.issues.every((issue) => (issue.path?.length ?? 0) > 0) &&
+    payload.issues.every((issue) => !fields.includes(String(issue.path?.[0])));
 
 /** One payment as a client submits it. Unknown fields are rejected. */
 export const PaymentRequestSchema = z.strictObject({
@@ -71,8 +117,9 @@ export const PaymentRequestSchema = z.strictObject({
   customer_id: idSchema("customer_id"),
   currency: CurrencySchema.default("USD"),
   description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
-}).meta({ id: "PaymentRequest" });
-/** A validated payment request (amount rounded, currency defaulted). */
+}).superRefine(checkAmountPlaces, { when: fieldsValid("amount", "currency") })
+  .meta({ id: "PaymentRequest" });
+/** A validated payment request (amount as sent, currency defaulted). */
 export type PaymentRequest = z.output<typeof PaymentRequestSchema>;
 
 /** A batch of 1-500 payments with unique payment ids and an optional correlation id. */
@@ -142,10 +189,21 @@ export const CreatedAtSchema = z.string()
   )
   .transform((value) => isNaiveDateTime(value) ? `${value}Z` : value);
 
+/**
+ * The decimal places an event's amount is kept to: its currency's minor unit, never
+ * fewer than the lab's cents. Records of other producers are read as before for every
+ * currency of at most two decimals (rounded to cents, as the lab rounds); BHD, KWD
+ * and the other currencies of three (or four) keep them, so what this API accepted
+ * (BHD 1.234, or 0.001) is processed as stored rather than cut to cents or refused.
+ */
+export function eventAmountPlaces(currency: string): number {
+  return Math.max(2, minorUnits(currency));
+}
+
 /** The record written to `payment_requests`. */
 export const PaymentEventSchema = z.object({
   payment_id: idSchema("payment_id"),
-  amount: AmountSchema,
+  amount: z.number().max(MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT}`),
   merchant_id: idSchema("merchant_id"),
   customer_id: idSchema("customer_id"),
   currency: CurrencySchema,
@@ -154,7 +212,21 @@ export const PaymentEventSchema = z.object({
   created_at: CreatedAtSchema,
   correlation_id: CorrelationIdSchema,
   source: z.string().min(1).max(MAX_ID_LENGTH),
-}).meta({ id: "PaymentEvent" });
+}).superRefine((event, ctx) => {
+  // Anything that would round to 0 is refused, which the lab's `gt=0` let through.
+  if (roundToPlaces(event.amount, eventAmountPlaces(event.currency)) > 0) return;
+  const smallest = 10 ** -eventAmountPlaces(event.currency);
+  ctx.addIssue({
+    code: "custom",
+    path: ["amount"],
+    message: `amount must be at least ${smallest} ${event.currency} after rounding`,
+  });
+}, { when: fieldsValid("amount", "currency") })
+  .transform((event) => ({
+    ...event,
+    amount: roundToPlaces(event.amount, eventAmountPlaces(event.currency)),
+  }))
+  .meta({ id: "PaymentEvent" });
 /** A payment as it travels on `payment_requests`. */
 export type PaymentEvent = z.output<typeof PaymentEventSchema>;
 

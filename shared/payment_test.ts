@@ -25,17 +25,68 @@ Deno.test("a lab payment is accepted with USD as the default currency", () => {
   assert.deepEqual(parsed, { ...valid, currency: "USD" });
 });
 
-Deno.test("amounts are rounded to cents like the lab's validator", () => {
-  assert.equal(PaymentRequestSchema.parse({ ...valid, amount: 12.345 }).amount, 12.35);
+Deno.test("an amount is kept as sent, never rounded, within its currency's minor unit", () => {
+  for (
+    const [amount, currency] of [
+      [99.99, "USD"],
+      [0.01, "EUR"],
+      [10000, "USD"],
+      [5000, "JPY"],
+      [1.234, "BHD"],
+      [0.001, "KWD"],
+      [1.5, "USD"],
+    ] as const
+  ) {
+    const parsed = PaymentRequestSchema.parse({ ...valid, amount, currency });
+    assert.equal(parsed.amount, amount, `${amount} ${currency}`);
+  }
+  // The lab's rounding survives for the load generator and the event schema below.
   assert.equal(roundToCents(1.005), 1.01);
-  assert.equal(PaymentRequestSchema.parse({ ...valid, amount: 10000 }).amount, 10000);
 });
 
-Deno.test("amounts outside (0, 10000], rounding to zero, or not numbers are rejected", () => {
+Deno.test("an amount with more decimal places than its currency allows is refused at amount, naming the currency", () => {
+  for (
+    const [amount, currency, places] of [
+      [1.005, "USD", /more than 2 decimal places, the minor unit of USD/],
+      [1.004, "USD", /more than 2 decimal places/],
+      [12.345, "EUR", /EUR/],
+      [1.5, "JPY", /whole number in JPY/],
+      [100.01, "JPY", /whole number in JPY/],
+      [1.2345, "BHD", /more than 3 decimal places, the minor unit of BHD/],
+      [0.0001, "KWD", /KWD/],
+    ] as const
+  ) {
+    const result = PaymentRequestSchema.safeParse({ ...valid, amount, currency });
+    assert.deepEqual(issuePaths(result), ["amount"], `${amount} ${currency}`);
+    assert.match(result.error!.issues[0]!.message, places);
+    assert.match(result.error!.issues[0]!.message, /never rounded/);
+  }
+  // USD by default: 1.005 is refused without a currency in the request too.
+  assert.deepEqual(issuePaths(PaymentRequestSchema.safeParse({ ...valid, amount: 1.005 })), [
+    "amount",
+  ]);
+});
+
+Deno.test("amounts outside (0, 10000], below the minor unit, or not numbers are rejected", () => {
   for (const amount of [0, -1, 10000.01, 0.004, "10", null, Infinity, NaN, -0]) {
     const paths = issuePaths(PaymentRequestSchema.safeParse({ ...valid, amount }));
     assert.deepEqual(paths, ["amount"], `amount ${String(amount)}`);
   }
+});
+
+Deno.test("a batch names every amount with too many decimal places beside the other invalid fields", () => {
+  const result = BatchPaymentRequestSchema.safeParse({
+    payments: [
+      valid,
+      { ...valid, payment_id: "P-2", amount: 1.5, currency: "JPY" },
+      { ...valid, payment_id: "P-3", amount: 1.555, merchant_id: "a b" },
+    ],
+  });
+  assert.deepEqual(issuePaths(result).sort(), [
+    "payments.1.amount",
+    "payments.2.amount",
+    "payments.2.merchant_id",
+  ]);
 });
 
 Deno.test("ids must be non-empty, bounded and of a safe character set", () => {
@@ -114,6 +165,35 @@ Deno.test("an accepted request becomes a PENDING event that the consumer's schem
   assert.deepEqual(PaymentEventSchema.parse(event), event);
   assert.equal(event.status, "PENDING");
   assert.equal(event.created_at, "2026-01-02T03:04:05.678Z");
+});
+
+Deno.test("records of other producers keep the lab's rounding to cents; three-decimal currencies keep theirs", () => {
+  const event = (amount: number, currency: string) => ({
+    payment_id: "P-1",
+    amount,
+    merchant_id: "M-1",
+    customer_id: "C-1",
+    currency,
+    status: "PENDING",
+    created_at: "2026-01-02T03:04:05.678Z",
+    correlation_id: "corr-1",
+    source: "lab-producer",
+  });
+  const amountOf = (amount: number, currency: string) =>
+    PaymentEventSchema.parse(event(amount, currency)).amount;
+  // As before this change: every currency of at most two decimals is read to cents.
+  assert.equal(amountOf(99.99, "USD"), 99.99);
+  assert.equal(amountOf(1.005, "USD"), 1.01);
+  assert.equal(amountOf(1.004, "EUR"), 1);
+  assert.equal(amountOf(1.5, "JPY"), 1.5);
+  assert.equal(amountOf(0.005, "USD"), 0.01);
+  assert.deepEqual(issuePaths(PaymentEventSchema.safeParse(event(0.004, "USD"))), ["amount"]);
+  assert.deepEqual(issuePaths(PaymentEventSchema.safeParse(event(-1, "USD"))), ["amount"]);
+  assert.deepEqual(issuePaths(PaymentEventSchema.safeParse(event(10000.01, "USD"))), ["amount"]);
+  // What the API accepts in BHD is processed as stored, not cut to cents or refused.
+  assert.equal(amountOf(1.234, "BHD"), 1.234);
+  assert.equal(amountOf(0.001, "BHD"), 0.001);
+  assert.equal(amountOf(1.2345, "KWD"), 1.235);
 });
 
 /** `value` where every other field of an event is valid. */

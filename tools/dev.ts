@@ -2,23 +2,35 @@
 /**
  * `deno task dev`: a local broker (reused when one already listens on the port,
  * skipped when KAFKA_BROKERS is set), then the producer and the consumer in watch
- * mode, and a Prometheus scraping them when `prometheus` is installed. Their output
- * shares our stdout: prefixed text for people (coloured only on a terminal), or JSON
- * Lines with `--json` / `LOG_FORMAT=json`. One Ctrl-C stops everything.
+ * mode, a Prometheus scraping them when `prometheus` is installed and an Alertmanager
+ * whose alerts are printed here when `prometheus-alertmanager` is. Their output shares
+ * our stdout: prefixed text for people (coloured only on a terminal), or JSON Lines
+ * with `--json` / `LOG_FORMAT=json`. Any stop signal (Ctrl-C, SIGTERM, SIGHUP, to dev or
+ * to its process group), or a service stopped on its own, stops everything in order.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { alertLine, startAlertReceiver } from "./dev_alert_receiver.ts";
+import { devAlertmanager } from "./dev_alertmanager.ts";
+import { CHILD_OPTIONS, createSupervisor, isWatcherFinished } from "./dev_processes.ts";
+import { devPrometheus } from "./dev_prometheus.ts";
+import { ensurePrerequisites } from "./install_prerequisites.ts";
 import { createDevOutput } from "./prefixed.ts";
-import { startDevPrometheus } from "./dev_prometheus.ts";
 
 const HELP = `Usage: deno task dev [--json]
 
 Starts a local Kafka broker on localhost:\${KAFKA_PORT:-9092} (or reuses one already
 listening there; with KAFKA_BROKERS set, uses that cluster instead), then the producer
-(PRODUCER_PORT, 8000) and the consumer (CONSUMER_PORT, 8001) with --watch, and, when
+(PRODUCER_PORT, 8000) and the consumer (CONSUMER_PORT, 8001) with --watch; when
 prometheus is installed, a Prometheus scraping them (PROMETHEUS_PORT, 9090; data in
-PROMETHEUS_DATA_DIR, .data/prometheus). Ctrl-C stops everything.
+PROMETHEUS_DATA_DIR, .data/prometheus), and when prometheus-alertmanager is, an
+Alertmanager with the project's routing (ALERTMANAGER_PORT, 9093; data in
+ALERTMANAGER_DATA_DIR, .data/alertmanager) whose alerts are printed as [alerts] lines.
+A JDK and Maven (for the broker) are installed first when missing and possible.
+The services' JSON Lines also go to DEV_LOG_DIR (.data/logs)/producer.log and
+consumer.log. Ctrl-C, SIGTERM or SIGHUP stops everything: the services first, the
+broker last.
 
   --json   JSON Lines on stdout, one object per line with a "service" field
            (also LOG_FORMAT=json); the default is readable text, coloured on a terminal.`;
@@ -35,42 +47,27 @@ if (flags.help) {
 const env = Deno.env.toObject();
 const json = flags.json === true || env.LOG_FORMAT?.trim().toLowerCase() === "json";
 const color = !json && Deno.stdout.isTerminal() && !Deno.noColor;
-const kafkaPort = Number(env.KAFKA_PORT ?? "9092");
-const producerPort = Number(env.PRODUCER_PORT ?? "8000");
-const consumerPort = Number(env.CONSUMER_PORT ?? "8001");
-const prometheusPort = Number(env.PROMETHEUS_PORT ?? "9090");
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+const ports = {
+  kafka: port("KAFKA_PORT", 9092),
+  producer: port("PRODUCER_PORT", 8000),
+  consumer: port("CONSUMER_PORT", 8001),
+  prometheus: port("PROMETHEUS_PORT", 9090),
+  alertmanager: port("ALERTMANAGER_PORT", 9093),
+};
 const root = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const output = createDevOutput({
   json,
   write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
 });
-const children: Deno.ChildProcess[] = [];
-/** Copies of the processes' output, awaited before exit so no last line is lost. */
-const outputs: Promise<void>[] = [];
+const processes = createSupervisor({ output });
 
-function pipeOutput(child: Deno.ChildProcess, service: string, onLine?: (line: string) => void) {
-  outputs.push(
-    output.pipe(child.stdout, service, "stdout", onLine).catch(() => {}),
-    output.pipe(child.stderr, service, "stderr").catch(() => {}),
-  );
-}
-
-function spawnService(service: "producer" | "consumer", serviceEnv: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--watch", `${root}${service}/main.ts`],
-    env: serviceEnv,
-    // Their own process group: a terminal's Ctrl-C reaches only us, and we pass on
-    // exactly one SIGINT, the signal --watch turns into a graceful stop (a second
-    // one from the group would cut the service's shutdown short).
-    detached: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  children.push(child);
-  pipeOutput(child, service);
-  return child;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  Deno.addSignalListener(signal, () => {
+    if (!processes.stopping) output.say("stopping...");
+    processes.stopAll(0);
+  });
 }
 
 async function isListening(port: number): Promise<boolean> {
@@ -83,143 +80,137 @@ async function isListening(port: number): Promise<boolean> {
   }
 }
 
-let broker: Deno.ChildProcess | undefined;
-let brokerLog: string | undefined;
-let prometheus: Deno.ChildProcess | undefined;
-
-function terminate(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
-  try {
-    child.kill("SIGTERM");
-  } catch { /* already gone */ }
-  return child.status;
-}
-
-/** How long services get to finish before they are killed. */
-const GRACE_MS = 30_000;
-let stopping: Promise<never> | undefined;
-
-/** SIGINT (a graceful stop, also under --watch), then SIGKILL after the grace period. */
-async function stopService(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGINT");
-  } catch { /* already gone */ }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) =>
-    timer = setTimeout(() => resolve("late"), GRACE_MS)
-  );
-  if (await Promise.race([child.status, late]) === "late") {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }
-  clearTimeout(timer);
-  await child.status;
-}
-
-/** Services (and Prometheus) first, so they can commit and leave the group while Kafka is up. */
-function stopAll(code: number): Promise<never> {
-  return stopping ??= (async () => {
-    const services = children.filter((child) => child !== broker && child !== prometheus);
-    await Promise.allSettled([
-      ...services.map(stopService),
-      ...(prometheus ? [terminate(prometheus)] : []),
-    ]);
-    if (broker) {
-      const status = await terminate(broker).catch(() => undefined);
-      await Promise.allSettled(outputs);
-      output.line(
-        "kafka",
-        `broker stopped (exit code ${status?.code ?? "unknown"}); log: ${brokerLog}`,
-        "stdout",
-      );
-    }
-    await Promise.allSettled(outputs);
-    Deno.exit(code);
-  })();
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    if (!stopping) output.say("stopping...");
-    stopAll(0);
-  });
-}
-
+// 1. Kafka.
 let brokers = env.KAFKA_BROKERS;
+let brokerLog: string | undefined;
 if (brokers) {
   output.say(`using the Kafka cluster in KAFKA_BROKERS: ${brokers}`);
-} else if (await isListening(kafkaPort)) {
-  brokers = `localhost:${kafkaPort}`;
+} else if (await isListening(ports.kafka)) {
+  brokers = `localhost:${ports.kafka}`;
   output.say(`reusing the Kafka broker already listening on ${brokers}`);
 } else {
-  // --ignore-sigint: a terminal's Ctrl-C reaches every process of the group; the
-  // broker must outlive the services' shutdown, so it stops on our SIGTERM instead.
-  const kafka = broker = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}kafka/main.ts`, "--ignore-sigint"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  children.push(kafka);
+  if (!await ensurePrerequisites("dev", { say: (line) => output.say(line) })) Deno.exit(1);
+  brokerLog = `${env.KAFKA_DATA_DIR ?? ".data/kafka"}/broker.log`;
   const ready = Promise.withResolvers<void>();
-  pipeOutput(kafka, "kafka", (line) => {
-    if (/Kafka ready on/.test(line)) ready.resolve();
-  });
+  // --ignore-sigint: a SIGINT meant for the services never stops the broker first.
+  const kafka = processes.spawn(
+    "kafka",
+    "broker",
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}kafka/main.ts`, "--ignore-sigint"],
+      ...CHILD_OPTIONS,
+    }),
+    {
+      onLine: (line) => /Kafka ready on/.test(line) && ready.resolve(),
+      stoppedNote: `log: ${brokerLog}`,
+    },
+  );
   kafka.status.then(() => ready.reject(new Error("the local broker exited before it was ready")));
   try {
     await ready.promise;
   } catch (error) {
-    await Promise.allSettled(outputs);
+    await processes.flush();
     console.error(`${(error as Error).message} (see its output above)`);
-    await stopAll(1);
+    await processes.stopAll(1);
   }
-  brokers = `localhost:${kafkaPort}`;
-  brokerLog = `${env.KAFKA_DATA_DIR ?? ".data/kafka"}/broker.log`;
+  brokers = `localhost:${ports.kafka}`;
 }
 
+// 2. The services, in watch mode; each also keeps its JSON Lines in a file, for the
+// searches the docs give (a file outlives the terminal's scrollback).
+const logDir = env.DEV_LOG_DIR ?? ".data/logs";
+await Deno.mkdir(logDir, { recursive: true });
 const serviceEnv = {
   KAFKA_BROKERS: brokers,
   // The services always print what the mode asks for; colour only on our terminal.
   LOG_FORMAT: json ? "json" : "pretty",
   ...(color ? {} : { NO_COLOR: "1" }),
-  // `deno task` may cut a service's shutdown short on Ctrl-C, and --watch restarts
-  // on every save: a short session lets a restarted consumer take its partitions
-  // back within seconds instead of waiting out the previous member's 30 s session.
+  // --watch restarts on every save: a short session lets a restarted consumer take its
+  // partitions back within seconds instead of waiting out the previous member's 30 s.
   CONSUMER_SESSION_TIMEOUT_MS: env.CONSUMER_SESSION_TIMEOUT_MS ?? "10000",
 };
-spawnService("producer", serviceEnv);
-spawnService("consumer", serviceEnv);
+for (const service of ["producer", "consumer"] as const) {
+  processes.spawn(
+    service,
+    "service",
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--watch", `${root}${service}/main.ts`],
+      // One file each: two processes must not rotate the same file.
+      env: { ...serviceEnv, LOG_FILE: `${logDir}/${service}.log` },
+      ...CHILD_OPTIONS,
+    }),
+    {
+      // A service that stopped cleanly on a signal of its own (SIGTERM to its pid) is
+      // a stop request: under --watch its process would wait for a file change instead.
+      onLine: (line) => {
+        if (!isWatcherFinished(line) || processes.stopping) return;
+        output.say(`the ${service} stopped; stopping the rest`);
+        processes.stopAll(0);
+      },
+    },
+  );
+}
+
+// 3. Alerts: Alertmanager first, so Prometheus can be pointed at it.
+const alerts = startAlertReceiver((alert, receiver) =>
+  output.line("alerts", alertLine(alert, receiver, json), "stdout")
+);
+let alertmanagerLine: string;
+let alertmanagerPort: number | undefined;
+if (await isListening(ports.alertmanager)) {
+  alertmanagerLine =
+    `Alertmanager not started: port ${ports.alertmanager} (ALERTMANAGER_PORT) is taken`;
+} else {
+  const found = await devAlertmanager({
+    root,
+    dataDir: env.ALERTMANAGER_DATA_DIR ?? `${root}.data/alertmanager`,
+    port: ports.alertmanager,
+    urlOf: alerts.url,
+  });
+  if (found.found) {
+    const child = processes.spawn("alertmanager", "auxiliary", found.command);
+    child.status.then((status) => {
+      if (!processes.stopping) output.say(`Alertmanager exited with code ${status.code}`);
+    });
+    alertmanagerPort = ports.alertmanager;
+    alertmanagerLine = `Alertmanager ${found.url}  (alerts print here as [alerts] lines)`;
+  } else {
+    alertmanagerLine = found.reason;
+  }
+}
 
 let prometheusLine: string;
-if (await isListening(prometheusPort)) {
-  prometheusLine = `Prometheus not started: port ${prometheusPort} (PROMETHEUS_PORT) is taken`;
+if (await isListening(ports.prometheus)) {
+  prometheusLine = `Prometheus not started: port ${ports.prometheus} (PROMETHEUS_PORT) is taken`;
 } else {
-  const started = await startDevPrometheus({
+  const found = await devPrometheus({
     root,
     dataDir: env.PROMETHEUS_DATA_DIR ?? `${root}.data/prometheus`,
-    producerPort,
-    consumerPort,
-    prometheusPort,
+    producerPort: ports.producer,
+    consumerPort: ports.consumer,
+    prometheusPort: ports.prometheus,
+    ...(alertmanagerPort ? { alertmanagerPort } : {}),
   });
-  if (started.started) {
-    prometheus = started.child;
-    pipeOutput(prometheus, "prometheus");
+  if (found.found) {
+    const child = processes.spawn("prometheus", "auxiliary", found.command);
     // Optional: if it stops (a bad rule file), say so and keep the services running.
-    prometheus.status.then((status) => {
-      if (!stopping) output.say(`Prometheus exited with code ${status.code} (see above)`);
+    child.status.then((status) => {
+      if (!processes.stopping) output.say(`Prometheus exited with code ${status.code} (see above)`);
     });
-    prometheusLine = `Prometheus   ${started.url}  (config ${started.configFile})`;
+    prometheusLine = `Prometheus   ${found.url}  (config ${found.configFile})`;
   } else {
-    prometheusLine = started.reason;
+    prometheusLine = found.reason;
   }
 }
 
 const banner = [
-  `API          http://localhost:${producerPort}/payments/batch`,
-  `API docs     http://localhost:${producerPort}/docs`,
-  `metrics      http://localhost:${producerPort}/metrics  http://localhost:${consumerPort}/metrics`,
-  `health       http://localhost:${producerPort}/health   http://localhost:${consumerPort}/health`,
+  `API          http://localhost:${ports.producer}/payments/batch`,
+  `API docs     http://localhost:${ports.producer}/docs`,
+  `metrics      http://localhost:${ports.producer}/metrics  http://localhost:${ports.consumer}/metrics`,
+  `health       http://localhost:${ports.producer}/health   http://localhost:${ports.consumer}/health`,
   prometheusLine,
+  alertmanagerLine,
+  `logs         ${logDir}/producer.log  ${logDir}/consumer.log  (JSON Lines)`,
   ...(brokerLog ? [`broker log   ${brokerLog}`] : []),
   "Ctrl-C stops everything.",
 ];
@@ -230,9 +221,9 @@ if (json) {
 }
 
 // A service or the broker that dies (not a file change: --watch restarts those) ends
-// the session; Prometheus is optional and does not.
-const essential = children.filter((child) => child !== prometheus);
-const first = await Promise.race(essential.map(async (child) => ({ status: await child.status })));
-if (stopping) await stopping;
-output.say(`a process exited with code ${first.status.code}; stopping the rest`);
-await stopAll(first.status.code === 0 ? 0 : 1);
+// the session; Prometheus and Alertmanager are optional and do not.
+const first = await processes.firstExit();
+if (processes.stopping) await new Promise(() => {}); // the stop in progress exits
+output.say(`the ${first.name} exited with code ${first.code}; stopping the rest`);
+await alerts[Symbol.asyncDispose]();
+await processes.stopAll(first.code === 0 ? 0 : 1);

@@ -44,6 +44,7 @@ Deno.test({
       consumer: freePort("127.0.0.1"),
       kafka: freePort("127.0.0.1"),
       prometheus: freePort("127.0.0.1"),
+      alertmanager: freePort("127.0.0.1"),
     };
     // No KAFKA_BROKERS: dev starts its own broker, as on a fresh clone.
     const { KAFKA_BROKERS: _, LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
@@ -55,6 +56,9 @@ Deno.test({
       KAFKA_DATA_DIR: `${dataDir}/kafka`,
       PROMETHEUS_PORT: String(ports.prometheus),
       PROMETHEUS_DATA_DIR: `${dataDir}/prometheus`,
+      ALERTMANAGER_PORT: String(ports.alertmanager),
+      ALERTMANAGER_DATA_DIR: `${dataDir}/alertmanager`,
+      DEV_LOG_DIR: `${dataDir}/logs`,
     });
     try {
       await dev.waitForLine(/Kafka ready on/, 240_000);
@@ -76,6 +80,9 @@ Deno.test({
       assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
       const body = JSON.parse(answer);
       assert.equal(body.successful, 1, answer);
+      // The lab's request is unaffected by the refusal of extra decimal places, and the
+      // 202 echoes the amount and currency as stored.
+      assert.deepEqual([body.results[0].amount, body.results[0].currency], [99.99, "USD"], answer);
       const cid = shortCorrelationId(body.correlation_id);
 
       const consumerLine = await dev.waitForLine(
@@ -123,6 +130,13 @@ Deno.test({
         lines.slice(-20).join("\n"),
       );
       assert.deepEqual(lines.filter((line) => /^\[\w+\]\s*$/.test(line)), [], "no empty lines");
+      // Each service's JSON Lines are also in its dev log file, for the docs' searches.
+      for (const service of ["producer", "consumer"]) {
+        const log = await Deno.readTextFile(`${dataDir}/logs/${service}.log`);
+        const lines = log.split("\n").filter((line) => line.includes(body.correlation_id));
+        assert.ok(lines.length >= 1, `${service}.log has the request's lines`);
+        assert.equal(JSON.parse(lines[0]!).correlation_id, body.correlation_id);
+      }
       for (const [name, port] of Object.entries(ports)) {
         assert.equal(await isListening(port), false, `${name} still listens on ${port}`);
       }
@@ -158,6 +172,8 @@ Deno.test({
       PRODUCER_PORT: String(ports.producer),
       CONSUMER_PORT: String(ports.consumer),
       PROMETHEUS_PORT: String(freePort("127.0.0.1")),
+      ALERTMANAGER_PORT: String(freePort("127.0.0.1")),
+      DEV_LOG_DIR: `${bin}/logs`,
       LAG_MONITOR_ENABLED: "false",
     });
     try {
@@ -204,6 +220,9 @@ Deno.test({
       const notStarted = records.filter((r) => /^Prometheus not started/.test(r.message));
       assert.equal(notStarted.length, 1);
       assert.match(notStarted[0].message, /apt-get install prometheus/);
+      const noAlerts = records.filter((r) => /^Alertmanager not started/.test(r.message));
+      assert.equal(noAlerts.length, 1);
+      assert.match(noAlerts[0].message, /apt-get install prometheus-alertmanager/);
       assert.equal(await dev.interrupt(), 0, dev.lines().slice(-30).join("\n"));
     } finally {
       await dev.interrupt();
@@ -248,6 +267,9 @@ Deno.test({
           CONSUMER_PORT: String(ports.consumer),
           PROMETHEUS_PORT: String(freePort("127.0.0.1")),
           PROMETHEUS_DATA_DIR: prometheusDir,
+          ALERTMANAGER_PORT: String(freePort("127.0.0.1")),
+          ALERTMANAGER_DATA_DIR: `${prometheusDir}/alertmanager`,
+          DEV_LOG_DIR: `${prometheusDir}/logs`,
           LAG_MONITOR_ENABLED: "false",
         },
         stdin: "piped",

@@ -2,12 +2,14 @@
  * The Prometheus `deno task dev` starts when `prometheus` is on the PATH: a config
  * generated from `prometheus/prometheus.yml` (the project's, not a copy kept by hand)
  * with its scrape jobs pointed at the dev services, every rule file under
- * `prometheus/` loaded, exemplar storage on, data in a git-ignored folder.
+ * `prometheus/` loaded, exemplar storage on, its alerts sent to the dev Alertmanager
+ * when there is one, data in a git-ignored folder.
  *
  * @module
  */
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { CHILD_OPTIONS } from "./dev_processes.ts";
 
 /** How to get the binary, for the one line dev prints without it. */
 export const PROMETHEUS_INSTALL = "apt-get install prometheus";
@@ -26,6 +28,8 @@ export interface DevTargets {
   producerPort: number;
   consumerPort: number;
   prometheusPort: number;
+  /** The dev Alertmanager's port; without one, alerts are evaluated and not sent. */
+  alertmanagerPort?: number;
 }
 
 /**
@@ -56,8 +60,9 @@ export async function findRuleFiles(dir: string): Promise<string[]> {
 
 /**
  * The dev config: the project's prometheus.yml with the service jobs scraping the dev
- * ports on localhost and Prometheus scraping itself. Jobs for hosts dev does not run
- * and the Alertmanager section (there is none under dev) are left out.
+ * ports on localhost, Prometheus scraping itself, and alerts sent to the dev
+ * Alertmanager when `alertmanagerPort` is given (else no `alerting` section). Jobs for
+ * hosts dev does not run are left out.
  */
 export function devPrometheusConfig(
   projectConfig: string,
@@ -83,7 +88,12 @@ export function devPrometheusConfig(
   if (missing.length > 0) {
     throw new Error(`prometheus/prometheus.yml has no scrape job ${missing.join(", ")}`);
   }
-  return stringify({ ...rest, rule_files: ruleFiles, scrape_configs: scrapeConfigs });
+  const alerting = targets.alertmanagerPort === undefined ? {} : {
+    alerting: {
+      alertmanagers: [{ static_configs: [{ targets: [`localhost:${targets.alertmanagerPort}`] }] }],
+    },
+  };
+  return stringify({ ...rest, rule_files: ruleFiles, ...alerting, scrape_configs: scrapeConfigs });
 }
 
 /** The command line of the dev Prometheus. */
@@ -98,7 +108,7 @@ export function prometheusArgs(configFile: string, dataDir: string, port: number
   ];
 }
 
-/** Options of {@linkcode startDevPrometheus}. */
+/** Options of {@linkcode devPrometheus}. */
 export interface DevPrometheusOptions extends DevTargets {
   /** The repository root (holds prometheus/). */
   root: string;
@@ -106,16 +116,16 @@ export interface DevPrometheusOptions extends DevTargets {
   dataDir: string;
 }
 
-/** A started dev Prometheus, or the one sentence why there is none. */
+/** The command of the dev Prometheus, or the one sentence why there is none. */
 export type DevPrometheus =
-  | { started: true; child: Deno.ChildProcess; url: string; configFile: string }
-  | { started: false; reason: string };
+  | { found: true; command: Deno.Command; url: string; configFile: string }
+  | { found: false; reason: string };
 
 /**
- * Writes the dev config into `dataDir` and starts Prometheus on it. A missing binary
- * is not an error: dev goes on without it and says how to get it.
+ * Writes the dev config into `dataDir` and finds the binary. A missing binary is not an
+ * error: dev goes on without it and says how to get it.
  */
-export async function startDevPrometheus(options: DevPrometheusOptions): Promise<DevPrometheus> {
+export async function devPrometheus(options: DevPrometheusOptions): Promise<DevPrometheus> {
   const projectDir = join(options.root, "prometheus");
   const config = devPrometheusConfig(
     await Deno.readTextFile(join(projectDir, "prometheus.yml")),
@@ -126,23 +136,22 @@ export async function startDevPrometheus(options: DevPrometheusOptions): Promise
   const configFile = join(options.dataDir, "prometheus.yml");
   await Deno.writeTextFile(configFile, config);
   try {
-    const child = new Deno.Command("prometheus", {
-      args: prometheusArgs(configFile, options.dataDir, options.prometheusPort),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    return {
-      started: true,
-      child,
-      url: `http://localhost:${options.prometheusPort}`,
-      configFile,
-    };
+    await new Deno.Command("prometheus", { args: ["--version"], stdout: "null", stderr: "null" })
+      .output();
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     return {
-      started: false,
+      found: false,
       reason: `Prometheus not started: prometheus is not on the PATH (${PROMETHEUS_INSTALL})`,
     };
   }
+  return {
+    found: true,
+    command: new Deno.Command("prometheus", {
+      args: prometheusArgs(configFile, options.dataDir, options.prometheusPort),
+      ...CHILD_OPTIONS,
+    }),
+    url: `http://localhost:${options.prometheusPort}`,
+    configFile,
+  };
 }

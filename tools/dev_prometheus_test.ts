@@ -39,6 +39,14 @@ Deno.test("the dev config is the project's prometheus.yml pointed at the dev por
   assert.ok(prometheusArgs("c.yml", "/d", 19090).includes("--enable-feature=exemplar-storage"));
 });
 
+Deno.test("with a dev Alertmanager, the dev config sends Prometheus' alerts to it", async () => {
+  const project = await Deno.readTextFile(`${PROMETHEUS_DIR}/prometheus.yml`);
+  const config = parse(devPrometheusConfig(project, [], { ...TARGETS, alertmanagerPort: 19093 }));
+  assert.deepEqual(config.alerting, {
+    alertmanagers: [{ static_configs: [{ targets: ["localhost:19093"] }] }],
+  });
+});
+
 Deno.test("a prometheus.yml without the services' jobs is refused with their names", () => {
   assert.throws(
     () => devPrometheusConfig("scrape_configs: []\n", [], TARGETS),

@@ -16,7 +16,14 @@ export interface DevSession extends AsyncDisposable {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Ctrl-C as a terminal sends it (SIGINT to the process group); resolves with the exit code. */
   interrupt(timeoutMs?: number): Promise<number>;
+  /**
+   * Sends `signal` to the whole process group, as systemd, `timeout` or a closed terminal
+   * do; resolves with the exit code (SIGKILL after `timeoutMs`).
+   */
+  stopGroup(signal: Deno.Signal, timeoutMs?: number): Promise<number>;
   readonly exited: Promise<number>;
+  /** Pid of `deno task dev`, the leader of its process group. */
+  readonly pid: number;
 }
 
 /** Starts `deno task dev ...args` with exactly the environment `env`. */
@@ -57,8 +64,8 @@ export function startDev(args: string[], env: Record<string, string>): DevSessio
     } catch { /* already gone */ }
   };
 
-  const interrupt = async (timeoutMs = 90_000) => {
-    if (!done) signalGroup("SIGINT");
+  const stopGroup = async (signal: Deno.Signal, timeoutMs = 90_000) => {
+    if (!done) signalGroup(signal);
     const timer = setTimeout(() => signalGroup("SIGKILL"), timeoutMs);
     try {
       return await exited;
@@ -66,6 +73,7 @@ export function startDev(args: string[], env: Record<string, string>): DevSessio
       clearTimeout(timer);
     }
   };
+  const interrupt = (timeoutMs?: number) => stopGroup("SIGINT", timeoutMs);
 
   return {
     lines: () => [...out],
@@ -82,7 +90,9 @@ export function startDev(args: string[], env: Record<string, string>): DevSessio
       }
     },
     interrupt,
+    stopGroup,
     exited,
+    pid: child.pid,
     [Symbol.asyncDispose]: async () => {
       await interrupt();
     },
@@ -110,4 +120,33 @@ export async function readmeCurl(): Promise<string> {
     .find((text) => text.trimStart().startsWith("curl -X POST"));
   if (!block) throw new Error("README.md has no ```sh block starting with curl -X POST");
   return block.trim();
+}
+
+/**
+ * The pid of a process `deno task dev` started (Linux: from /proc): the descendant of
+ * `ancestor` whose command line contains `part`, such as `producer/main.ts`.
+ */
+export async function descendantPid(ancestor: number, part: string): Promise<number> {
+  const parents = new Map<number, number>();
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // "pid (comm) state ppid ...": comm may hold spaces, so read after its last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry.name), ppid);
+    } catch { /* gone meanwhile */ }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === ancestor) return true;
+    }
+    return false;
+  };
+  for (const pid of parents.keys()) {
+    if (!descends(pid)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+    if (cmdline.includes(part)) return pid;
+  }
+  throw new Error(`no process under ${ancestor} runs ${part}`);
 }

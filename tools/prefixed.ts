@@ -74,8 +74,9 @@ function asJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 /**
- * The output for the mode asked for. Blank lines are dropped in both modes: a process
- * that ends with an empty line would otherwise print a prefix alone.
+ * The output for the mode asked for. Blank lines (colour codes alone count as blank) are
+ * dropped in both modes: a process that ends with an empty line would otherwise print a
+ * prefix alone.
  *
  * @example
  * ```ts
@@ -96,7 +97,8 @@ export function createDevOutput(options: DevOutputOptions): DevOutput {
     }) + "\n";
 
   const line = (service: string, text: string, origin: Origin) => {
-    if (text.trim() === "") return;
+    // A line of colour codes alone (a process reset its colours on a signal) is blank too.
+    if (text.replace(ANSI, "").trim() === "") return;
     if (!options.json) {
       options.write(`${`[${service}]`.padEnd(PREFIX_WIDTH)}${text}\n`);
       return;

@@ -14,6 +14,8 @@ Deno.test("pretty output prefixes every line with its process and drops blank on
   output.line("kafka", "Kafka ready on localhost:9092", "stdout");
   output.line("kafka", "", "stderr");
   output.line("kafka", "   ", "stdout");
+  // What a process that resets its colours on a signal prints: nothing to read.
+  output.line("kafka", "\x1b[0m\x1b[0m", "stdout");
   output.line("prometheus", "level=warn msg=x", "stderr");
   output.say("stopping...");
   assert.deepEqual(written, [

@@ -9,7 +9,7 @@
  * @module
  */
 import { startThrowawayBroker } from "@payments/stack/broker";
-import { requireTools } from "./required_tools.ts";
+import { ensurePrerequisites } from "./install_prerequisites.ts";
 import { summarizeDenoTest } from "./test_summary.ts";
 import { parseTestArguments } from "./test_arguments.ts";
 
@@ -54,10 +54,10 @@ if (!options.noChecks) {
   }
 }
 
-const missing = await requireTools();
-if (missing.length > 0) {
-  for (const line of missing) console.error(line);
-  console.log(`0 passed, ${missing.length} failed`);
+// What the tests need besides Deno, installed here when missing and possible: a missing
+// tool is a failure that says how to get it, never a skipped test.
+if (!await ensurePrerequisites("test", { say: (line) => console.log(`== ${line}`) })) {
+  console.log("0 passed, 1 failed");
   Deno.exit(1);
 }
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { parseSummaryLine, summarizeDenoTest } from "./test_summary.ts";
-import { requireTools } from "./required_tools.ts";
 
 Deno.test("deno test's closing line is parsed with and without steps", () => {
   assert.deepEqual(parseSummaryLine("ok | 27 passed | 0 failed (605ms)"), {
@@ -29,14 +28,4 @@ Deno.test("a streamed run is echoed whole and a run without a summary counts as 
     passed: 0,
     failed: 1,
   });
-});
-
-Deno.test("a missing tool is reported with the command that installs it", async () => {
-  const missing = await requireTools([
-    { command: "definitely-not-installed-xyz", args: [], install: "apt-get install xyz" },
-    { command: Deno.execPath(), args: ["--version"], install: "n/a" },
-  ]);
-  assert.deepEqual(missing, [
-    "The tests need definitely-not-installed-xyz, which is missing: apt-get install xyz",
-  ]);
 });

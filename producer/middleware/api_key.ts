@@ -46,13 +46,11 @@ export function apiKey(options: ApiKeyOptions): MiddlewareHandler<ProducerEnv> {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer +(\S+) *$/i.exec(header);
     if (match && await matchesAny(match[1]!, await digests)) return next();
-    return problemFor(
-      c,
-      401,
-      "unauthorized",
-      match ? "The API key is not valid" : "Send an API key as Authorization: Bearer <key>",
-      {},
-      { "www-authenticate": 'Bearer realm="payments"' },
-    );
+    return problemFor(c, {
+      status: 401,
+      kind: "unauthorized",
+      detail: match ? "The API key is not valid" : "Send an API key as Authorization: Bearer <key>",
+      headers: { "www-authenticate": 'Bearer realm="payments"' },
+    });
   };
 }

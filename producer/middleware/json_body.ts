@@ -15,12 +15,11 @@ export function requireJson(): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
     const type = c.req.header("content-type") ?? "";
     if (JSON_TYPE.test(type.trim())) return await next();
-    return problemFor(
-      c,
-      415,
-      "unsupported-media-type",
-      "Send the body as JSON with Content-Type: application/json",
-    );
+    return problemFor(c, {
+      status: 415,
+      kind: "unsupported-media-type",
+      detail: "Send the body as JSON with Content-Type: application/json",
+    });
   };
 }
 
@@ -29,8 +28,11 @@ export function limitBody(maxBytes: number): MiddlewareHandler<ProducerEnv> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: (c) =>
-      problemFor(c, 413, "body-too-large", `The request body exceeds ${maxBytes} bytes`, {
-        max_bytes: maxBytes,
+      problemFor(c, {
+        status: 413,
+        kind: "body-too-large",
+        detail: `The request body exceeds ${maxBytes} bytes`,
+        extensions: { max_bytes: maxBytes },
       }),
   }) as MiddlewareHandler<ProducerEnv>;
 }
