@@ -75,14 +75,22 @@ export async function ensureJaeger(options: EnsureJaegerOptions = {}): Promise<s
   const go = options.go ?? "go";
   await requireGo(go);
   const log = options.log ?? ((line) => writeErr(`${line}\n`));
+  const dir = join(binary, "..");
+  await Deno.mkdir(dir, { recursive: true });
+  // One build per machine at a time: another worktree's tests or dev task starting at the
+  // same moment waits for this build and takes its binary rather than building it again.
+  using lock = await Deno.open(join(dir, "build.lock"), { create: true, write: true });
+  if (await isBuilding(dir)) {
+    log(`Waiting for the Jaeger build another process is running in ${dir}`);
+  }
+  await lock.lock(true);
+  if (await isExecutable(binary)) return binary;
   log(
     `Building Jaeger ${JAEGER_VERSION} (Go module ${JAEGER_MODULE_VERSION}) into ${binary}: ` +
       "it is not built on this machine yet (once per version; about 5 minutes on 2 cores)",
   );
-  const dir = join(binary, "..");
-  await Deno.mkdir(dir, { recursive: true });
-  // Build to a private name and rename, so a concurrent or interrupted build never leaves
-  // a half-written binary where the next call would take it as built.
+  // Build to a private name and rename, so an interrupted build never leaves a
+  // half-written binary where the next call would take it as built.
   const staging = join(dir, `jaeger.building-${crypto.randomUUID()}`);
   const progress = options.progress ?? true;
   try {
@@ -125,6 +133,14 @@ async function requireGo(go: string): Promise<void> {
   throw new JaegerError(
     `Cannot build Jaeger ${JAEGER_VERSION}: Go (\`${go}\`) is not installed; ${GO_INSTALL_HINT}.`,
   );
+}
+
+/** Whether a build's staging file is in `dir` (only for the message; the lock decides). */
+async function isBuilding(dir: string): Promise<boolean> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith("jaeger.building-")) return true;
+  }
+  return false;
 }
 
 async function isExecutable(path: string): Promise<boolean> {

@@ -65,3 +65,50 @@ Deno.test("ensureJaeger without Go fails with the command that installs it, and 
     await Deno.remove(cacheDir, { recursive: true });
   }
 });
+
+/** A `go` that records each call and, for `build -o <path>`, writes a script there. */
+async function fakeGo(dir: string): Promise<{ go: string; calls: () => Promise<string[]> }> {
+  const go = join(dir, "go");
+  const calls = join(dir, "calls");
+  await Deno.writeTextFile(
+    go,
+    `#!/bin/sh
+echo "$PWD $*" >> "${calls}"
+[ "$1" = version ] && exit 0
+while [ "$#" -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done
+sleep 0.3
+printf '#!/bin/sh\\n' > "$out" && chmod +x "$out"
+`,
+    { mode: 0o755 },
+  );
+  return {
+    go,
+    calls: async () => (await Deno.readTextFile(calls)).trim().split("\n"),
+  };
+}
+
+Deno.test("ensureJaeger go-builds the pinned package in jaeger/tool once, however many callers at once", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "payments-jaeger-cache-" });
+  try {
+    const { go, calls } = await fakeGo(cacheDir);
+    const lines: string[] = [];
+    const options = { cacheDir, go, progress: false, log: (l: string) => lines.push(l) };
+    const paths = await Promise.all([ensureJaeger(options), ensureJaeger(options)]);
+    const binary = jaegerBinaryPath(cacheDir);
+    assert.deepEqual(paths, [binary, binary]);
+    assert.ok(((await Deno.stat(binary)).mode! & 0o111) !== 0, "an executable binary");
+    const builds = (await calls()).filter((call) => call.includes(" build "));
+    assert.equal(builds.length, 1, `one build, not ${builds.length}`);
+    assert.match(
+      builds[0]!,
+      new RegExp(
+        `^${TOOL_MODULE_DIR.replace(/\/$/, "")} build -ldflags .+ -o \\S+ ${JAEGER_PACKAGE}$`,
+      ),
+    );
+    assert.equal(lines.filter((l) => l.startsWith("Building Jaeger")).length, 1, lines.join("\n"));
+    const left = [...Deno.readDirSync(join(binary, ".."))].map((e) => e.name).sort();
+    assert.deepEqual(left, ["build.lock", "jaeger"], "no half-written binary left behind");
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
