@@ -23,6 +23,7 @@ COPY --chown=deno:deno producer/deno.json producer/
 COPY --chown=deno:deno consumer/deno.json consumer/
 COPY --chown=deno:deno kafka/deno.json kafka/
 COPY --chown=deno:deno loadgen/deno.json loadgen/
+COPY --chown=deno:deno jaeger/deno.json jaeger/
 COPY --chown=deno:deno stack/deno.json stack/
 COPY --chown=deno:deno testing/deno.json testing/
 RUN deno install --frozen

@@ -209,6 +209,43 @@ Deno.test("docs/observability.md describes every catalogued metric", async () =>
   assert.deepEqual(missing, []);
 });
 
+Deno.test("compose runs Jaeger v2 with its UI, and both services export their spans to it as their Prometheus jobs", async () => {
+  const result = await runTool("docker-compose", ["-f", "compose.yaml", "config"], {
+    cwd: repoPath("./"),
+  });
+  assert.ok(result.success, result.output);
+  type Service = {
+    image?: string;
+    command?: string[];
+    environment?: Record<string, string>;
+    ports?: { target: number }[];
+  };
+  const { services } = parseYaml(result.stdout) as { services: Record<string, Service> };
+  const jaeger = services.jaeger;
+  assert.match(jaeger?.image ?? "", /^jaegertracing\/jaeger:2\.\d+\.\d+$/, "a pinned Jaeger v2");
+  assert.ok(jaeger?.ports?.some((p) => p.target === 16686), "the UI is published");
+  assert.ok(jaeger?.command?.includes("--set=extensions.jaeger_query.enable_tracing=false"));
+  const jobs = (parseYaml(await Deno.readTextFile(repoPath("prometheus/prometheus.yml"))) as {
+    scrape_configs: { job_name: string }[];
+  }).scrape_configs.map((job) => job.job_name);
+  for (
+    const [name, serviceName] of [["producer", "payment-producer"], [
+      "consumer",
+      "payment-consumer",
+    ]]
+  ) {
+    const env = services[name!]?.environment ?? {};
+    assert.equal(env.OTEL_DENO, "true", `${name} traces`);
+    assert.equal(
+      env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      "http://jaeger:4318",
+      `${name} exports to Jaeger`,
+    );
+    assert.equal(env.OTEL_SERVICE_NAME, serviceName);
+    assert.ok(jobs.includes(serviceName!), `${serviceName} is also its Prometheus job`);
+  }
+});
+
 Deno.test("compose mounts this repository's Prometheus and Grafana configuration", async () => {
   const result = await runTool("docker-compose", ["-f", "compose.yaml", "config"], {
     cwd: repoPath("./"),

@@ -1,8 +1,8 @@
 /**
  * The boundary between the product and its tests, checked on the real module graph:
  * no module of a product member (`shared`, `producer`, `consumer`, `lag`, `loadgen`,
- * `kafka`, `stack`) loads test support, directly or through another module. Test support
- * is the `@payments/testing` member, every `*_test.ts`, `testdata/`, and the few
+ * `kafka`, `jaeger`, `stack`) loads test support, directly or through another module. Test
+ * support is the `@payments/testing` member, every `*_test.ts`, `testdata/`, and the few
  * member-specific helpers that live beside the code they test
  * ({@linkcode MEMBER_TEST_SUPPORT}). The graph is Deno's own (`deno info --json`), so
  * workspace names, relative paths and re-exports resolve as they do when the code runs.
@@ -20,6 +20,7 @@ export const PRODUCT_MEMBERS = [
   "lag",
   "loadgen",
   "kafka",
+  "jaeger",
   "stack",
 ] as const;
 
