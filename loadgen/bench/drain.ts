@@ -67,7 +67,15 @@ export async function observeDrain(options: DrainOptions): Promise<Drain> {
         );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const done = await committed();
+      let done: number;
+      try {
+        done = await committed();
+      } catch (error) {
+        // A fresh broker's group coordinator answers "loading" for a while: no progress
+        // yet, as far as this poll can tell; the stall deadline bounds the wait.
+        if ((error as { retriable?: boolean }).retriable) continue;
+        throw error;
+      }
       const at = performance.now();
       if (done > last.done) progressAt = at;
       last = { at, done };
