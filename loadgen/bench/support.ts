@@ -33,6 +33,8 @@ export async function machine() {
     java: javaOut,
     kafka: KAFKA_VERSION,
     kafkajs: "2.2.4",
+    // As pinned in deno.json; the package exports no version.
+    platformaticKafka: "2.12.1",
   };
 }
 
