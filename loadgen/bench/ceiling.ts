@@ -2,10 +2,12 @@
  * The `ceiling` rows of `deno task bench`: what the machine and our client can do at
  * best, with no service in between. Kafka's own ProducerPerformance and
  * ConsumerPerformance with records of our payment size, a bare kafkajs producer at
- * batch 1, 10 and 100, a bare kafkajs `eachBatch` consumer, and a bare kafkajs
- * consume-transform-produce loop (the worker's ceiling). The producer and consumer rows
- * are ratios to these, so they run whenever one of those sections does; the batch-100
- * run pre-fills the topic the consumer section drains.
+ * batch 1, 10 and 100 and the bare `@platformatic/kafka` producer beside it, a bare
+ * kafkajs `eachBatch` consumer, and the consume-transform-produce loops (`loops.ts`:
+ * kafkajs, the worker's ceiling; `@platformatic/kafka`; the Kafka Streams peer). The
+ * producer and consumer rows are ratios to these, so they run whenever one of those
+ * sections does; the batch-100 run pre-fills the topic that every loop and the
+ * consumer section drain.
  *
  * @module
  */
@@ -17,9 +19,11 @@ import {
   kafkaToolsAvailable,
   producerPerformance,
 } from "./kafka_tools.ts";
-import { bareConsume, bareProduce, paymentRecords } from "./kafkajs.ts";
+import { bareConsume, bareProduce, paymentRecords, type Throughput } from "./kafkajs.ts";
+import { loopRows } from "./loops.ts";
+import { platformaticProducerRows } from "./platformatic_rows.ts";
+import { microsPerRecord } from "./process_cpu.ts";
 import { throughputRow } from "./table.ts";
-import { bareTransactionalLoop } from "./transactional.ts";
 
 /** What the ceiling rows measured, for the ratios of the producer and consumer rows. */
 export interface Ceilings {
@@ -29,12 +33,17 @@ export interface Ceilings {
   bareLoop?: number;
   /** Bare consume-transform-produce loop records/s. */
   bareTransactional?: number;
+  /** The Kafka Streams peer: drain rate and the JVM's CPU per record. */
+  streamsPeer?: { recordsPerSec: number; cpuMicrosPerRecord?: number };
 }
 
 /** Options of {@linkcode ceilingRows}. */
 export interface CeilingOptions {
-  /** Run Kafka's own perf tools too (the `ceiling` section was asked for). */
-  javaTools: boolean;
+  /** The `ceiling` section itself was asked for: Kafka's own perf tools and the
+   * `@platformatic/kafka` producer rows run too, which no other section needs. */
+  ceilingSection: boolean;
+  /** Run the consume-transform-produce loops (the ceiling or consumer section was asked for). */
+  loops: boolean;
   /** The topic the consumer section drains; its requests are pre-filled here. */
   drainTopics: TopicNames;
   /** Bytes of a typical payment record, the size Kafka's perf tools write. */
@@ -46,7 +55,7 @@ export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): P
   const ceilings: Ceilings = { bareRate: new Map() };
   const { recordSize } = options;
   const perf = await ctx.topicsFor("bench-perf");
-  if (options.javaTools) {
+  if (options.ceilingSection) {
     await guarded(ctx, "ceiling", "Kafka ProducerPerformance (acks=all)", async () => {
       if (!await kafkaToolsAvailable()) {
         throw new Error(
@@ -103,6 +112,7 @@ export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): P
         ...(javaProducer && !javaProducer.error
           ? { ceiling: { name: "ProducerPerformance", value: javaProducer.value } }
           : {}),
+        ...cpuOf(t),
         note: `${t.records} records, idempotent, acks -1`,
       }));
     });
@@ -126,9 +136,11 @@ export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): P
       value: t.recordsPerSec,
       unit: "rec/s",
       ...(whole ? { ceiling: { name: "bare kafkajs batch 100", value: whole } } : {}),
+      ...cpuOf(t),
       note: `${t.records} records; the cost of avoiding kafkajs' retry race in the producer`,
     }));
   });
+  if (options.ceilingSection) await platformaticProducerRows(ctx, perf.results, ceilings.bareRate);
   await guarded(ctx, "ceiling", "bare kafkajs eachBatch consumer", async () => {
     ctx.log("bare kafkajs eachBatch consumer");
     const t = await bareConsume(ctx.brokers, options.drainTopics.requests, ctx.plan.drainRecords);
@@ -141,29 +153,17 @@ export async function ceilingRows(ctx: BenchContext, options: CeilingOptions): P
       ...(javaConsumer && !javaConsumer.error
         ? { ceiling: { name: "ConsumerPerformance", value: javaConsumer.value } }
         : {}),
+      ...cpuOf(t),
       note: `${t.records} payment records, no work per record`,
     }));
   });
-  await guarded(ctx, "ceiling", "bare kafkajs transactional loop", async () => {
-    ctx.log("bare kafkajs consume-transform-produce loop");
-    const t = await bareTransactionalLoop(
-      ctx.brokers,
-      options.drainTopics.requests,
-      perf.results,
-      ctx.plan.drainRecords,
-    );
-    ceilings.bareTransactional = t.recordsPerSec;
-    ctx.rows.push(throughputRow({
-      group: "ceiling",
-      name: "bare kafkajs transactional loop",
-      value: t.recordsPerSec,
-      unit: "rec/s",
-      ...(ceilings.bareLoop
-        ? { ceiling: { name: "bare eachBatch", value: ceilings.bareLoop } }
-        : {}),
-      note: `${t.records} records; a transactional producer per partition, ` +
-        "<= 500 records per transaction, JSON in, JSON out, sendOffsets, commit",
-    }));
-  });
+  if (options.loops) await loopRows(ctx, options.drainTopics, ceilings);
   return ceilings;
+}
+
+/** The CPU-per-record field of a row measured in this process. */
+function cpuOf(t: Throughput) {
+  return t.cpuSeconds !== undefined
+    ? { cpuMicrosPerRecord: microsPerRecord(t.cpuSeconds, t.records) }
+    : {};
 }

@@ -7,6 +7,7 @@
 import { Kafka, logLevel, type Message, Partitioners, type PartitionMetadata } from "kafkajs";
 import { toPaymentEvent } from "@payments/shared/payment";
 import { createPaymentGenerator } from "../data.ts";
+import { type CpuSpan, selfCpuSpan } from "./process_cpu.ts";
 import { finishedWithin } from "./support.ts";
 
 /** Payment records as the producer writes them: key, PaymentEvent JSON, headers. */
@@ -49,6 +50,8 @@ export interface Throughput {
   records: number;
   seconds: number;
   recordsPerSec: number;
+  /** CPU the measured process (this one, for the in-process loops) used over `seconds`. */
+  cpuSeconds?: number;
 }
 
 function client(brokers: string[], clientId: string) {
@@ -87,6 +90,7 @@ export async function bareProduce(
     await producer.send({ topic, acks: -1, messages: records.slice(0, 1) });
     let next = 1;
     const started = performance.now();
+    const cpu = selfCpuSpan();
     const worker = async () => {
       while (next < records.length) {
         const batch = records.slice(next, next + batchSize);
@@ -98,7 +102,9 @@ export async function bareProduce(
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const seconds = (performance.now() - started) / 1000;
-    return { records: records.length - 1, seconds, recordsPerSec: (records.length - 1) / seconds };
+    const { cpuSeconds } = await cpu.stop();
+    const sent = records.length - 1;
+    return { records: sent, seconds, recordsPerSec: sent / seconds, cpuSeconds };
   } finally {
     await producer.disconnect();
   }
@@ -148,6 +154,8 @@ export async function bareConsume(
   let count = 0;
   let first = 0;
   let last = 0;
+  let cpu: ReturnType<typeof selfCpuSpan> | undefined;
+  let cpuUsed: Promise<CpuSpan> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   await consumer.connect();
@@ -156,13 +164,17 @@ export async function bareConsume(
     await consumer.run({
       partitionsConsumedConcurrently: 6,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          cpu = selfCpuSpan();
+        }
         count += batch.messages.length;
         const lastMessage = batch.messages.at(-1);
         if (lastMessage) resolveOffset(lastMessage.offset);
         await heartbeat();
-        if (count >= expected) {
+        if (count >= expected && last === 0) {
           last = performance.now();
+          cpuUsed = cpu?.stop();
           done();
         }
       },
@@ -173,7 +185,13 @@ export async function bareConsume(
       () => `bare consumer read ${count} of ${expected} records in time`,
     );
     const seconds = (last - first) / 1000;
-    return { records: count, seconds, recordsPerSec: count / seconds };
+    const used = await cpuUsed;
+    return {
+      records: count,
+      seconds,
+      recordsPerSec: count / seconds,
+      ...(used ? { cpuSeconds: used.cpuSeconds } : {}),
+    };
   } finally {
     await consumer.disconnect();
     const admin = kafka.admin();

@@ -25,15 +25,20 @@ import { restartRows } from "./restart.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
-const HELP = `Usage: deno task bench [--full] [--out FILE] [--only SECTIONS]
+const HELP = `Usage: deno task bench [--full] [--out FILE] [--only SECTIONS] [--drain-records N]
 
 Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   ceiling     Kafka's ProducerPerformance / ConsumerPerformance with records of our
               payment size; bare kafkajs producer (batch 1, 10, 100, and 100 split
-              into one send per partition) and bare
-              kafkajs eachBatch consumer on the same payment records, and a bare
-              kafkajs consume-transform-produce loop (transactional producer per
-              partition, <= 500 records per transaction): the worker's ceiling
+              into one send per partition) and the bare @platformatic/kafka producer
+              beside it, a bare kafkajs eachBatch consumer on the same payment
+              records, and three consume-transform-produce loops on the records the
+              consumer drains, each checked (every input exactly one result, read
+              back read_committed): bare kafkajs (transactional producer per
+              partition, <= 500 records per transaction: the worker's ceiling), the
+              same on @platformatic/kafka, and a Kafka Streams peer (Java, built
+              with Maven into .cache/streams-peer on first use; needs Java 17+ and
+              Maven: exactly_once_v2, one thread, RocksDB store of decided ids)
   producer    our producer over HTTP at batch sizes 1, 10, 100 and a few
               concurrencies, each as a ratio to bare kafkajs at the same batch size
   codecs      our producer once per KAFKA_COMPRESSION (none, gzip, snappy, lz4, zstd)
@@ -50,7 +55,10 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
               concurrency 2,048, closed model: admitted payments/s (vs the best
               producer row), admitted p99, share shed, peak RSS (VmHWM) and
               payments answered non-2xx but present in Kafka (read back)
-Every row shows the services' RSS at its end (process_resident_memory_bytes).
+Every row shows the services' RSS at its end (process_resident_memory_bytes);
+rows that drain or produce show the CPU their process spent per record over the
+measured window (/proc/<pid>/stat), and the loops the records they wrote per input
+(transaction markers apart).
 Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 70% of the bare transactional loop; end-to-end p99 < 100 ms
 at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history;
@@ -59,6 +67,8 @@ RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
+  --drain-records N records pre-filled for the loops and the consumer section to
+                    drain (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
                     ceiling,producer,codecs,consumer,e2e,restart,overload
   --producer-env K=V, --consumer-env K=V
@@ -68,7 +78,8 @@ RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
 
 Every HTTP and end-to-end row is preceded by an unmeasured warm-up of the same
 shape (1 s, or 3 s with --full). Timings are never asserted: a missed target is
-reported, not failed.`;
+reported, not failed. A row that could not be measured (a tool missing, a check
+failed) says why in its notes, and the bench then exits with status 1.`;
 
 const SECTIONS = [
   "ceiling",
@@ -87,6 +98,7 @@ async function main(args: string[]): Promise<number> {
       full: { type: "boolean" },
       out: { type: "string" },
       only: { type: "string" },
+      "drain-records": { type: "string" },
       "producer-env": { type: "string", multiple: true },
       "consumer-env": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -116,7 +128,15 @@ async function main(args: string[]): Promise<number> {
     console.error((error as Error).message);
     return 2;
   }
-  const plan = PLANS[values.full ? "full" : "short"];
+  const drainRecords = values["drain-records"];
+  if (drainRecords !== undefined && !/^[1-9]\d*$/.test(drainRecords)) {
+    console.error(`--drain-records takes a positive whole number (got "${drainRecords}")`);
+    return 2;
+  }
+  const plan = {
+    ...PLANS[values.full ? "full" : "short"],
+    ...(drainRecords ? { drainRecords: Number(drainRecords) } : {}),
+  };
   const out = values.out ?? "bench-results.json";
   muteKafkajsTimeoutWarning();
   registerKafkaCodecs();
@@ -158,7 +178,8 @@ async function main(args: string[]): Promise<number> {
     let ceilings: Ceilings = { bareRate: new Map() };
     if (only.has("ceiling") || only.has("producer") || only.has("consumer")) {
       ceilings = await ceilingRows(ctx, {
-        javaTools: only.has("ceiling"),
+        ceilingSection: only.has("ceiling"),
+        loops: only.has("ceiling") || only.has("consumer"),
         drainTopics,
         recordSize,
       });
@@ -231,6 +252,12 @@ async function main(args: string[]): Promise<number> {
   };
   await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
   console.log(`\nwritten to ${out}`);
+  const failed = rows.filter((r) => r.error);
+  if (failed.length > 0) {
+    console.error(`\n${failed.length} row(s) could not be measured:`);
+    for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
+    return 1;
+  }
   return 0;
 }
 

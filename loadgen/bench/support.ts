@@ -13,9 +13,15 @@ import type { LoadOptions } from "../options.ts";
 export async function machine() {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
-  const javaOut = await new Deno.Command("java", { args: ["-version"], stderr: "piped" }).output()
-    .then((o) => new TextDecoder().decode(o.stderr).split("\n")[0]?.trim())
-    .catch(() => undefined);
+  // A missing binary throws from output() itself, not from its promise.
+  const javaOut = await (async () => {
+    try {
+      const o = await new Deno.Command("java", { args: ["-version"], stderr: "piped" }).output();
+      return new TextDecoder().decode(o.stderr).split("\n")[0]?.trim();
+    } catch {
+      return undefined;
+    }
+  })();
   const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
   return {
     nproc: navigator.hardwareConcurrency,
@@ -27,6 +33,8 @@ export async function machine() {
     java: javaOut,
     kafka: KAFKA_VERSION,
     kafkajs: "2.2.4",
+    // As pinned in deno.json; the package exports no version.
+    platformaticKafka: "2.12.1",
   };
 }
 

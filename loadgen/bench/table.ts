@@ -20,6 +20,10 @@ export interface BenchRow {
   target?: { text: string; met: boolean };
   /** Resident memory of the services at the end of the run, in MiB. */
   rssMiB?: { producer?: number; consumer?: number };
+  /** CPU microseconds the measured process spent per record over the measured window. */
+  cpuMicrosPerRecord?: number;
+  /** Records written per input record, and transaction markers per input record. */
+  writtenPerInput?: { records: number; markers: number };
   /** Anything needed to read the figure (latency percentiles, rate kept or not). */
   note?: string;
   /** Set instead of a figure when the row could not be measured. */
@@ -68,6 +72,8 @@ export function formatBenchTable(rows: BenchRow[]): string {
     "ratio",
     "target",
     "RSS P/C MiB",
+    "CPU µs/rec",
+    "writes/rec (+markers)",
     "notes",
   ];
   const body = rows.map((r) => [
@@ -79,6 +85,12 @@ export function formatBenchTable(rows: BenchRow[]): string {
     r.target ? `${r.target.met ? "MET" : "MISSED"} ${r.target.text}` : "",
     r.rssMiB
       ? `${r.rssMiB.producer?.toFixed(0) ?? "-"}/${r.rssMiB.consumer?.toFixed(0) ?? "-"}`
+      : "",
+    r.cpuMicrosPerRecord !== undefined && Number.isFinite(r.cpuMicrosPerRecord)
+      ? r.cpuMicrosPerRecord.toFixed(r.cpuMicrosPerRecord < 10 ? 1 : 0)
+      : "",
+    r.writtenPerInput
+      ? `${r.writtenPerInput.records.toFixed(2)} (+${r.writtenPerInput.markers.toFixed(3)})`
       : "",
     r.error ? `ERROR: ${r.error}` : r.note ?? "",
   ]);

@@ -74,3 +74,23 @@ Deno.test("the table aligns columns and shows ratio, target verdict, RSS and err
   const bars = lines.map((l) => [...l.matchAll(/\|/g)].map((m) => m.index));
   assert.deepEqual(bars[2]!.slice(0, 3), bars[0]!.slice(0, 3), "columns line up");
 });
+
+Deno.test("the table shows CPU per record and records written per input where a row has them", () => {
+  const text = formatBenchTable([
+    {
+      group: "ceiling",
+      name: "loop",
+      value: 20_000,
+      unit: "rec/s",
+      cpuMicrosPerRecord: 57.44,
+      writtenPerInput: { records: 2, markers: 0.0123 },
+    },
+    { group: "ceiling", name: "fast", value: 1, unit: "rec/s", cpuMicrosPerRecord: 4.26 },
+    { group: "ceiling", name: "none", value: 1, unit: "rec/s", cpuMicrosPerRecord: NaN },
+  ]);
+  const [header, , loop, fast, none] = text.split("\n");
+  assert.match(header!, /\| CPU µs\/rec \| writes\/rec \(\+markers\) \| notes$/);
+  assert.match(loop!, /\| 57\s+\| 2\.00 \(\+0\.012\)\s+\|$/);
+  assert.match(fast!, /\| 4\.3\s+\|\s+\|$/);
+  assert.doesNotMatch(none!, /NaN/);
+});

@@ -3,12 +3,14 @@
  * the same records, doing what the worker must and nothing more. One transactional
  * producer per input partition; each `eachBatch` cut into transactions of at most
  * 500 records; every record parsed and answered with a small JSON result; then
- * `sendOffsets` and `commit`. No validation, metrics, logs or state.
+ * `sendOffsets` and `commit`. No validation, metrics, logs or state. The CPU this
+ * process used from the first fetched batch to the last commit comes with the rate.
  *
  * @module
  */
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Throughput } from "./kafkajs.ts";
+import { type CpuSpan, selfCpuSpan } from "./process_cpu.ts";
 import { finishedWithin } from "./support.ts";
 
 const PER_TRANSACTION = 500;
@@ -55,6 +57,8 @@ export async function bareTransactionalLoop(
   let count = 0;
   let first = 0;
   let last = 0;
+  let cpu: ReturnType<typeof selfCpuSpan> | undefined;
+  let cpuUsed: Promise<CpuSpan> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   await consumer.connect();
@@ -65,7 +69,10 @@ export async function bareTransactionalLoop(
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 6,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          cpu = selfCpuSpan();
+        }
         const producer = await producerFor(batch.partition);
         for (let i = 0; i < batch.messages.length; i += PER_TRANSACTION) {
           const chunk = batch.messages.slice(i, i + PER_TRANSACTION);
@@ -92,8 +99,9 @@ export async function bareTransactionalLoop(
           count += chunk.length;
           await heartbeat();
         }
-        if (count >= expected) {
+        if (count >= expected && last === 0) {
           last = performance.now();
+          cpuUsed = cpu?.stop();
           done();
         }
       },
@@ -104,7 +112,13 @@ export async function bareTransactionalLoop(
       () => `bare transactional loop answered ${count} of ${expected}`,
     );
     const seconds = (last - first) / 1000;
-    return { records: count, seconds, recordsPerSec: count / seconds };
+    const used = await cpuUsed;
+    return {
+      records: count,
+      seconds,
+      recordsPerSec: count / seconds,
+      ...(used ? { cpuSeconds: used.cpuSeconds } : {}),
+    };
   } finally {
     await consumer.disconnect();
     await Promise.all(
