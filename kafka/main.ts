@@ -36,6 +36,10 @@ Environment:
   TOPIC_PAYMENT_DLQ       (default ${DEFAULT_TOPICS.dlq})
   TOPIC_PAYMENT_DECISIONS (default ${DEFAULT_TOPICS.decisions}; compacted, kept for
                            CONSUMER_DEDUP_RETENTION, default 7d)
+  TOPIC_PAYMENT_BY_CUSTOMER (default ${DEFAULT_TOPICS.byCustomer}; deleted after
+                           CONSUMER_DEDUP_RETENTION)
+  TOPIC_PAYMENT_CUSTOMER_DECISIONS (default ${DEFAULT_TOPICS.customerDecisions};
+                           compacted, kept for CONSUMER_DEDUP_RETENTION)
 `;
 
 async function main(): Promise<number> {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { MAX_AMOUNT, roundToCents } from "@payments/shared/payment";
+import { minorUnits } from "@payments/shared/currency";
+import { MAX_AMOUNT } from "@payments/shared/payment";
 import { type Random, seededRandom, weightedPicker, zipfPicker } from "./random.ts";
 
 /** A payment as the generator sends it (the API's request shape). */
@@ -103,20 +104,24 @@ export function createPaymentGenerator(options: GeneratorOptions): PaymentGenera
   const duplicateRatio = options.duplicateRatio ?? 0;
   let sequence = 0;
 
-  const amount = () => {
+  // In the currency's minor unit (whole yen, cents, ...): the API refuses more decimals.
+  const amount = (places: number) => {
+    const scale = 10 ** places;
     for (;;) {
-      const value = roundToCents(MEDIAN_AMOUNT * Math.exp(AMOUNT_SIGMA * random.normal()));
-      if (value >= 0.01 && value <= MAX_AMOUNT) return value;
+      const value = Math.round(MEDIAN_AMOUNT * Math.exp(AMOUNT_SIGMA * random.normal()) * scale) /
+        scale;
+      if (value > 0 && value <= MAX_AMOUNT) return value;
     }
   };
   const payment = (): GeneratedPayment => {
     sequence += 1;
+    const code = currency(random);
     const p: GeneratedPayment = {
       payment_id: `lg-${options.runId}-${sequence}`,
-      amount: amount(),
+      amount: amount(minorUnits(code)),
       merchant_id: `merchant-${String(merchant(random) + 1).padStart(4, "0")}`,
       customer_id: `customer-${String(customer(random) + 1).padStart(6, "0")}`,
-      currency: currency(random),
+      currency: code,
     };
     // Most payments carry a description; some do not, as the API allows.
     if (random.next() < 0.8) p.description = DESCRIPTIONS[random.int(DESCRIPTIONS.length)]!;

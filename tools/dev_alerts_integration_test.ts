@@ -4,6 +4,7 @@
  * Alertmanager routes it by the project's routing (a warning goes to `ticket`), and
  * its line appears in the dev output with severity, summary and runbook.
  */
+import { topicsEnv } from "@payments/shared/topics";
 import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { produceWithKcat } from "@payments/testing/kcat";
@@ -48,10 +49,7 @@ Deno.test({
     const dev = startDev([], {
       ...inherited,
       KAFKA_BROKERS: brokers.join(","),
-      TOPIC_PAYMENT_REQUESTS: topics.requests,
-      TOPIC_PAYMENT_RESULTS: topics.results,
-      TOPIC_PAYMENT_DLQ: topics.dlq,
-      TOPIC_PAYMENT_DECISIONS: topics.decisions,
+      ...topicsEnv(topics),
       CONSUMER_GROUP_ID: `dev-alerts-${crypto.randomUUID().slice(0, 8)}`,
       CONSUMER_STATE_DIR: `${dataDir}/consumer-state`,
       PRODUCER_PORT: String(ports.producer),

@@ -3,6 +3,7 @@
  * correlation id through both services' output; Prometheus scraping both services;
  * JSON Lines with `--json`; one Ctrl-C stopping everything.
  */
+import { topicsEnv } from "@payments/shared/topics";
 import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
@@ -164,10 +165,7 @@ Deno.test({
       HOME: Deno.env.get("HOME") ?? "/root",
       PATH: bin,
       KAFKA_BROKERS: brokers.join(","),
-      TOPIC_PAYMENT_REQUESTS: topics.requests,
-      TOPIC_PAYMENT_RESULTS: topics.results,
-      TOPIC_PAYMENT_DLQ: topics.dlq,
-      TOPIC_PAYMENT_DECISIONS: topics.decisions,
+      ...topicsEnv(topics),
       CONSUMER_GROUP_ID: `dev-json-${crypto.randomUUID().slice(0, 8)}`,
       PRODUCER_PORT: String(ports.producer),
       CONSUMER_PORT: String(ports.consumer),
@@ -258,10 +256,7 @@ Deno.test({
           ...inherited,
           TERM: "xterm-256color",
           KAFKA_BROKERS: brokers.join(","),
-          TOPIC_PAYMENT_REQUESTS: topics.requests,
-          TOPIC_PAYMENT_RESULTS: topics.results,
-          TOPIC_PAYMENT_DLQ: topics.dlq,
-          TOPIC_PAYMENT_DECISIONS: topics.decisions,
+          ...topicsEnv(topics),
           CONSUMER_GROUP_ID: `dev-tty-${crypto.randomUUID().slice(0, 8)}`,
           PRODUCER_PORT: String(ports.producer),
           CONSUMER_PORT: String(ports.consumer),

@@ -5,6 +5,7 @@
  * next start joins the consumer group at once; a service stopped on its own stops the
  * rest the same way.
  */
+import { topicsEnv } from "@payments/shared/topics";
 import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
@@ -132,10 +133,7 @@ Deno.test({
       const dev = startDev([], {
         ...inherited,
         KAFKA_BROKERS: brokers.join(","),
-        TOPIC_PAYMENT_REQUESTS: topics.requests,
-        TOPIC_PAYMENT_RESULTS: topics.results,
-        TOPIC_PAYMENT_DLQ: topics.dlq,
-        TOPIC_PAYMENT_DECISIONS: topics.decisions,
+        ...topicsEnv(topics),
         CONSUMER_GROUP_ID: `dev-stop-${crypto.randomUUID().slice(0, 8)}`,
         PRODUCER_PORT: String(ports.producer),
         CONSUMER_PORT: String(ports.consumer),
