@@ -16,7 +16,10 @@ export interface Rules {
   defaultAmountLimit: number;
   /** Merchants whose payments are always declined. */
   blockedMerchants: ReadonlySet<string>;
-  /** A customer's payments created within one minute above this count are declined. */
+  /**
+   * A customer's payments created within one minute of each other above this count are
+   * declined (a minute either side of each payment's `created_at`).
+   */
   velocityMaxPerMinute: number;
 }
 
@@ -63,6 +66,13 @@ export interface ConsumerSettings {
   /** How the transactional producers retry a request Kafka answered with a retriable error. */
   transactionRetry: TransactionRetry;
   shutdownTimeoutMs: number;
+  /** Standby copies kept of each task's store on other instances (`CONSUMER_STANDBY_REPLICAS`). */
+  standbyReplicas: number;
+  /**
+   * Where other services reach this instance's HTTP server to read its stores
+   * (`CONSUMER_ADVERTISED_URL`), told to the group when it joins.
+   */
+  advertisedUrl: string;
 }
 
 const amountLimits = listVar.transform((items, ctx) => {
@@ -115,6 +125,11 @@ const schema = z.object({
   CONSUMER_TRANSACTION_RETRY_INITIAL_MS: millisVar.default(20),
   CONSUMER_TRANSACTION_RETRIES: count.default(10),
   CONSUMER_SHUTDOWN_TIMEOUT_MS: millisVar.default(25000),
+  CONSUMER_STANDBY_REPLICAS: z.coerce.number().int().min(0).max(3).default(1),
+  CONSUMER_ADVERTISED_URL: z.url({
+    protocol: /^https?$/,
+    error: "must be an http:// or https:// URL such as http://consumer-1:8001",
+  }).optional(),
 });
 
 /**
@@ -126,7 +141,10 @@ const schema = z.object({
  * loadConsumerSettings({ CONSUMER_BLOCKED_MERCHANTS: "M-9,M-13" }).rules.blockedMerchants;
  * ```
  */
-export function loadConsumerSettings(env: Env): ConsumerSettings {
+export function loadConsumerSettings(
+  env: Env,
+  hostname: () => string = () => Deno.hostname(),
+): ConsumerSettings {
   const vars = parseEnv(schema, env);
   return {
     port: vars.CONSUMER_PORT,
@@ -152,5 +170,9 @@ export function loadConsumerSettings(env: Env): ConsumerSettings {
       retries: vars.CONSUMER_TRANSACTION_RETRIES,
     },
     shutdownTimeoutMs: vars.CONSUMER_SHUTDOWN_TIMEOUT_MS,
+    standbyReplicas: vars.CONSUMER_STANDBY_REPLICAS,
+    // The host name other containers resolve (compose, Kubernetes) unless told otherwise.
+    advertisedUrl: (vars.CONSUMER_ADVERTISED_URL ?? `http://${hostname()}:${vars.CONSUMER_PORT}`)
+      .replace(/\/+$/, ""),
   };
 }

@@ -91,7 +91,7 @@ export async function main(args: string[]): Promise<number> {
     }),
   );
   const admin = kafka.admin();
-  const { worker, lag } = createConsumerService({
+  const { worker, lag, storeReads } = createConsumerService({
     kafka,
     admin,
     config: { ...config, lagMonitor },
@@ -131,6 +131,7 @@ export async function main(args: string[]): Promise<number> {
         topic: config.topics.requests,
         lag: () => lag?.snapshot() ?? [],
         kafkaReachable,
+        storeReads,
       }),
     );
   } catch (error) {

@@ -78,6 +78,8 @@ export interface ConsumerMetrics {
   stateRestoredRecords: Counter;
   stateRestorePhase: Histogram<"store" | "phase">;
   stateEntries: Gauge<"store" | "partition">;
+  standbyTasks: Gauge<"store">;
+  standbyLag: Gauge<"store" | "partition">;
   kafkaRequestDuration: Histogram<"api">;
   fetchDuration: Histogram;
   groupJoinDuration: Histogram;
@@ -200,6 +202,19 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["store", "partition"],
       registers,
     }),
+    standbyTasks: new Gauge({
+      name: "consumer_standby_tasks",
+      help: "Standby task stores this instance keeps current from their changelogs, by store",
+      labelNames: ["store"],
+      registers,
+    }),
+    standbyLag: new Gauge({
+      name: "consumer_standby_lag_records",
+      help:
+        "Changelog records a standby store has not applied yet (what a hand-over to this instance would read), by store and partition",
+      labelNames: ["store", "partition"],
+      registers,
+    }),
     kafkaRequestDuration: new Histogram({
       name: "kafka_consumer_request_duration_seconds",
       help: "Kafka protocol request latency seen by the consumer client, by API",
@@ -243,6 +258,7 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
     metrics.stateRestoreDuration.zero({ kind });
   }
   for (const store of ["payments", "customers"]) {
+    metrics.standbyTasks.labels(store).set(0);
     for (const phase of ["fence", "open", "changelog"]) {
       metrics.stateRestorePhase.zero({ store, phase });
     }
@@ -266,7 +282,9 @@ export function instrumentConsumer(consumer: Consumer, metrics: ConsumerMetrics)
 /** What each worker state means, for `consumer_worker_state{state}` and the docs. */
 export const WORKER_STATES: Readonly<Record<WorkerStatus["state"], string>> = {
   starting: "connecting to Kafka, not yet a group member",
-  waiting: "a group member without partitions",
+  joining: "subscribed, waiting for the group to assign it partitions",
+  rebalancing: "the group is rebalancing: its partitions may move",
+  waiting: "a group member without partitions (more instances than partitions)",
   assigned: "consuming its assigned partitions",
   restarting: "kafkajs stopped consuming on a retriable error and restarts it by itself",
   crashed: "stopped consuming for good on a non-retriable error: needs an operator",
@@ -288,7 +306,7 @@ export function registerWorkerState(registry: Registry, status: () => WorkerStat
   return new Gauge({
     name: "consumer_worker_state",
     help:
-      "The worker's state: 1 for the current one (starting, waiting, assigned, restarting, crashed, stopped), 0 for the others",
+      "The worker's state: 1 for the current one (starting, joining, rebalancing, waiting, assigned, restarting, crashed, stopped), 0 for the others",
     labelNames: ["state"],
     registers: [registry],
     collect() {

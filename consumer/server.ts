@@ -1,10 +1,12 @@
 /**
  * The consumer's small HTTP surface: `/metrics`, `/health` and `/ready`, with assigned
  * partitions and lag in the body of `/ready`. For an orchestrator:
- * - `/ready` (readiness): 200 while the worker is a group member (with partitions or
- *   waiting for some) and Kafka answers; 503 while it starts, restarts its consumer
- *   after a retriable crash, has crashed for good, or cannot reach Kafka. Nothing is
- *   routed to the consumer, so this is for humans, dashboards and rollouts.
+ * - `/ready` (readiness, `readiness.ts`): 200 only while the worker is a group member
+ *   whose every assigned task is restored and running (or a member without partitions)
+ *   and Kafka answers; 503 with the reason while it starts, joins, rebalances,
+ *   restores, restarts its consumer after a retriable crash, has crashed for good, or
+ *   cannot reach Kafka. A rolling deploy that waits for it never stops an old instance
+ *   while the new one owns nothing.
  * - `/health` (liveness): 200 unless the worker crashed for good. Then kafkajs will never
  *   consume again and nothing inside the process can change that, so it answers 503 and
  *   a liveness probe restarts the process: a fresh client that rejoins the group, which
@@ -20,6 +22,8 @@ import type { Registry } from "prom-client";
 import { metricsResponse } from "@payments/shared/metrics";
 import { problem, problemResponse } from "@payments/shared/problem";
 import type { PartitionLag } from "@payments/lag/monitor";
+import { readiness } from "./readiness.ts";
+import { isStoreRead } from "./store_reads.ts";
 import type { WorkerStatus } from "./status.ts";
 
 /** What the handler reads. */
@@ -31,6 +35,8 @@ export interface ServerDeps {
   lag: () => PartitionLag[];
   /** Whether Kafka answers (an admin round trip, cached by the caller). */
   kafkaReachable: () => Promise<boolean>;
+  /** Reads of the task stores (`store_reads.ts`); absent, `/stores/...` is 404. */
+  storeReads?: (request: Request) => Promise<Response>;
   startedAt?: Date;
 }
 
@@ -52,6 +58,9 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
   const startedAt = deps.startedAt ?? new Date();
   return async (request) => {
     const { pathname } = new URL(request.url);
+    if (deps.storeReads && isStoreRead(pathname) && request.method === "GET") {
+      return await deps.storeReads(request);
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return problemResponse(
         problem(405, "method-not-allowed", `${request.method} is not allowed on ${pathname}`),
@@ -79,9 +88,10 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
         const status = deps.status();
         const member = status.state === "assigned" || status.state === "waiting";
         const kafka = member && await deps.kafkaReachable();
-        const ready = member && kafka;
+        const { ready, reason } = readiness(status, kafka);
         return json({
           status: ready ? "ready" : "not_ready",
+          reason,
           state: status.state,
           kafka_reachable: kafka,
           member_id: status.memberId ?? null,
@@ -89,6 +99,11 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
             topic: deps.topic,
             partition,
           })),
+          tasks: status.assignedTasks.map((t) => ({
+            task: `${t.kind}-${t.partition}`,
+            state: t.state,
+          })),
+          standby_tasks: (status.standbyTasks ?? []).map((t) => `${t.kind}-${t.partition}`),
           lag: deps.lag().map((l) => ({
             topic: l.topic,
             partition: l.partition,

@@ -14,7 +14,10 @@ function deps(over: Partial<ServerDeps> = {}): ServerDeps {
     status: () => ({
       state: "assigned",
       assignedPartitions: [0, 2],
-      assignedTasks: [{ kind: "payments", partition: 0 }, { kind: "payments", partition: 2 }],
+      assignedTasks: [
+        { kind: "payments", partition: 0, state: "running" },
+        { kind: "payments", partition: 2, state: "running" },
+      ],
       memberId: "m-1",
     }),
     lag: () => [],

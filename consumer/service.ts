@@ -22,7 +22,15 @@ import { restoreFromChangelog } from "./store/changelog_restorer.ts";
 import { createCommitReporter } from "./tasks/commit_report.ts";
 import { taskKinds } from "./tasks/task_kinds.ts";
 import { createTaskManager } from "./tasks/task_manager.ts";
+import { createStandbys, type Standbys } from "./tasks/standbys.ts";
+import { localStores, openTaskStore } from "./tasks/store_files.ts";
+import type { TaskId } from "./tasks/task.ts";
+import type { TaskKind } from "./tasks/task_kinds.ts";
+import { topicOffsets } from "./store/topic_offsets.ts";
+import { taskAssignor } from "./group/assignor.ts";
+import { type MemberInfo, noTasks } from "@payments/shared/task_group";
 import { checkTopics } from "./topics_check.ts";
+import { createStoreReads } from "./store_reads.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
 /** What a service is built from. */
@@ -45,6 +53,8 @@ export interface ServiceDeps {
 /** A wired consumer service. */
 export interface ConsumerService {
   worker: Worker;
+  /** Reads of the task stores for the HTTP server (`store_reads.ts`). */
+  storeReads: (request: Request) => Promise<Response>;
   metrics: ConsumerMetrics;
   /** Present when the lag monitor is enabled. */
   lag?: LagMonitor;
@@ -62,17 +72,32 @@ async function countPartitions(admin: Admin, names: string[]): Promise<Map<strin
   return counts;
 }
 
-/** Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`. */
+/**
+ * Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`.
+ * The group consumer's assignor and the standbys read each other's state lazily, at
+ * each join, so they are wired before both exist.
+ */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
   const { kafka, admin, config, settings, registry, metrics } = deps;
   const { topics, consumerGroupId: groupId } = config;
   const logger = getLogger(["payments", "consumer"]);
+  // Read at every join, once the worker and standbys below exist.
+  const memberInfo = (): MemberInfo => {
+    const owned = noTasks();
+    for (const t of worker.assigned()) owned[t.kind].push(t.partition);
+    const warm = localStores(settings.stateDir, groupId, kinds);
+    for (const t of standbys.held()) warm[t.kind].push(t.partition);
+    return { endpoint: settings.advertisedUrl, owned, warm };
+  };
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(settings.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: 500,
     readUncommitted: false,
+    partitionAssigners: [
+      taskAssignor({ topics, standbyReplicas: settings.standbyReplicas, memberInfo }),
+    ],
   });
   instrumentConsumer(consumer, metrics);
   // Filled at start: results and dead letters go to the partition numbered like the
@@ -101,6 +126,25 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
       maxWaitTimeInMs: 100,
       readUncommitted: false,
     });
+  const stateLogger = getLogger(["payments", "consumer", "state"]);
+  const openStore = (id: TaskId) =>
+    openTaskStore(kinds[id.kind] as TaskKind, {
+      stateDir: settings.stateDir,
+      groupId,
+      partition: id.partition,
+      retentionMs: config.dedupRetentionMs,
+      metrics,
+      logger: stateLogger,
+    });
+  const standbys: Standbys = createStandbys({
+    kinds,
+    consumer: changelogReader(`${groupId}.standby.${crypto.randomUUID()}`),
+    openStore,
+    offsets: (topic) => topicOffsets(admin, topic),
+    isActive: (id) => tasks.isActive(id),
+    metrics,
+    logger: stateLogger,
+  });
   const tasks = createTaskManager({
     kinds,
     createProducer: (transactionalId) =>
@@ -131,8 +175,9 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
         requests,
       ),
     report: createCommitReporter({ metrics, logger, topic: topics.requests }),
+    standbys,
     metrics,
-    logger: getLogger(["payments", "consumer", "state"]),
+    logger: stateLogger,
     ...(deps.compression === undefined ? {} : { compression: deps.compression }),
   });
   const worker = createWorker({
@@ -140,6 +185,7 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     admin,
     tasks,
     kinds,
+    standbys,
     prepareTopics: async () => {
       const warnings = await checkTopics(admin, { topics, retentionMs: config.dedupRetentionMs });
       for (const warning of warnings) logger.warn(warning);
@@ -164,5 +210,9 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
       logger: getLogger(["payments", "consumer", "lag"]),
     })
     : undefined;
-  return { worker, metrics, ...(lag ? { lag } : {}) };
+  const storeReads = createStoreReads({
+    active: (id) => tasks.store(id),
+    standby: (id) => standbys.store(id),
+  });
+  return { worker, storeReads, metrics, ...(lag ? { lag } : {}) };
 }

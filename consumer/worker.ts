@@ -15,6 +15,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
+import { describeTaskGroup, TASK_KINDS } from "@payments/shared/task_group";
 import type { Logger } from "@logtape/logtape";
 import type { TopicNames } from "@payments/shared/topics";
 import type { ConsumerSettings } from "./config.ts";
@@ -22,6 +23,7 @@ import { createCrashHandler, describeCrashCause } from "./crash.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import type { WorkerState, WorkerStatus } from "./status.ts";
 import { HEARTBEAT_EVERY_MS } from "./tasks/chunk.ts";
+import type { Standbys } from "./tasks/standbys.ts";
 import type { TaskId } from "./tasks/task.ts";
 import { kindOfTopic, type TaskKinds, taskName } from "./tasks/task_kinds.ts";
 import type { TaskManager } from "./tasks/task_manager.ts";
@@ -44,8 +46,8 @@ export interface WorkerDeps {
   settings: ConsumerSettings;
   metrics: ConsumerMetrics;
   logger: Logger;
-  /** Called with every new assignment, after the task manager was told. */
-  onAssignment?: (assigned: readonly TaskId[]) => void;
+  /** The standby stores, told after every join which tasks the group wants kept warm here. */
+  standbys?: Standbys;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -55,6 +57,8 @@ export interface Worker {
   /** Stops fetching, finishes in-flight batches, leaves the group, disconnects. */
   stop(): Promise<void>;
   status(): WorkerStatus;
+  /** The tasks assigned here in the current generation. */
+  assigned(): readonly TaskId[];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -141,13 +145,39 @@ export function createWorker(deps: WorkerDeps): Worker {
     state = next.length > 0 ? "assigned" : "waiting";
     for (const id of revoked) void tasks.release(id, true);
     if (added.length > 0) tasks.prepare(added);
-    deps.onAssignment?.(next);
+    void learnStandbys();
     logger.info("Rebalance: assigned {assigned}, added {added}, revoked {revoked}", {
       assigned: next.map(taskName),
       added: added.map(taskName),
       revoked: revoked.map(taskName),
       member_id: memberId,
     });
+  }
+
+  /**
+   * The standbys the group's leader handed this member, read back from the group's own
+   * description (kafkajs keeps an assignment's user data to itself); retried while the
+   * group is still completing the rebalance.
+   */
+  async function learnStandbys() {
+    const standbys = deps.standbys;
+    if (!standbys || settings.standbyReplicas === 0) return;
+    for (let attempt = 0; attempt < 20 && state !== "stopped"; attempt++) {
+      try {
+        const view = await describeTaskGroup(admin, groupId, topics);
+        const me = view.members.find((m) => m.memberId === memberId);
+        if (view.state === "Stable" && me) {
+          const ids = TASK_KINDS.flatMap((kind) =>
+            me.standby[kind].map((partition) => ({ kind, partition }))
+          );
+          await standbys.want(ids);
+          return;
+        }
+      } catch (error) {
+        logger.debug("Cannot read the group's standbys yet: {error}", { error });
+      }
+      await sleep(250);
+    }
   }
 
   // start() may be retried after Kafka was unreachable: listen only once.
@@ -173,6 +203,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       state = onCrash(payload);
     });
     consumer.on(consumer.events.REBALANCING, () => {
+      if (state === "waiting" || state === "assigned" || state === "joining") state = "rebalancing";
       logger.info("Group {group} is rebalancing", { group: groupId });
     });
   }
@@ -186,7 +217,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         topics: [kinds.payments.inputTopic, kinds.customers.inputTopic],
         fromBeginning: true,
       });
-      state = "waiting";
+      state = "joining";
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -198,18 +229,27 @@ export function createWorker(deps: WorkerDeps): Worker {
       await consumer.stop();
       await consumer.disconnect();
       state = "stopped";
+      await deps.standbys?.stop();
       await tasks.releaseAll();
       assigned = [];
       metrics.activePartitions.set(0);
     },
     status() {
+      const states = new Map(tasks.states().map((t) => [taskName(t.id), t.state]));
       return {
         state,
         assignedPartitions: assigned.filter((t) => t.kind === "payments").map((t) => t.partition),
-        assignedTasks: [...assigned],
+        assignedTasks: assigned.map((t) => ({
+          ...t,
+          state: states.get(taskName(t)) ?? "restoring",
+        })),
+        standbyTasks: deps.standbys?.held() ?? [],
         ...(memberId ? { memberId } : {}),
         ...(lastKafkaContact ? { lastKafkaContact } : {}),
       };
+    },
+    assigned() {
+      return assigned;
     },
   };
 }

@@ -203,7 +203,12 @@ export function eventAmountPlaces(currency: string): number {
 /** The record written to `payment_requests`. */
 export const PaymentEventSchema = z.object({
   payment_id: idSchema("payment_id"),
-  amount: z.number().max(MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT}`),
+  // Positive on its own, so a bad amount is named even when the currency is bad too;
+  // the refinement below also refuses what would round to 0 in the currency.
+  amount: z.number().positive("amount must be greater than 0").max(
+    MAX_AMOUNT,
+    `amount must be at most ${MAX_AMOUNT}`,
+  ),
   merchant_id: idSchema("merchant_id"),
   customer_id: idSchema("customer_id"),
   currency: CurrencySchema,

@@ -9,7 +9,8 @@
 import type { Logger } from "@logtape/logtape";
 import type { ConsumerMetrics } from "../metrics.ts";
 import type { TaskStore } from "../store/sqlite_store.ts";
-import type { TaskKind } from "./task_kinds.ts";
+import { noTasks, TASK_KINDS, type TaskPartitions } from "@payments/shared/task_group";
+import type { TaskKind, TaskKinds } from "./task_kinds.ts";
 
 /** File of a task's store: one folder per consumer group, named by the task's input topic. */
 export function storeFile(stateDir: string, groupId: string, topic: string, partition: number) {
@@ -49,4 +50,34 @@ export function openTaskStore(kind: TaskKind, options: OpenTaskStoreOptions): Ta
     );
   }
   return store as TaskStore<unknown>;
+}
+
+/**
+ * The tasks whose store files this instance has on disk (from an earlier run, or kept
+ * as standbys): told to the group when it joins, so a restarted instance gets them
+ * back and a moved task goes where its store is warm.
+ */
+export function localStores(
+  stateDir: string,
+  groupId: string,
+  kinds: TaskKinds,
+): TaskPartitions {
+  const found = noTasks();
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(`${stateDir}/${encodeURIComponent(groupId)}`)];
+  } catch {
+    return found;
+  }
+  for (const kind of TASK_KINDS) {
+    const prefix = `${encodeURIComponent(kinds[kind].inputTopic)}-`;
+    for (const { name, isFile } of entries) {
+      const match = isFile && name.startsWith(prefix)
+        ? /^(\d+)\.sqlite$/.exec(name.slice(prefix.length))
+        : null;
+      if (match) found[kind].push(Number(match[1]));
+    }
+    found[kind].sort((a, b) => a - b);
+  }
+  return found;
 }

@@ -22,6 +22,7 @@ import { openTaskStore, storeFile } from "./store_files.ts";
 import { createTask, type Task, type TaskId } from "./task.ts";
 import { type TaskKind, type TaskKinds, taskName } from "./task_kinds.ts";
 import { createPurger } from "./purger.ts";
+import type { Standbys } from "./standbys.ts";
 
 export { storeFile };
 
@@ -40,12 +41,10 @@ export interface TaskManagerDeps {
     requests: RestoreRequest<Row>[],
   ) => Promise<Map<number, RestoreCount>>;
   /**
-   * The store this instance kept warm as a standby for a task, handed over (its
-   * follower no longer writes it); undefined when there is none.
+   * The standby stores of this instance: a task becoming active takes its standby's
+   * warm store over; a task closing here may be kept as a standby.
    */
-  takeStandby?: (id: TaskId) => Promise<TaskStore<unknown> | undefined>;
-  /** Gives a released task's store to the standbys to keep warm, when the assignment wants it. */
-  keepAsStandby?: (id: TaskId) => void;
+  standbys?: Pick<Standbys, "take" | "released">;
   report: CommitReporter;
   metrics: ConsumerMetrics;
   logger: Logger;
@@ -72,6 +71,10 @@ export interface TaskManager {
   releaseAll(): Promise<void>;
   /** Every task being prepared or prepared, and how it stands. */
   states(): TaskState[];
+  /** Whether the task is being prepared or runs here (its store is the task's). */
+  isActive(id: TaskId): boolean;
+  /** The store of a running task, for reads. */
+  store(id: TaskId): TaskStore<unknown> | undefined;
 }
 
 /** Transactional id of the producer of one task (the payment tasks' is the single-stage worker's). */
@@ -122,7 +125,7 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
   }
 
   async function openStore(id: TaskId): Promise<TaskStore<unknown>> {
-    const warm = await deps.takeStandby?.(id);
+    const warm = await deps.standbys?.take(id);
     if (warm) return warm;
     return openTaskStore(kinds[id.kind] as TaskKind, {
       stateDir: deps.stateDir,
@@ -272,7 +275,7 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
     } catch {
       // Preparation failed or the producer is already gone: nothing to release.
     }
-    if (revoked) deps.keepAsStandby?.(id);
+    await deps.standbys?.released(id);
   }
 
   return {
@@ -289,6 +292,12 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
       });
       await Promise.all(all.map((id) => release(id, false)));
       purger.stop();
+    },
+    isActive(id) {
+      return entries.has(taskName(id));
+    },
+    store(id) {
+      return opened.get(taskName(id))?.store as TaskStore<unknown> | undefined;
     },
     states() {
       const states: TaskState[] = [];
