@@ -1,13 +1,19 @@
 /**
- * Consumer-only settings from the environment: the HTTP port, business rules, simulated
- * latency and failures, retries, the state directory and the de-duplication cache.
- * Shared settings (Kafka, topics, the de-duplication retention, group id, logs) come
- * from `@payments/shared/config`, the lag monitor's from `@payments/lag/config`.
+ * The consumer's configuration, one typed object resolved once at start
+ * ({@linkcode loadConsumerConfig}): what every service reads the same way (Kafka,
+ * topics, logs: `@payments/shared/config`), the lag monitor's settings
+ * (`@payments/lag/config`), and the consumer's own: its group, the de-duplication
+ * retention, the HTTP port, business rules, simulated latency and failures, retries,
+ * the state directory, standbys and the de-duplication cache. Every bad variable is
+ * reported at once.
  *
  * @module
  */
 import { z } from "zod";
-import { type Env, listVar, millisVar, parseEnv, portVar } from "@payments/shared/env";
+import { type LagMonitorSettings, loadLagMonitorSettings } from "@payments/lag/config";
+import { loadSharedConfig, type SharedConfig } from "@payments/shared/config";
+import { type Env, listVar, loadAll, millisVar, parseEnv, portVar } from "@payments/shared/env";
+import { dedupRetentionVar, type TopicNames } from "@payments/shared/topics";
 
 /** The deterministic business rules of the processor. */
 export interface Rules {
@@ -38,8 +44,15 @@ export interface TransactionRetry {
   retries: number;
 }
 
-/** Fully resolved consumer settings. */
+/** Fully resolved consumer settings (the consumer's own variables). */
 export interface ConsumerSettings {
+  /** The consumer group (`CONSUMER_GROUP_ID`). */
+  consumerGroupId: string;
+  /**
+   * How long a payment id is remembered (`CONSUMER_DEDUP_RETENTION`): the stores forget
+   * older claims and decisions, and the internal topics keep records this long.
+   */
+  dedupRetentionMs: number;
   /** HTTP port of metrics, health and readiness (`CONSUMER_PORT`). */
   port: number;
   rules: Rules;
@@ -106,6 +119,8 @@ const latency = z.string().trim().transform((value, ctx) => {
 const count = z.coerce.number().int().positive();
 
 const schema = z.object({
+  CONSUMER_GROUP_ID: z.string().min(1).default("payment-processor"),
+  CONSUMER_DEDUP_RETENTION: dedupRetentionVar,
   CONSUMER_PORT: portVar.default(8001),
   CONSUMER_AMOUNT_LIMITS: amountLimits.default({}),
   CONSUMER_DEFAULT_AMOUNT_LIMIT: z.coerce.number().positive().default(5000),
@@ -147,6 +162,8 @@ export function loadConsumerSettings(
 ): ConsumerSettings {
   const vars = parseEnv(schema, env);
   return {
+    consumerGroupId: vars.CONSUMER_GROUP_ID,
+    dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
     port: vars.CONSUMER_PORT,
     rules: {
       amountLimits: vars.CONSUMER_AMOUNT_LIMITS,
@@ -175,4 +192,36 @@ export function loadConsumerSettings(
     advertisedUrl: (vars.CONSUMER_ADVERTISED_URL ?? `http://${hostname()}:${vars.CONSUMER_PORT}`)
       .replace(/\/+$/, ""),
   };
+}
+
+/** What the consumer service is built from: its settings, its topics and the lag monitor's. */
+export interface ServiceConfig extends ConsumerSettings {
+  topics: TopicNames;
+  lagMonitor: LagMonitorSettings;
+}
+
+/** The consumer's whole configuration. */
+export interface ConsumerConfig extends SharedConfig, ServiceConfig {}
+
+/**
+ * Resolves the consumer's whole configuration from an environment; pure but for the
+ * host name (the default advertised URL). Throws one `ConfigError` naming every bad
+ * variable of every part.
+ *
+ * @example
+ * ```ts
+ * const config = loadConsumerConfig(Deno.env.toObject());
+ * config.consumerGroupId; // "payment-processor"
+ * ```
+ */
+export function loadConsumerConfig(
+  env: Env,
+  hostname: () => string = () => Deno.hostname(),
+): ConsumerConfig {
+  const [shared, settings, lagMonitor] = loadAll(
+    () => loadSharedConfig(env),
+    () => loadConsumerSettings(env, hostname),
+    () => loadLagMonitorSettings(env),
+  );
+  return { ...shared, ...settings, lagMonitor };
 }

@@ -2,30 +2,24 @@
 /**
  * `deno task consumer`: the payment consumer. The composition root: reads the
  * environment, builds the Kafka client, metrics, logger, service and HTTP server,
- * and stops them in order on SIGINT/SIGTERM (stop fetching, finish in-flight
- * records, commit, leave the group, disconnect, exit 0).
+ * and stops them in order on SIGINT, SIGTERM or SIGHUP (stop fetching, finish
+ * in-flight records, commit, leave the group, disconnect, exit 0).
  *
  * @module
  */
 import { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
-import { loadLagMonitorSettings } from "@payments/lag/config";
-import { loadConfig, redactConfig } from "@payments/shared/config";
-import { loadAll } from "@payments/shared/env";
+import { redactConfig } from "@payments/shared/config";
+import { monitorEventLoopDelay } from "@payments/shared/event_loop_delay";
 import { kafkaClientConfig, readKafkaCa } from "@payments/shared/kafka";
 import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
-import {
-  listenForShutdown,
-  retryWithBackoff,
-  startService,
-  withShutdownDeadline,
-} from "@payments/shared/lifecycle";
+import { retryWithBackoff, serviceLifecycle, startService } from "@payments/shared/lifecycle";
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
-import { loadConsumerSettings } from "./config.ts";
+import { loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics, registerWorkerState } from "./metrics.ts";
 import { ChangelogTopicError } from "./topics_check.ts";
 import { createHandler } from "./server.ts";
@@ -51,36 +45,65 @@ Configured from the environment (see .env.example):
   CONSUMER_DEDUP_RETENTION           how long a payment id is remembered (default 7d)
   CONSUMER_STATE_DIR                 local state stores (default .data/consumer-state)
   CONSUMER_DEDUP_WINDOW              ids cached in memory per partition (default 10000)
+  CONSUMER_STANDBY_REPLICAS          warm copies of each task's store on other
+                                     instances, for a quick hand-over (default 1)
+  CONSUMER_ADVERTISED_URL            where the producer reads this instance's stores
+                                     (default http://<hostname>:<CONSUMER_PORT>)
   LAG_MONITOR_ENABLED                export the group's lag (default true)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables
   and the other CONSUMER_* settings listed in .env.example.
 
-SIGINT/SIGTERM: stop fetching, finish in-flight records, commit, leave the group, exit 0.
+SIGINT/SIGTERM/SIGHUP: stop fetching, finish in-flight records, commit, leave the group,
+exit 0.
 `;
 
 /** Longest wait between attempts to reach Kafka at start. */
 const MAX_CONNECT_BACKOFF_MS = 30_000;
 
+const LOGGER = ["payments", "consumer"] as const;
+
+/** Whether Kafka answers an admin round trip, asked at most every 2 s. */
+function reachability(admin: ReturnType<Kafka["admin"]>): () => Promise<boolean> {
+  let reachable = { at: 0, ok: false };
+  return async () => {
+    if (Date.now() - reachable.at < 2000) return reachable.ok;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ok = await Promise.race([
+      admin.describeCluster().then(() => true, () => false),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
+    ]);
+    clearTimeout(timer);
+    reachable = { at: Date.now(), ok };
+    return ok;
+  };
+}
+
 /** Runs the consumer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const start = await startService(args, HELP, async () => {
-    const env = Deno.env.toObject();
-    const [config, settings, lagMonitor] = loadAll(
-      () => loadConfig(env),
-      () => loadConsumerSettings(env),
-      () => loadLagMonitorSettings(env),
-    );
-    return { config, settings, lagMonitor, kafkaSettings: await readKafkaCa(config.kafka) };
+    const config = loadConsumerConfig(Deno.env.toObject());
+    return { config, kafkaSettings: await readKafkaCa(config.kafka) };
   });
   if ("exitCode" in start) return start.exitCode;
-  const { config, settings, lagMonitor, kafkaSettings } = start.config;
+  const { config, kafkaSettings } = start.config;
 
-  const logging = await configureLogging(config.log, { service: "consumer" });
-  const logger = getLogger(["payments", "consumer"]);
-  logger.info("Starting payment consumer", { config: redactConfig(config), lagMonitor });
+  await using _logging = await configureLogging(config.log, { service: "consumer" });
+  const logger = getLogger([...LOGGER]);
+  logger.info("Starting payment consumer", { config: redactConfig(config) });
+  // Stops in reverse order of what is deferred below: the worker (finish in-flight
+  // records, commit, leave the group), the lag monitor, the admin client, then the
+  // HTTP server, which answers /health until the end.
+  await using life = serviceLifecycle({
+    logger,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    stopping: "finishing in-flight records and leaving the group",
+    stopped: "Consumer stopped cleanly",
+  });
 
   const registry = createRegistry("payment-consumer");
   const metrics = createConsumerMetrics(registry, config.topics.requests);
+  const loop = monitorEventLoopDelay(registry);
+  life.defer(() => loop.stop());
   // Only the transactional producers send with this client, so its producer retries
   // are the transactions' retries.
   registerKafkaCodecs();
@@ -94,34 +117,19 @@ export async function main(args: string[]): Promise<number> {
   const { worker, lag, storeReads } = createConsumerService({
     kafka,
     admin,
-    config: { ...config, lagMonitor },
-    settings,
+    config,
     registry,
     metrics,
     compression: compressionType(config.kafka.compression),
   });
   registerWorkerState(registry, worker.status);
 
-  let reachable = { at: 0, ok: false };
-  const kafkaReachable = async () => {
-    if (Date.now() - reachable.at < 2000) return reachable.ok;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ok = await Promise.race([
-      admin.describeCluster().then(() => true, () => false),
-      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
-    ]);
-    clearTimeout(timer);
-    reachable = { at: Date.now(), ok };
-    return ok;
-  };
-
-  // Served before Kafka is reached, so /health answers and /ready says 503 while
-  // the consumer keeps trying to connect.
-  let server;
+  // Served before Kafka is reached, so /health answers and /ready says 503 while the
+  // consumer keeps trying to connect.
   try {
-    server = serve(
+    const server = serve(
       {
-        port: settings.port,
+        port: config.port,
         variable: "CONSUMER_PORT",
         onListen: ({ port }) => logger.info("Consumer HTTP server on port {port}", { port }),
       },
@@ -130,30 +138,29 @@ export async function main(args: string[]): Promise<number> {
         status: worker.status,
         topic: config.topics.requests,
         lag: () => lag?.snapshot() ?? [],
-        kafkaReachable,
+        kafkaReachable: reachability(admin),
         storeReads,
       }),
     );
+    life.defer(() => server.shutdown());
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     console.error(error.message);
-    return 1;
+    return 1; // `life` closes what was started
   }
-
-  using shutdown = listenForShutdown();
+  life.defer(() => admin.disconnect());
 
   // Kafka may be down or refuse our credentials at start: retry with backoff rather
   // than crash-loop, logging each failure once with its reason. It runs beside the
   // wait for a signal, so a signal during start (say, a join waiting for a dead
-  // member's session to expire) is not held up by it.
-  // A changelog topic that is missing or wrong cannot fix itself: that stops the
-  // consumer (exit 1) instead of retrying.
+  // member's session to expire) is not held up by it. A changelog topic that is
+  // missing or wrong cannot fix itself: that stops the consumer (exit 1).
   const starting = retryWithBackoff({
     attempt: async () => {
       await admin.connect();
       await worker.start();
     },
-    signal: shutdown.signal,
+    signal: life.signal,
     maxBackoffMs: MAX_CONNECT_BACKOFF_MS,
     cleanUp: () => worker.stop().catch(() => {}),
     isFinal: (error) => error instanceof ChangelogTopicError,
@@ -171,41 +178,11 @@ export async function main(args: string[]): Promise<number> {
     }
     return outcome.state;
   });
-
-  // A signal, or a start that refused for good.
-  const received = await Promise.race([
-    shutdown.received,
-    starting.then((outcome) => outcome === "refused" ? "refused" : shutdown.received),
-  ]);
-  if (received === "refused") {
-    await lag?.stop();
-    await admin.disconnect().catch(() => {});
-    await server.shutdown();
-    await logging[Symbol.asyncDispose]();
-    return 1;
-  }
-  logger.info("Received {signal}: finishing in-flight records and leaving the group", {
-    signal: received,
-  });
-  await withShutdownDeadline({
-    ms: settings.shutdownTimeoutMs,
-    onExceeded: () => {
-      logger.error("Shutdown took longer than {ms} ms: exiting", {
-        ms: settings.shutdownTimeoutMs,
-      });
-      Deno.exit(1);
-    },
-  }, async () => {
-    // Stopping the worker also ends a start still in progress.
-    await worker.stop();
-    await starting;
-    await lag?.stop();
-    await admin.disconnect();
-    await server.shutdown();
-    logger.info("Consumer stopped cleanly");
-  });
-  await logging[Symbol.asyncDispose]();
-  return 0;
+  life.defer(() => lag?.stop());
+  life.defer(() => starting);
+  // Stopping the worker also ends a start still in progress.
+  life.defer(() => worker.stop());
+  return await life.untilStopped(starting.then((state) => state === "refused" ? 1 : undefined));
 }
 
 if (import.meta.main) {

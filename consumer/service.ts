@@ -9,11 +9,9 @@
 import { type Admin, type CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import type { Registry } from "prom-client";
 import { getLogger } from "@logtape/logtape";
-import type { LagMonitorSettings } from "@payments/lag/config";
 import { createLagMonitor, type LagMonitor } from "@payments/lag/monitor";
-import type { Config } from "@payments/shared/config";
 import { createAttempts, type FaultInjector } from "./attempts.ts";
-import type { ConsumerSettings } from "./config.ts";
+import type { ServiceConfig } from "./config.ts";
 import { createCustomerProcessor } from "./customers/customer_processor.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
 import { createPaymentProcessor } from "./payments/payment_processor.ts";
@@ -27,6 +25,7 @@ import { localStores, openTaskStore } from "./tasks/store_files.ts";
 import type { TaskId } from "./tasks/task.ts";
 import type { TaskKind } from "./tasks/task_kinds.ts";
 import { topicOffsets } from "./store/topic_offsets.ts";
+import { createStoreChecker } from "./store/store_check.ts";
 import { taskAssignor } from "./group/assignor.ts";
 import { type MemberInfo, noTasks } from "@payments/shared/task_group";
 import { checkTopics } from "./topics_check.ts";
@@ -38,10 +37,8 @@ export interface ServiceDeps {
   kafka: Kafka;
   /** A connected admin client (the caller owns it). */
   admin: Admin;
-  config: Pick<Config, "topics" | "consumerGroupId" | "dedupRetentionMs"> & {
-    lagMonitor: LagMonitorSettings;
-  };
-  settings: ConsumerSettings;
+  /** The consumer's settings, topics and lag monitor settings (`config.ts`). */
+  config: ServiceConfig;
   registry: Registry;
   /** The service's metrics, on `registry` (main.ts also feeds them from the Kafka client). */
   metrics: ConsumerMetrics;
@@ -78,7 +75,8 @@ async function countPartitions(admin: Admin, names: string[]): Promise<Map<strin
  * each join, so they are wired before both exist.
  */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
-  const { kafka, admin, config, settings, registry, metrics } = deps;
+  const { kafka, admin, config, registry, metrics } = deps;
+  const settings = config;
   const { topics, consumerGroupId: groupId } = config;
   const logger = getLogger(["payments", "consumer"]);
   // Read at every join, once the worker and standbys below exist.
@@ -127,12 +125,14 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
       readUncommitted: false,
     });
   const stateLogger = getLogger(["payments", "consumer", "state"]);
+  const checker = createStoreChecker();
   const openStore = (id: TaskId) =>
     openTaskStore(kinds[id.kind] as TaskKind, {
       stateDir: settings.stateDir,
       groupId,
       partition: id.partition,
       retentionMs: config.dedupRetentionMs,
+      checker,
       metrics,
       logger: stateLogger,
     });
@@ -163,6 +163,7 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     groupId,
     stateDir: settings.stateDir,
     retentionMs: config.dedupRetentionMs,
+    checker,
     restore: (kind, requests) =>
       restoreFromChangelog(
         {

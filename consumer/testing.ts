@@ -8,7 +8,6 @@
  */
 import { Registry } from "prom-client";
 import { compressionType, type KafkaCompression } from "@payments/shared/kafka_codecs";
-import { DEFAULT_DEDUP_RETENTION_MS } from "@payments/shared/topics";
 import type { TestKafka } from "@payments/testing/test_kafka";
 import { type ConsumerSettings, loadConsumerSettings } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
@@ -38,14 +37,14 @@ export async function runService(
   const service = createConsumerService({
     kafka: t.kafka,
     admin: t.admin,
-    // Lag is measured by the tests themselves where they need it.
     config: {
+      ...(options.settings ?? testSettings()),
       topics: t.topics,
       consumerGroupId: t.groupId,
+      stateDir: t.stateDir,
+      // Lag is measured by the tests themselves where they need it.
       lagMonitor: { enabled: false, intervalMs: 5000 },
-      dedupRetentionMs: DEFAULT_DEDUP_RETENTION_MS,
     },
-    settings: { ...(options.settings ?? testSettings()), stateDir: t.stateDir },
     registry,
     metrics: createConsumerMetrics(registry, t.topics.requests),
     ...(options.compression ? { compression: compressionType(options.compression) } : {}),

@@ -230,7 +230,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       await consumer.disconnect();
       state = "stopped";
       await deps.standbys?.stop();
-      await tasks.releaseAll();
+      await tasks.close();
       assigned = [];
       metrics.activePartitions.set(0);
     },

@@ -6,9 +6,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "@payments/shared/config";
-import { ConfigError } from "@payments/shared/env";
-import { DEFAULT_PARTITIONS, DEFAULT_TOPICS, topicSpecs } from "@payments/shared/topics";
+import { loadSharedConfig } from "@payments/shared/config";
+import { ConfigError, loadAll } from "@payments/shared/env";
+import {
+  DEFAULT_PARTITIONS,
+  DEFAULT_TOPICS,
+  loadDedupRetention,
+  topicSpecs,
+} from "@payments/shared/topics";
 import { type KafkaCluster, startKafkaCluster } from "./cluster.ts";
 import { KAFKA_VERSION, type KafkaBroker, startKafka } from "./launcher.ts";
 
@@ -65,13 +70,18 @@ async function main(): Promise<number> {
     (nodes > 1 ? ".data/kafka-cluster" : ".data/kafka");
   let config;
   try {
-    config = loadConfig(Deno.env.toObject());
+    const env = Deno.env.toObject();
+    const [shared, retentionMs] = loadAll(
+      () => loadSharedConfig(env),
+      () => loadDedupRetention(env),
+    );
+    config = { topics: shared.topics, retentionMs };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     return 2;
   }
-  const topics = topicSpecs(config.topics, DEFAULT_PARTITIONS, config.dedupRetentionMs);
+  const topics = topicSpecs(config.topics, DEFAULT_PARTITIONS, config.retentionMs);
 
   const stopSignals: Deno.Signal[] = values["ignore-sigint"] ? ["SIGTERM"] : ["SIGINT", "SIGTERM"];
   // A listener replaces SIGINT's default action (exit), so the broker keeps running.

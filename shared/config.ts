@@ -3,14 +3,12 @@
  * names and logging ({@linkcode loadSharedConfig}). Each service's own settings (its
  * port among them) live in its config module, which adds its own variables to these
  * and reuses {@linkcode parseEnv}; the lag monitor's are `@payments/lag/config`.
- * {@linkcode loadConfig} adds the consumer's group and de-duplication retention, for
- * the consumer and `deno task kafka` until the consumer parses them itself.
  *
  * @module
  */
 import { z } from "zod";
-import { DEFAULT_DEDUP_RETENTION_MS, DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
-import { ConfigError, durationVar, type Env, listVar, millisVar, parseEnv } from "./env.ts";
+import { DEFAULT_TOPICS, type TopicNames } from "./topics.ts";
+import { ConfigError, type Env, listVar, millisVar, parseEnv } from "./env.ts";
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 
 /** How the client talks to the brokers. */
@@ -56,16 +54,6 @@ export interface SharedConfig {
   kafka: KafkaSettings;
   topics: TopicNames;
   log: LogSettings;
-}
-
-/** The shared configuration and the consumer's group and retention. */
-export interface Config extends SharedConfig {
-  /**
-   * How long a payment id is remembered (`CONSUMER_DEDUP_RETENTION`): the consumer
-   * forgets older decisions, and the changelog topic keeps records this long.
-   */
-  dedupRetentionMs: number;
-  consumerGroupId: string;
 }
 
 const broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "each broker must be host:port");
@@ -114,16 +102,12 @@ const schema = z.object({
   TOPIC_PAYMENT_DECISIONS: z.string().default(DEFAULT_TOPICS.decisions),
   TOPIC_PAYMENT_BY_CUSTOMER: z.string().default(DEFAULT_TOPICS.byCustomer),
   TOPIC_PAYMENT_CUSTOMER_DECISIONS: z.string().default(DEFAULT_TOPICS.customerDecisions),
-  CONSUMER_DEDUP_RETENTION: durationVar.default(DEFAULT_DEDUP_RETENTION_MS),
-  CONSUMER_GROUP_ID: z.string().default("payment-processor"),
   LOG_LEVEL: z.string().trim().toLowerCase().transform((v) => v === "warn" ? "warning" : v)
     .pipe(z.enum(["trace", "debug", "info", "warning", "error", "fatal"])).default("info"),
   LOG_FORMAT: z.string().trim().toLowerCase().pipe(z.enum(["json", "pretty"])).default("json"),
   LOG_FILE: z.string().optional(),
 });
 
-/** The variables of {@linkcode SharedConfig}: the consumer's own are left to it. */
-const sharedSchema = schema.omit({ CONSUMER_DEDUP_RETENTION: true, CONSUMER_GROUP_ID: true });
 
 /** SASL protocols need all three SASL variables; checked on the raw environment so
  * these problems are reported together with every other bad variable. */
@@ -151,26 +135,6 @@ function withLabAliases(env: Env): Env {
 }
 
 /**
- * Resolves the shared configuration and the consumer's group and retention from an
- * environment. Pure: reads no files and no globals. Throws a {@linkcode ConfigError}
- * naming every bad variable.
- *
- * @example
- * ```ts
- * const config = loadConfig({ KAFKA_BROKERS: "localhost:9092" });
- * config.topics.requests; // "payment_requests"
- * ```
- */
-export function loadConfig(env: Env): Config {
-  const vars = parseShared(schema, env);
-  return {
-    ...sharedFrom(vars),
-    dedupRetentionMs: vars.CONSUMER_DEDUP_RETENTION,
-    consumerGroupId: vars.CONSUMER_GROUP_ID,
-  };
-}
-
-/**
  * Resolves what every service reads the same way (Kafka, topics, logs) from an
  * environment; a service adds its own variables (`loadAll` reports every bad one at
  * once). Pure; throws a {@linkcode ConfigError} naming every bad variable.
@@ -182,11 +146,11 @@ export function loadConfig(env: Env): Config {
  * ```
  */
 export function loadSharedConfig(env: Env): SharedConfig {
-  return sharedFrom(parseShared(sharedSchema, env));
+  return sharedFrom(parseShared(schema, env));
 }
 
 /** Parses `env` (with the lab's names) and reports missing SASL variables with the rest. */
-function parseShared<S extends typeof sharedSchema>(schema: S, env: Env): z.output<S> {
+function parseShared<S extends typeof schema>(schema: S, env: Env): z.output<S> {
   const aliased = withLabAliases(env);
   const missing = saslProblems(aliased);
   let vars: z.output<S>;
@@ -200,7 +164,7 @@ function parseShared<S extends typeof sharedSchema>(schema: S, env: Env): z.outp
   return vars;
 }
 
-function sharedFrom(vars: z.output<typeof sharedSchema>): SharedConfig {
+function sharedFrom(vars: z.output<typeof schema>): SharedConfig {
   const protocol = vars.KAFKA_SECURITY_PROTOCOL as SecurityProtocol;
   return {
     kafka: {

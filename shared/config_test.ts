@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { DEFAULT_KAFKA_COMPRESSION, loadConfig, parseBrokers, redactConfig } from "./config.ts";
+import {
+  DEFAULT_KAFKA_COMPRESSION,
+  loadSharedConfig as loadConfig,
+  parseBrokers,
+  redactConfig,
+} from "./config.ts";
 import { ConfigError } from "./env.ts";
 import { KAFKA_COMPRESSIONS } from "./kafka_codecs.ts";
 
@@ -16,8 +21,6 @@ Deno.test("an empty environment resolves to the documented defaults", () => {
     byCustomer: "payment_requests.by_customer",
     customerDecisions: "payment_decisions.by_customer",
   });
-  assert.equal(config.dedupRetentionMs, 7 * 24 * 60 * 60 * 1000);
-  assert.equal(config.consumerGroupId, "payment-processor");
   assert.deepEqual(config.log, { level: "info", format: "json" });
   assert.equal(config.kafka.compression, DEFAULT_KAFKA_COMPRESSION);
 });
@@ -113,15 +116,6 @@ Deno.test("redactConfig masks the SASL password", () => {
   });
   assert.equal(config.kafka.sasl?.mechanism, "SCRAM-SHA-512");
   assert.doesNotMatch(JSON.stringify(redactConfig(config)), /p4ss/);
-});
-
-Deno.test("the de-duplication retention is read as a duration and a bad one names the variable", () => {
-  assert.equal(loadConfig({ CONSUMER_DEDUP_RETENTION: "30m" }).dedupRetentionMs, 1_800_000);
-  assert.equal(loadConfig({ CONSUMER_DEDUP_RETENTION: "24h" }).dedupRetentionMs, 86_400_000);
-  assert.throws(
-    () => loadConfig({ CONSUMER_DEDUP_RETENTION: "a week" }),
-    /CONSUMER_DEDUP_RETENTION: "a week" is not a duration/,
-  );
 });
 
 Deno.test("a broker list is read the same wherever brokers are given", () => {

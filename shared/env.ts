@@ -65,7 +65,7 @@ export const boolVar = z.string().trim().toLowerCase().pipe(
  *
  * @example
  * ```ts
- * const [shared, own] = loadAll(() => loadConfig(env), () => parseEnv(schema, env));
+ * const [shared, own] = loadAll(() => loadSharedConfig(env), () => parseEnv(schema, env));
  * ```
  */
 export function loadAll<T extends unknown[]>(

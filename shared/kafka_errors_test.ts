@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import protocolErrors from "kafkajs/src/protocol/error.js";
-import { loadConfig } from "./config.ts";
+import { loadSharedConfig as loadConfig } from "./config.ts";
 import {
   explainKafkaError,
   isAuthenticationError,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadConfig } from "./config.ts";
+import { loadSharedConfig as loadConfig } from "./config.ts";
 import { ConfigError } from "./env.ts";
 import type { LogRecord } from "@logtape/logtape";
 import { logLevel } from "kafkajs";

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { durationVar, type Env, parseEnv } from "./env.ts";
 
 /** Names of the topics the pipeline uses. */
 export interface TopicNames {
@@ -69,6 +71,19 @@ export const DEFAULT_TOPICS: Readonly<TopicNames> = Object.freeze({
 
 /** How long a payment id is remembered by default (`CONSUMER_DEDUP_RETENTION`): 7 days. */
 export const DEFAULT_DEDUP_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * `CONSUMER_DEDUP_RETENTION` (`7d`, `24h`, `30m`): how long the consumer remembers a
+ * payment id, and so how long its internal topics keep records. Read by the consumer
+ * and by `deno task kafka`, which creates those topics.
+ */
+export const dedupRetentionVar = durationVar.default(DEFAULT_DEDUP_RETENTION_MS);
+
+/** `CONSUMER_DEDUP_RETENTION` of `env` in ms; throws a `ConfigError` naming it when invalid. */
+export function loadDedupRetention(env: Env): number {
+  return parseEnv(z.object({ CONSUMER_DEDUP_RETENTION: dedupRetentionVar }), env)
+    .CONSUMER_DEDUP_RETENTION;
+}
 
 /** Partition count used locally for every topic (requests, results and the internal topics must match). */
 export const DEFAULT_PARTITIONS = 6;

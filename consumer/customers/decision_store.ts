@@ -15,6 +15,7 @@ import {
   type StoreKind,
   type TaskStore,
 } from "../store/sqlite_store.ts";
+import type { StoreCheck } from "../store/store_check.ts";
 import type { Decision } from "./decision_records.ts";
 
 /** A customer task's store. */
@@ -123,6 +124,9 @@ const decisions: StoreKind<Decision, DecisionStore> = {
 };
 
 /** Opens (or creates) a customer task's store; an unusable file is moved aside. */
-export function openDecisionStore(options: OpenStoreOptions): OpenedStore<DecisionStore> {
-  return openStore(options, decisions);
+export function openDecisionStore(
+  options: OpenStoreOptions,
+  checked?: StoreCheck,
+): OpenedStore<DecisionStore> {
+  return openStore(options, decisions, checked);
 }

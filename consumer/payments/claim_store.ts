@@ -13,6 +13,7 @@ import {
   type StoreKind,
   type TaskStore,
 } from "../store/sqlite_store.ts";
+import type { StoreCheck } from "../store/store_check.ts";
 import type { Claim } from "./claim_records.ts";
 
 /** Ids looked up per statement (SQLite's default limit of host parameters is 32 766). */
@@ -134,6 +135,9 @@ const claims: StoreKind<Claim, ClaimStore> = {
  * });
  * ```
  */
-export function openClaimStore(options: OpenStoreOptions): OpenedStore<ClaimStore> {
-  return openStore(options, claims);
+export function openClaimStore(
+  options: OpenStoreOptions,
+  checked?: StoreCheck,
+): OpenedStore<ClaimStore> {
+  return openStore(options, claims, checked);
 }

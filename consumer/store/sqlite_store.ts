@@ -18,6 +18,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { StoreCheck } from "./store_check.ts";
 
 /** Who a store belongs to; a store written for another changelog is not reused. */
 export interface StoreIdentity {
@@ -111,38 +112,56 @@ function dirname(file: string): string {
   return slash <= 0 ? "." : file.slice(0, slash);
 }
 
+function moveAside(file: string): string {
+  const to = `${file}.unusable-${new Date().toISOString().replaceAll(":", "-")}`;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      Deno.renameSync(file + suffix, to + suffix);
+    } catch (renameError) {
+      if (!(renameError instanceof Deno.errors.NotFound)) throw renameError;
+    }
+  }
+  return to;
+}
+
 /**
  * Opens (or creates) the store of `kind` in `options.file`. A file that is not a
  * usable store is moved aside to `<file>.unusable-<time>` and a fresh store is
- * created in its place.
+ * created in its place. `checked` is what `store_check.ts` found of the file off the
+ * event loop: given, the integrity check and the row count are not repeated here.
  */
 export function openStore<Row, S extends TaskStore<Row>>(
   options: OpenStoreOptions,
   kind: StoreKind<Row, S>,
+  checked?: StoreCheck,
 ): OpenedStore<S> {
   Deno.mkdirSync(dirname(options.file), { recursive: true });
+  if (checked && !checked.ok) {
+    const to = moveAside(options.file);
+    return {
+      store: open(options, kind, { ok: true, entries: 0 }),
+      movedAside: { to, reason: checked.reason },
+    };
+  }
   try {
-    return { store: open(options, kind) };
+    return { store: open(options, kind, checked) };
   } catch (error) {
-    const to = `${options.file}.unusable-${new Date().toISOString().replaceAll(":", "-")}`;
-    for (const suffix of ["", "-wal", "-shm"]) {
-      try {
-        Deno.renameSync(options.file + suffix, to + suffix);
-      } catch (renameError) {
-        if (!(renameError instanceof Deno.errors.NotFound)) throw renameError;
-      }
-    }
-    return { store: open(options, kind), movedAside: { to, reason: (error as Error).message } };
+    const to = moveAside(options.file);
+    return {
+      store: open(options, kind, { ok: true, entries: 0 }),
+      movedAside: { to, reason: (error as Error).message },
+    };
   }
 }
 
 function open<Row, S extends TaskStore<Row>>(
   options: OpenStoreOptions,
   kind: StoreKind<Row, S>,
+  checked: StoreCheck | undefined,
 ): S {
   const db = new DatabaseSync(options.file);
   try {
-    return prepare(db, options, kind);
+    return prepare(db, options, kind, checked);
   } catch (error) {
     db.close();
     throw error;
@@ -175,10 +194,13 @@ function prepare<Row, S extends TaskStore<Row>>(
   db: DatabaseSync,
   options: OpenStoreOptions,
   kind: StoreKind<Row, S>,
+  checked: StoreCheck | undefined,
 ): S {
-  const check = db.prepare("PRAGMA quick_check").get() as { quick_check?: string } | undefined;
-  if (check?.quick_check !== "ok") {
-    throw new Error(`integrity check failed: ${JSON.stringify(check)}`);
+  if (!checked) {
+    const check = db.prepare("PRAGMA quick_check").get() as { quick_check?: string } | undefined;
+    if (check?.quick_check !== "ok") {
+      throw new Error(`integrity check failed: ${JSON.stringify(check)}`);
+    }
   }
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   db.exec(META);
@@ -194,7 +216,7 @@ function prepare<Row, S extends TaskStore<Row>>(
 
   let changelogOffset = Number(meta("changelog_offset") ?? 0);
   let handledUpTo = Number(meta("handled_up_to") ?? -1);
-  let entries = count();
+  let entries = checked?.ok ? checked.entries : count();
 
   const inTransaction = <T>(work: () => T): T => {
     db.exec("BEGIN IMMEDIATE");

@@ -25,8 +25,8 @@ export interface StandbyDeps {
   kinds: TaskKinds;
   /** A kafkajs consumer (read_committed) in a private group of its own. */
   consumer: Consumer;
-  /** Opens (or creates) the store of a task; an unusable file is moved aside. */
-  openStore: (id: TaskId) => TaskStore<unknown>;
+  /** Opens (or creates) the store of a task, checked off the event loop; an unusable file is moved aside. */
+  openStore: (id: TaskId) => Promise<TaskStore<unknown>>;
   /** Offsets of a changelog topic (a store past the end is reset, as in a restore). */
   offsets: (topic: string) => Promise<Map<number, PartitionOffsets>>;
   /** Whether the task is active here now (its store is the task's, not ours). */
@@ -104,7 +104,7 @@ export function createStandbys(deps: StandbyDeps): Standbys {
 
   async function follow(id: TaskId) {
     const kind = kinds[id.kind] as TaskKind;
-    const store = deps.openStore(id);
+    const store = await deps.openStore(id);
     const end = (await deps.offsets(kind.changelogTopic)).get(id.partition);
     // The changelog topic was recreated since: read it again from its start.
     if (end && store.changelogOffset > end.high) store.reset();

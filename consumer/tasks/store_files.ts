@@ -9,6 +9,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { ConsumerMetrics } from "../metrics.ts";
 import type { TaskStore } from "../store/sqlite_store.ts";
+import type { StoreChecker } from "../store/store_check.ts";
 import { noTasks, TASK_KINDS, type TaskPartitions } from "@payments/shared/task_group";
 import type { TaskKind, TaskKinds } from "./task_kinds.ts";
 
@@ -26,17 +27,26 @@ export interface OpenTaskStoreOptions {
   retentionMs: number;
   metrics: Pick<ConsumerMetrics, "errors">;
   logger: Logger;
+  /** Checks the file off the event loop first (`store/store_check.ts`). */
+  checker: StoreChecker;
 }
 
-/** Opens the store of `kind`'s task on `partition`, moving an unusable file aside (and saying so). */
-export function openTaskStore(kind: TaskKind, options: OpenTaskStoreOptions): TaskStore<unknown> {
+/**
+ * Opens the store of `kind`'s task on `partition`, checked off the event loop first,
+ * moving an unusable file aside (and saying so).
+ */
+export async function openTaskStore(
+  kind: TaskKind,
+  options: OpenTaskStoreOptions,
+): Promise<TaskStore<unknown>> {
   const file = storeFile(options.stateDir, options.groupId, kind.inputTopic, options.partition);
+  const checked = await options.checker.check(file, kind.storeTable);
   const { store, movedAside } = kind.openStore({
     file,
     changelogTopic: kind.changelogTopic,
     partition: options.partition,
     retentionMs: options.retentionMs,
-  });
+  }, checked);
   if (movedAside) {
     options.metrics.errors.labels("state_store").inc();
     options.logger.warn(

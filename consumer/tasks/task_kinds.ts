@@ -18,6 +18,7 @@ import { type ClaimStore, openClaimStore } from "../payments/claim_store.ts";
 import { readChangelogRecord } from "../store/changelog_records.ts";
 import type { ChangelogReader } from "../store/changelog_restorer.ts";
 import type { OpenedStore, OpenStoreOptions, TaskStore } from "../store/sqlite_store.ts";
+import type { StoreCheck } from "../store/store_check.ts";
 import type { ChunkProcessor } from "./chunk.ts";
 import type { TaskId } from "./task.ts";
 
@@ -26,7 +27,9 @@ export interface TaskKind<Row = unknown, S extends TaskStore<Row> = TaskStore<Ro
   name: TaskId["kind"];
   inputTopic: string;
   changelogTopic: string;
-  openStore(options: OpenStoreOptions): OpenedStore<S>;
+  openStore(options: OpenStoreOptions, checked?: StoreCheck): OpenedStore<S>;
+  /** The store's table (what a store check counts). */
+  storeTable: string;
   readChangelog: ChangelogReader<Row>;
   processor: ChunkProcessor<Row, S>;
 }
@@ -56,6 +59,7 @@ export function taskKinds(
       inputTopic: topics.requests,
       changelogTopic: topics.decisions,
       openStore: openClaimStore,
+      storeTable: "claims",
       readChangelog: (key, value) => readChangelogRecord(key, value, readClaim),
       processor: processors.payments,
     },
@@ -64,6 +68,7 @@ export function taskKinds(
       inputTopic: topics.byCustomer,
       changelogTopic: topics.customerDecisions,
       openStore: openDecisionStore,
+      storeTable: "decisions",
       readChangelog: (key, value) => readChangelogRecord(key, value, readDecision),
       processor: processors.customers,
     },

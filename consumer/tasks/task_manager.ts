@@ -16,6 +16,7 @@ import type { ConsumerMetrics } from "../metrics.ts";
 import type { RestoreCount, RestoreRequest } from "../store/changelog_restorer.ts";
 import { planRestore, type RestorePlan } from "../store/restore_plan.ts";
 import type { TaskStore } from "../store/sqlite_store.ts";
+import type { StoreChecker } from "../store/store_check.ts";
 import { topicOffsets } from "../store/topic_offsets.ts";
 import type { CommitReporter } from "./commit_report.ts";
 import { openTaskStore, storeFile } from "./store_files.ts";
@@ -35,6 +36,8 @@ export interface TaskManagerDeps {
   groupId: string;
   stateDir: string;
   retentionMs: number;
+  /** Checks store files off the event loop before they are opened. */
+  checker: StoreChecker;
   /** Reads changelog ranges into stores (`store/changelog_restorer.ts`). */
   restore: <Row>(
     kind: TaskKind<Row>,
@@ -69,6 +72,8 @@ export interface TaskManager {
   /** Gives a task up: it closes (producer disconnected, store closed). */
   release(id: TaskId, revoked: boolean): Promise<void>;
   releaseAll(): Promise<void>;
+  /** Releases every task and ends the store checks' thread (the worker stopped). */
+  close(): Promise<void>;
   /** Every task being prepared or prepared, and how it stands. */
   states(): TaskState[];
   /** Whether the task is being prepared or runs here (its store is the task's). */
@@ -132,6 +137,7 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
       groupId: deps.groupId,
       partition: id.partition,
       retentionMs: deps.retentionMs,
+      checker: deps.checker,
       metrics,
       logger,
     });
@@ -285,6 +291,10 @@ export function createTaskManager(deps: TaskManagerDeps): TaskManager {
       return entries.get(taskName(id))!;
     },
     release,
+    async close() {
+      await this.releaseAll();
+      deps.checker.close();
+    },
     async releaseAll() {
       const all = [...entries.keys(), ...failed].map((name) => {
         const [kind, partition] = name.split("-") as [TaskId["kind"], string];
