@@ -108,7 +108,6 @@ const schema = z.object({
   LOG_FILE: z.string().optional(),
 });
 
-
 /** SASL protocols need all three SASL variables; checked on the raw environment so
  * these problems are reported together with every other bad variable. */
 function saslProblems(env: Env): string[] {
