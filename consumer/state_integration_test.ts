@@ -22,6 +22,7 @@ import {
 } from "@payments/testing/services";
 import { type TestKafka, testKafka } from "@payments/testing/test_kafka";
 import { eventually } from "@payments/testing/wait";
+import { openClaimStore } from "./payments/claim_store.ts";
 import { storeFile } from "./tasks/task_manager.ts";
 
 /** Resolves once `count` results are committed (both stages done with them). */
@@ -179,30 +180,89 @@ Deno.test("after a SIGKILL mid-stream every record has one answer, no payment is
   );
 });
 
-Deno.test("a corrupted store file is moved aside with a warning, rebuilt from the changelog, and a repeat is still DUPLICATE", async () => {
-  await using t = await testKafka("state-corrupt", 1);
+/** Ways a store file can be unusable, each making the file at `file` so. */
+const UNUSABLE: {
+  name: string;
+  reason: RegExp;
+  make: (file: string, other: string) => Promise<void>;
+}[] = [
+  {
+    name: "garbage text",
+    reason: /not a database/,
+    make: (file) => Deno.writeTextFile(file, "not a database, just garbage ".repeat(200)),
+  },
+  {
+    name: "a truncated file",
+    reason: /malformed|integrity|not a database|disk image/,
+    make: async (file) => {
+      const bytes = await Deno.readFile(file);
+      await Deno.writeFile(file, bytes.slice(0, Math.max(100, Math.floor(bytes.length / 3))));
+    },
+  },
+  {
+    name: "random bytes",
+    reason: /not a database|malformed/,
+    make: (file) => Deno.writeFile(file, crypto.getRandomValues(new Uint8Array(8192))),
+  },
+  {
+    name: "the store of another partition",
+    reason: /belongs to/,
+    make: (file, other) => Deno.copyFile(other, file),
+  },
+  {
+    name: "the store of another changelog topic",
+    reason: /belongs to/,
+    make: async (file) => {
+      await Deno.remove(file);
+      openClaimStore({
+        file,
+        changelogTopic: "another-group.decisions",
+        partition: 0,
+        retentionMs: 1e9,
+      })
+        .store.close();
+    },
+  },
+];
+
+Deno.test("an unusable store file (garbage, truncated, random bytes, another partition's or topic's) is moved aside with one warning naming it, rebuilt from the changelog, and a repeat is still DUPLICATE", async () => {
+  await using t = await testKafka("state-corrupt", 2);
   const first = paymentEvent();
-  await produce(t, [first]);
+  await produce(t, [first], { partition: 0 });
   const env = { CONSUMER_STATE_DIR: t.stateDir };
   let consumer = await startConsumer(t, { env });
   await answered(t, 1);
   assert.equal(await consumer.stop(), 0);
 
   const file = storeFile(t.stateDir, t.groupId, t.topics.requests, 0);
-  await Deno.writeTextFile(file, "not a database, just garbage ".repeat(200));
-  await Deno.remove(`${file}-wal`).catch(() => {});
-  await produce(t, [first]);
-  consumer = await startConsumer(t, { env });
-  await answered(t, 2);
-  const lines = consumer.lines();
-  assert.equal(await consumer.stop(), 0);
-  const warning = lines.find((l) => l.includes("could not be used"));
-  assert.ok(warning, "one warning names the unusable file");
-  const fields = JSON.parse(warning) as { level: string; file: string; moved_to: string };
-  assert.equal(fields.level, "warning");
-  assert.equal(fields.file, file);
-  assert.match(await Deno.readTextFile(fields.moved_to), /^not a database/);
-  assert.deepEqual(await outcomesOf(t, first.payment_id), ["APPROVED", "DUPLICATE"]);
+  const other = storeFile(t.stateDir, t.groupId, t.topics.requests, 1);
+  for (const [i, unusable] of UNUSABLE.entries()) {
+    await Deno.remove(`${file}-wal`).catch(() => {});
+    await Deno.remove(`${file}-shm`).catch(() => {});
+    await unusable.make(file, other);
+    await produce(t, [first], { partition: 0 });
+    consumer = await startConsumer(t, { env });
+    await answered(t, i + 2);
+    const lines = consumer.lines();
+    assert.equal(await consumer.stop(), 0);
+    const warnings = lines.filter((l) => l.includes("could not be used"));
+    assert.equal(warnings.length, 1, `one warning for ${unusable.name}`);
+    const fields = JSON.parse(warnings[0]!) as {
+      level: string;
+      file: string;
+      reason: string;
+      moved_to: string;
+    };
+    assert.equal(fields.level, "warning");
+    assert.equal(fields.file, file);
+    assert.match(fields.reason, unusable.reason, unusable.name);
+    await Deno.stat(fields.moved_to);
+    assert.deepEqual(
+      await outcomesOf(t, first.payment_id),
+      ["APPROVED", ...Array(i + 1).fill("DUPLICATE")],
+      `no payment decided twice after ${unusable.name}`,
+    );
+  }
 });
 
 Deno.test("a missing or mis-partitioned changelog topic stops the consumer with one sentence before it consumes anything", async () => {
