@@ -19,8 +19,8 @@ export interface BenchContext {
   plan: Plan;
   /** Extra environment of the services (`--producer-env`, `--consumer-env`). */
   serviceEnv: { producer: Record<string, string>; consumer: Record<string, string> };
-  /** Creates a fresh topic set the bench deletes at the end. */
-  topicsFor(prefix: string): Promise<TopicNames>;
+  /** Creates a fresh topic set (6 partitions unless told) the bench deletes at the end. */
+  topicsFor(prefix: string, partitions?: number): Promise<TopicNames>;
   log(line: string): void;
   /** The table so far; sections push their rows. */
   rows: BenchRow[];

@@ -22,6 +22,8 @@ import { overloadRows } from "./overload.ts";
 import { PLANS } from "./plan.ts";
 import { producerRows } from "./producer.ts";
 import { restartRows } from "./restart.ts";
+import { burstRestartRows, handoverRows } from "./handover.ts";
+import { scaleoutRows } from "./scaleout.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
@@ -50,7 +52,13 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
               5000 payments/s), with --verify
   restart     consumer restart to its first new result with 10k, 100k and 1M
               decisions behind it: without a local store (rebuilt from the changelog)
-              and with the store that rebuild left
+              and with the store that rebuild left; a restart right after a burst of
+              100k (400k with --full) decisions beside a quiet restart; and the
+              hand-over of one of two instances' tasks to the other (its standbys)
+              with 20k and 200k (1M with --full) decisions behind them
+  scaleout    one, two and three consumer instances on 12 partitions draining the
+              same pre-filled payments (60k, 200k with --full): rate, CPU per payment
+              of all instances, each instance's CPU and memory; and with standbys off
   overload    the producer alone (a fresh process) under batch-100 requests at
               concurrency 2,048, closed model: admitted payments/s (vs the best
               producer row), admitted p99, share shed, peak RSS (VmHWM) and
@@ -62,6 +70,8 @@ measured window (/proc/<pid>/stat), and the loops the records they wrote per inp
 Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 70% of the bare transactional loop; end-to-end p99 < 100 ms
 at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history;
+restart after a burst <= 3x a quiet one; hand-over <= 3 s and flat in the history;
+scale-out CPU per payment at 3 instances <= 1.2x one instance's;
 overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
 RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
 
@@ -70,7 +80,7 @@ RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
   --drain-records N records pre-filled for the loops and the consumer section to
                     drain (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
-                    ceiling,producer,codecs,consumer,e2e,restart,overload
+                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,overload
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -88,6 +98,7 @@ const SECTIONS = [
   "consumer",
   "e2e",
   "restart",
+  "scaleout",
   "overload",
 ] as const;
 async function main(args: string[]): Promise<number> {
@@ -156,9 +167,9 @@ async function main(args: string[]): Promise<number> {
     bootstrap: brokers[0]!,
     plan,
     serviceEnv,
-    async topicsFor(prefix: string) {
+    async topicsFor(prefix: string, partitions = 6) {
       const t = uniqueTopics(prefix);
-      await createTopics(brokers!, t, 6);
+      await createTopics(brokers!, t, partitions);
       created.push(t);
       return t;
     },
@@ -232,7 +243,14 @@ async function main(args: string[]): Promise<number> {
           }),
         );
       });
+      await guarded(ctx, "restart", "restart right after a burst", async () => {
+        rows.push(...await burstRestartRows(ctx));
+      });
+      await guarded(ctx, "restart", "hand-over", async () => {
+        rows.push(...await handoverRows(ctx));
+      });
     }
+    if (only.has("scaleout")) await scaleoutRows(ctx);
   } finally {
     await deleteTopics(brokers, created.flatMap((t) => Object.values(t)));
     await broker?.stop();

@@ -24,6 +24,12 @@ export interface Plan {
   warmupMs: number;
   /** Decisions behind a consumer restart, one pair of rows each. */
   restartSizes: number[];
+  /** Payments drained by one, two and three instances in the scale-out rows. */
+  scaleoutRecords: number;
+  /** Payments of the burst decided just before the "restart right after a burst" row. */
+  burstRecords: number;
+  /** Decisions in the changelog behind the hand-over rows, smallest first. */
+  handoverSizes: number[];
 }
 
 /** The default (short) plan and the `--full` one. */
@@ -47,6 +53,9 @@ export const PLANS: Record<"short" | "full", Plan> = {
     overload: { batch: 100, concurrency: 2048, durationMs: 8_000, warmupMs: 10_000 },
     warmupMs: 1_000,
     restartSizes: [10_000, 100_000, 1_000_000],
+    scaleoutRecords: 60_000,
+    burstRecords: 100_000,
+    handoverSizes: [20_000, 200_000],
   },
   full: {
     perfRecords: 1_000_000,
@@ -76,5 +85,8 @@ export const PLANS: Record<"short" | "full", Plan> = {
     overload: { batch: 100, concurrency: 2048, durationMs: 20_000, warmupMs: 15_000 },
     warmupMs: 3_000,
     restartSizes: [10_000, 100_000, 1_000_000],
+    scaleoutRecords: 200_000,
+    burstRecords: 400_000,
+    handoverSizes: [20_000, 1_000_000],
   },
 };

@@ -1,0 +1,93 @@
+/**
+ * `deno task bench --only scaleout`: one, two and three consumer instances of one
+ * group on 12-partition topics draining the same number of pre-filled payments: the
+ * drain rate, the CPU per payment of all instances together, each instance's CPU and
+ * memory, and the same with standbys off, whose difference is what keeping other
+ * instances' stores warm costs. On a machine with fewer cores than instances the rate
+ * cannot grow with them; CPU per payment can stay flat, and that is the figure.
+ *
+ * @module
+ */
+import { procCpuClock } from "./process_cpu.ts";
+import { type BenchContext, guarded } from "./context.ts";
+import { startInstances } from "./instances.ts";
+import { bareProduce, paymentRecords } from "./kafkajs.ts";
+import { observePipelineDrain } from "./pipeline_drain.ts";
+import type { BenchRow } from "./table.ts";
+
+/** Partitions of the scale-out topics: more than any instance count measured. */
+export const SCALEOUT_PARTITIONS = 12;
+
+interface Run {
+  instances: number;
+  standbys: number;
+}
+
+const RUNS: Run[] = [
+  { instances: 1, standbys: 1 },
+  { instances: 2, standbys: 1 },
+  { instances: 3, standbys: 1 },
+  { instances: 2, standbys: 0 },
+  { instances: 3, standbys: 0 },
+];
+
+async function drainWith(ctx: BenchContext, run: Run, records: number) {
+  const topics = await ctx.topicsFor(`bench-scaleout-${run.instances}`, SCALEOUT_PARTITIONS);
+  const runId = crypto.randomUUID().slice(0, 8);
+  await bareProduce(ctx.brokers, topics.requests, paymentRecords(records, 7, runId), 500, 8);
+  const groupId = `bench-scaleout-${runId}`;
+  await using instances = await startInstances({
+    brokers: ctx.brokers,
+    topics,
+    groupId,
+    env: { ...ctx.serviceEnv.consumer, CONSUMER_STANDBY_REPLICAS: String(run.standbys) },
+  }, run.instances);
+  const drain = await observePipelineDrain({
+    brokers: ctx.brokers,
+    groupId,
+    topics,
+    expected: records,
+    cpus: instances.all.map((i) => procCpuClock(i.pid)),
+    failure: () => instances.failure(),
+  });
+  const rss = await Promise.all(instances.all.map((i) => i.rss()));
+  return { drain, rssMiB: rss.map((b) => (b ?? 0) / (1024 * 1024)) };
+}
+
+/** The scale-out rows. */
+export async function scaleoutRows(ctx: BenchContext): Promise<void> {
+  const records = ctx.plan.scaleoutRecords;
+  let single: number | undefined;
+  for (const run of RUNS) {
+    const name = `scale-out: ${run.instances} instance${run.instances > 1 ? "s" : ""}, ` +
+      `${SCALEOUT_PARTITIONS} partitions, standbys ${run.standbys}`;
+    await guarded(ctx, "scale-out", name, async () => {
+      ctx.log(`${name}: draining ${records} payments`);
+      const { drain, rssMiB } = await drainWith(ctx, run, records);
+      const cpuSeconds = drain.cpu.reduce((s, c) => s + c.cpuSeconds, 0);
+      const cpuMicros = (cpuSeconds / drain.records) * 1e6;
+      if (run.instances === 1) single = cpuMicros;
+      const perInstance = drain.cpu.map((c, i) =>
+        `#${i + 1} ${Math.round((c.cpuSeconds / drain.records) * 1e6)} µs/payment, ${
+          Math.round(rssMiB[i]!)
+        } MiB`
+      );
+      const row: BenchRow = {
+        group: "scale-out",
+        name,
+        value: drain.recordsPerSec,
+        unit: "payments/s",
+        cpuMicrosPerRecord: cpuMicros,
+        note: `${records} payments in ${drain.seconds.toFixed(1)} s; all instances ` +
+          `${Math.round(cpuMicros)} µs CPU/payment; ${perInstance.join("; ")}`,
+      };
+      if (run.instances === 3 && single !== undefined) {
+        row.target = {
+          text: `CPU/payment ≤ 1.2x one instance's (${Math.round(single)} µs)`,
+          met: cpuMicros <= 1.2 * single,
+        };
+      }
+      ctx.rows.push(row);
+    });
+  }
+}
