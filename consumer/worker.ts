@@ -113,10 +113,16 @@ export function createWorker(deps: WorkerDeps): Worker {
       return; // nothing resolved: the same records are fetched again
     }
     const messages = batch.messages;
-    for (let i = 0; i < messages.length; i += settings.maxRecordsPerTransaction) {
+    const step = settings.maxRecordsPerTransaction;
+    for (let i = 0; i < messages.length; i += step) {
       if (!isRunning() || isStale()) return;
-      const chunk = messages.slice(i, i + settings.maxRecordsPerTransaction);
-      const outcome = await task.process(chunk, heartbeat);
+      const chunk = messages.slice(i, i + step);
+      const lastChunk = i + step >= messages.length;
+      const outcome = await task.process(
+        chunk,
+        heartbeat,
+        lastChunk ? Number(batch.lastOffset()) : undefined,
+      );
       if (outcome.kind === "failed") {
         // Nothing resolved: kafkajs fetches these records again once the task is
         // prepared anew; if the partition moved, the heartbeat makes this member rejoin.

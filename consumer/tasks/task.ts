@@ -51,8 +51,17 @@ export type ChunkOutcome =
 export interface Task<S = TaskStore<unknown>> {
   readonly id: TaskId;
   readonly store: S;
-  /** Answers and commits one chunk (at most a transaction's worth of records). */
-  process(chunk: readonly KafkaMessage[], heartbeat: () => Promise<void>): Promise<ChunkOutcome>;
+  /**
+   * Answers and commits one chunk (at most a transaction's worth of records). `through`
+   * (the fetched batch's last offset, on its last chunk) moves the committed position
+   * past transaction markers and aborted records that follow the chunk's last record,
+   * so a fully read partition shows no lag.
+   */
+  process(
+    chunk: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    through?: number,
+  ): Promise<ChunkOutcome>;
   /** Closes the store and disconnects the producer. */
   close(): Promise<void>;
 }
@@ -66,7 +75,7 @@ export function createTask<Row, S extends TaskStore<Row>>(deps: TaskDeps<Row, S>
   return {
     id,
     store,
-    async process(chunk, heartbeat) {
+    async process(chunk, heartbeat, through) {
       const fresh = chunk.filter((m) => Number(m.offset) > store.handledUpTo);
       const { answers, outputs, rows } = await processor.answer({
         partition,
@@ -74,7 +83,7 @@ export function createTask<Row, S extends TaskStore<Row>>(deps: TaskDeps<Row, S>
         messages: fresh,
         heartbeat,
       });
-      const last = Number(chunk[chunk.length - 1]!.offset);
+      const last = Math.max(Number(chunk[chunk.length - 1]!.offset), through ?? -1);
       outputs.push(progressRecord(partition, last, deps.changelogTopic));
       let committed: Committed;
       try {

@@ -58,6 +58,7 @@ export async function consumerRows(
       topics: drainTopics,
       expected,
       cpus: [procCpuClock(consumer.pid)],
+      urls: [consumer.url],
       failure: () => consumer.hasExited ? `the consumer exited:\n${consumer.tail(15)}` : undefined,
     });
     const cpuMicros = microsPerRecord(drain.cpu[0]!.cpuSeconds, drain.records);

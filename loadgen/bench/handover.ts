@@ -117,6 +117,7 @@ export async function burstRestartRows(ctx: BenchContext): Promise<BenchRow[]> {
         brokers: ctx.brokers,
         groupId,
         topics,
+        urls: [consumer.url],
         expected: records,
         failure: () => instances.failure(),
       });

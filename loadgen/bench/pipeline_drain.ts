@@ -1,10 +1,11 @@
 /**
  * Watches the consumer (one or several instances of one group) drain a pre-filled
- * requests topic through both of its stages: the payment tasks' committed offsets on
- * `payment_requests` and then the customer tasks' on `payment_requests.by_customer`,
- * polled every 100 ms. The rate runs from the first committed progress to the moment
- * the last forward was decided (start-up and the group join not counted); the CPU of
- * every instance is taken over the same window.
+ * requests topic through both of its stages, polled every 100 ms: the payment tasks'
+ * committed offsets on `payment_requests`, then the results the instances committed
+ * (`payment_results_total` summed over their `/metrics`: the customer tasks' offsets on
+ * the repartition topic can stay behind aborted transactions at its end). The rate runs
+ * from the first committed progress to the last result (start-up and the group join
+ * not counted); the CPU of every instance is taken over the same window.
  *
  * @module
  */
@@ -21,6 +22,8 @@ export interface PipelineDrainOptions {
   expected: number;
   /** CPU clocks of the consumer instances. */
   cpus?: CpuClock[];
+  /** Base URLs of the consumer instances (their `/metrics` count the results). */
+  urls: string[];
   /** Why the drain cannot finish (an instance exited), checked each poll. */
   failure?: () => string | undefined;
   stallMs?: number;
@@ -49,17 +52,15 @@ export async function observePipelineDrain(options: PipelineDrainOptions): Promi
     const [offsets] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
     return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   };
-  // Once every payment task committed, each repartition partition ends with a commit
-  // marker: the customer tasks are done when they committed up to it.
-  const forwardsLeft = async () => {
-    const [done, ends] = await Promise.all([
-      committed(options.topics.byCustomer),
-      admin.fetchTopicOffsets(options.topics.byCustomer),
-    ]);
-    return ends.reduce(
-      (n, e) => n + Math.max(0, Number(e.high) - 1 - Math.max(0, done.get(e.partition) ?? 0)),
-      0,
-    );
+  const results = async () => {
+    let n = 0;
+    for (const url of options.urls) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      for (const m of text.matchAll(/^payment_results_total\{[^}]*\} ([0-9.e+]+)$/gm)) {
+        n += Number(m[1]);
+      }
+    }
+    return n;
   };
   try {
     const stallMs = options.stallMs ?? 120_000;
@@ -90,7 +91,7 @@ export async function observePipelineDrain(options: PipelineDrainOptions): Promi
         first = performance.now();
         spans = await Promise.all((options.cpus ?? []).map(startCpuSpan));
       }
-      if (claimed >= options.expected && await forwardsLeft() === 0) break;
+      if (claimed >= options.expected && await results() >= options.expected) break;
     }
     const seconds = (performance.now() - first!) / 1000;
     const cpu = await Promise.all(spans.map((s) => s.stop()));

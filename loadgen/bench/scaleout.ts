@@ -34,15 +34,24 @@ const RUNS: Run[] = [
 async function drainWith(ctx: BenchContext, run: Run, records: number) {
   const topics = await ctx.topicsFor(`bench-scaleout-${run.instances}`, SCALEOUT_PARTITIONS);
   const runId = crypto.randomUUID().slice(0, 8);
-  await bareProduce(ctx.brokers, topics.requests, paymentRecords(records, 7, runId), 500, 8);
   const groupId = `bench-scaleout-${runId}`;
+  // Every instance is a ready member before the first payment arrives: the first one
+  // would otherwise drain on its own while the others join.
   await using instances = await startInstances({
     brokers: ctx.brokers,
     topics,
     groupId,
     env: { ...ctx.serviceEnv.consumer, CONSUMER_STANDBY_REPLICAS: String(run.standbys) },
   }, run.instances);
+  const filling = bareProduce(
+    ctx.brokers,
+    topics.requests,
+    paymentRecords(records, 7, runId),
+    500,
+    8,
+  );
   const drain = await observePipelineDrain({
+    urls: instances.all.map((i) => i.url),
     brokers: ctx.brokers,
     groupId,
     topics,
@@ -50,6 +59,7 @@ async function drainWith(ctx: BenchContext, run: Run, records: number) {
     cpus: instances.all.map((i) => procCpuClock(i.pid)),
     failure: () => instances.failure(),
   });
+  await filling;
   const rss = await Promise.all(instances.all.map((i) => i.rss()));
   return { drain, rssMiB: rss.map((b) => (b ?? 0) / (1024 * 1024)) };
 }
