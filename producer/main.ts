@@ -14,6 +14,7 @@ import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
 import { runLagMonitor } from "@payments/lag/runner";
 import { serviceLifecycle, startService } from "@payments/shared/lifecycle";
+import { monitorEventLoopDelay } from "@payments/shared/event_loop_delay";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
@@ -86,6 +87,8 @@ export async function main(args: string[]): Promise<number> {
   });
 
   const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
+  const loop = monitorEventLoopDelay(metrics.registry);
+  life.defer(() => loop.stop());
   registerKafkaCodecs();
   muteKafkajsTimeoutWarning();
   const kafka = new Kafka({

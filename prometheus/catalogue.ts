@@ -58,6 +58,13 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
   { name: "process_open_fds", type: "gauge", source: "both" },
   { name: "nodejs_heap_size_used_bytes", type: "gauge", source: "both" },
   { name: "nodejs_eventloop_lag_seconds", type: "gauge", source: "both" },
+  // measured by the services themselves (shared/event_loop_delay.ts)
+  { name: "event_loop_delay_seconds", type: "histogram", source: "both" },
+  { name: "event_loop_delay_max_seconds", type: "gauge", source: "both" },
+  // the consumer's task stores
+  { name: "consumer_state_restore_phase_seconds", type: "histogram", source: "consumer" },
+  { name: "consumer_standby_tasks", type: "gauge", source: "consumer" },
+  { name: "consumer_standby_lag_records", type: "gauge", source: "consumer" },
 ];
 
 /** Whether `series` (a name as written in PromQL) is a catalogued metric or one of a
