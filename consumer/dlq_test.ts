@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { buildDlqRecord, MAX_DLQ_ERROR_LENGTH } from "./dlq.ts";
-import { buildResultRecord } from "./results.ts";
+import { buildResultRecord, readOrigin } from "./results.ts";
 
 const source = { topic: "payment_requests", partition: 7, offset: "42" };
 
@@ -82,8 +82,26 @@ Deno.test("a result goes to the request's partition, keyed by payment id, tagged
   );
   assert.equal(record.partition, 7);
   assert.equal(record.key, "P-1");
-  assert.equal(record.headers.original_offset, "42");
+  assert.equal(record.headers.origin, "payment_requests:7:42");
+  assert.deepEqual(readOrigin(record.headers as Record<string, string>), {
+    topic: "payment_requests",
+    partition: 7,
+    offset: "42",
+  });
   assert.equal(record.headers.correlation_id, "c-1");
   assert.equal("traceparent" in record.headers, false);
   assert.equal(JSON.parse(record.value as string).outcome, "APPROVED");
+});
+
+Deno.test("a result written before the one origin header is still understood", () => {
+  assert.deepEqual(
+    readOrigin({
+      original_topic: "payment_requests",
+      original_partition: "2",
+      original_offset: "9",
+    }),
+    { topic: "payment_requests", partition: 2, offset: "9" },
+  );
+  assert.equal(readOrigin({ origin: "no offsets" }), undefined);
+  assert.equal(readOrigin({}), undefined);
 });

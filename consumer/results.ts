@@ -1,7 +1,9 @@
 /**
  * The records the worker writes: a result per payment on `payment_results`, each
- * tagged with the input record it answers (`original_topic/partition/offset`, the same
- * headers the DLQ uses) so progress can be rebuilt from Kafka after a crash.
+ * tagged with the input record it answers in one `origin` header
+ * (`payment_requests:3:1234`): under Deno kafkajs spends about 9 µs encoding each
+ * header of every result, so the three `original_*` headers a dead letter carries (the
+ * design asks for them there) are one here.
  *
  * @module
  */
@@ -15,12 +17,39 @@ export interface SourcePosition {
   offset: string;
 }
 
-/** Headers naming the input record a result or dead letter answers. */
+/** Headers naming the input record a dead letter answers (the DLQ's, by design). */
 export const ORIGIN_HEADER = Object.freeze({
   topic: "original_topic",
   partition: "original_partition",
   offset: "original_offset",
 });
+
+/** The one header naming the input record a result answers. */
+export const RESULT_ORIGIN_HEADER = "origin";
+
+/** `topic:partition:offset` (Kafka topic names have no colon). */
+export function originOf(source: SourcePosition): string {
+  return `${source.topic}:${source.partition}:${source.offset}`;
+}
+
+/**
+ * The input record a result answers, from its headers: the `origin` header, or the
+ * three `original_*` headers results carried before it (and dead letters carry).
+ */
+export function readOrigin(
+  headers: Readonly<Record<string, string | undefined>>,
+): SourcePosition | undefined {
+  const origin = headers[RESULT_ORIGIN_HEADER];
+  if (origin !== undefined) {
+    const match = /^(.+):(\d+):(\d+)$/.exec(origin);
+    return match ? { topic: match[1]!, partition: Number(match[2]), offset: match[3]! } : undefined;
+  }
+  const topic = headers[ORIGIN_HEADER.topic];
+  const partition = headers[ORIGIN_HEADER.partition];
+  const offset = headers[ORIGIN_HEADER.offset];
+  if (topic === undefined || partition === undefined || offset === undefined) return undefined;
+  return { topic, partition: Number(partition), offset };
+}
 
 /** A record ready for `producer.send`. */
 export interface OutputRecord {
@@ -52,9 +81,7 @@ export function buildResultRecord(
       [HEADER.correlationId]: trace.correlationId,
       ...(trace.traceparent ? { [HEADER.traceparent]: trace.traceparent } : {}),
       [HEADER.contentType]: RECORD_CONTENT_TYPE,
-      [ORIGIN_HEADER.topic]: source.topic,
-      [ORIGIN_HEADER.partition]: String(source.partition),
-      [ORIGIN_HEADER.offset]: source.offset,
+      [RESULT_ORIGIN_HEADER]: originOf(source),
     },
   };
 }

@@ -31,6 +31,8 @@ export interface ServiceOptions {
   waitReady?: boolean;
   /** Milliseconds to wait for `/ready` or `/health` (default 60 000). */
   timeoutMs?: number;
+  /** Extra flags of `deno run` (`--inspect=...` for a CPU profile, say). */
+  denoFlags?: string[];
   /** Shorthand for the connection variables ({@linkcode serviceEnv}); `env` wins. */
   brokers?: string[];
   topics?: TopicNames;
@@ -79,7 +81,7 @@ export async function startService(
     ? await Deno.makeTempDir({ prefix: "payments-consumer-state-" })
     : undefined;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", mainOf(name)],
+    args: ["run", "-A", ...(options.denoFlags ?? []), mainOf(name)],
     cwd: ROOT,
     env: {
       LOG_LEVEL: "info",

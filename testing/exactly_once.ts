@@ -2,7 +2,7 @@
  * The exactly-once verdict, the pipeline's central promise judged on what was committed:
  * every input has exactly one answer (a result or a dead letter) and no payment is
  * approved twice. Judged per input record (a consumer test knows what it wrote: the
- * answers' `original_partition` / `original_offset` headers name their input) or per
+ * answers' `origin` or `original_*` headers name their input) or per
  * acknowledged payment id (a test over HTTP knows what was answered 202). One
  * {@linkcode assertExactlyOnce} fails on either.
  *
@@ -19,7 +19,7 @@ import { readCommitted, type TopicRecord } from "./kcat.ts";
 
 /** One committed answer, as the verdict reads it. */
 export interface Answered {
-  /** `original_topic`, `original_partition`, `original_offset`, ... */
+  /** `origin` (results), or `original_topic`, `original_partition`, `original_offset` (dead letters) */
   headers: Record<string, string>;
   /** The result; undefined for a dead letter. */
   result?: { payment_id: string; outcome: string };
@@ -57,10 +57,12 @@ export function judgeAnswers(answers: Answered[], inputs: number, requestsTopic:
   const perInput = new Map<string, number>();
   const foreign: string[] = [];
   for (const { headers } of answers) {
-    const input = `${headers.original_partition}@${headers.original_offset}`;
-    if (headers.original_topic !== requestsTopic) {
-      foreign.push(`${headers.original_topic} ${input}`);
-    }
+    // A result names its input in one `origin` header (topic:partition:offset), a dead
+    // letter (and a result of an older worker) in the three `original_*` headers.
+    const [topic, partition, offset] = headers.origin?.split(":") ??
+      [headers.original_topic, headers.original_partition, headers.original_offset];
+    const input = `${partition}@${offset}`;
+    if (topic !== requestsTopic) foreign.push(`${topic} ${input}`);
     perInput.set(input, (perInput.get(input) ?? 0) + 1);
   }
   return {

@@ -68,13 +68,16 @@ const decisions: StoreKind<Decision, DecisionStore> = {
   rowTime: (decision) => decision.decidedAtMs,
   rowInputOffset: (decision) => decision.forwardOffset,
   prepareWrite(db: DatabaseSync) {
-    const exists = db.prepare("SELECT 1 FROM decisions WHERE payment_id = ?");
-    const upsert = db.prepare(
+    // A payment is decided once: one statement; only a record read again (a restore
+    // over what the store already holds) replaces the row.
+    const insert = db.prepare(
+      "INSERT OR IGNORE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const replace = db.prepare(
       "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     return (d: Decision) => {
-      const added = exists.get(d.paymentId) === undefined;
-      upsert.run(
+      const row = [
         d.paymentId,
         d.outcome,
         d.reason,
@@ -86,8 +89,10 @@ const decisions: StoreKind<Decision, DecisionStore> = {
         d.forwardPartition,
         d.forwardOffset,
         d.correlationId,
-      );
-      return added;
+      ] as const;
+      if (insert.run(...row).changes > 0) return true;
+      replace.run(...row);
+      return false;
     };
   },
   build(db, base) {

@@ -77,14 +77,15 @@ const claims: StoreKind<Claim, ClaimStore> = {
   rowTime: (claim) => claim.claimedAtMs,
   rowInputOffset: (claim) => claim.inputOffset,
   prepareWrite(db: DatabaseSync) {
-    const exists = db.prepare("SELECT 1 FROM claims WHERE payment_id = ?");
-    const upsert = db.prepare(
-      `INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    // One statement for a new claim (most writes); a repeat's new count updates the row.
+    const insert = db.prepare("INSERT OR IGNORE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    const update = db.prepare(
+      `UPDATE claims SET customer_id = ?, created_at_ms = ?, claimed_at_ms = ?, input_partition = ?,
+         input_offset = ?, correlation_id = ?, duplicates = ?, legacy_outcome = ?
+       WHERE payment_id = ?`,
     );
     return (c: Claim) => {
-      const added = exists.get(c.paymentId) === undefined;
-      upsert.run(
-        c.paymentId,
+      const fields = [
         c.customerId,
         c.createdAtMs,
         c.claimedAtMs,
@@ -93,8 +94,10 @@ const claims: StoreKind<Claim, ClaimStore> = {
         c.correlationId,
         c.duplicates,
         c.legacyOutcome ?? null,
-      );
-      return added;
+      ] as const;
+      if (insert.run(c.paymentId, ...fields).changes > 0) return true;
+      update.run(...fields, c.paymentId);
+      return false;
     };
   },
   build(db, base) {

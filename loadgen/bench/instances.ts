@@ -23,6 +23,8 @@ export interface InstancesOptions {
   topics: TopicNames;
   groupId: string;
   env: Record<string, string>;
+  /** Extra flags of `deno run` for every instance. */
+  denoFlags?: string[];
 }
 
 /** Starts `count` consumer instances and waits until each is ready. */
@@ -39,6 +41,7 @@ export async function startInstances(options: InstancesOptions, count: number): 
       groupId: options.groupId,
       port,
       waitReady: false,
+      ...(options.denoFlags ? { denoFlags: options.denoFlags } : {}),
       env: {
         CONSUMER_STATE_DIR: stateDir,
         CONSUMER_ADVERTISED_URL: `http://127.0.0.1:${port}`,

@@ -24,6 +24,7 @@ import { producerRows } from "./producer.ts";
 import { restartRows } from "./restart.ts";
 import { burstRestartRows, handoverRows } from "./handover.ts";
 import { scaleoutRows } from "./scaleout.ts";
+import { profileRows } from "./profile_rows.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
@@ -56,6 +57,8 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
               100k (400k with --full) decisions beside a quiet restart; and the
               hand-over of one of two instances' tasks to the other (its standbys)
               with 20k and 200k (1M with --full) decisions behind them
+  profile     the worker's CPU per payment by place (npm package, kafkajs encoding
+              and decoding, our source files), from a V8 profile while it drains
   scaleout    one, two and three consumer instances on 12 partitions draining the
               same pre-filled payments (60k, 200k with --full): rate, CPU per payment
               of all instances, each instance's CPU and memory; and with standbys off
@@ -80,7 +83,7 @@ RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
   --drain-records N records pre-filled for the loops and the consumer section to
                     drain (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
-                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,overload
+                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,profile,overload
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -99,6 +102,7 @@ const SECTIONS = [
   "e2e",
   "restart",
   "scaleout",
+  "profile",
   "overload",
 ] as const;
 async function main(args: string[]): Promise<number> {
@@ -251,6 +255,7 @@ async function main(args: string[]): Promise<number> {
       });
     }
     if (only.has("scaleout")) await scaleoutRows(ctx);
+    if (only.has("profile")) await profileRows(ctx);
   } finally {
     await deleteTopics(brokers, created.flatMap((t) => Object.values(t)));
     await broker?.stop();

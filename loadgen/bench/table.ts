@@ -11,7 +11,7 @@ export interface BenchRow {
   group: string;
   name: string;
   value: number;
-  unit: "rec/s" | "payments/s" | "ms" | "MiB" | "payments";
+  unit: "rec/s" | "payments/s" | "ms" | "MiB" | "payments" | "µs";
   /** The figure this one is compared with (same unit). */
   ceiling?: { name: string; value: number };
   /** value / ceiling.value, for throughput rows. */
@@ -58,8 +58,8 @@ export function belowTarget(value: number, max: number, unit: string) {
 }
 
 const fmt = (value: number, unit: BenchRow["unit"]) =>
-  unit === "ms"
-    ? `${value.toFixed(value < 10 ? 2 : 1)} ms`
+  unit === "ms" || unit === "µs"
+    ? `${value.toFixed(value < 10 ? 2 : 1)} ${unit}`
     : `${Math.round(value).toLocaleString("en-US")} ${unit}`;
 
 /** The rows as one aligned text table. */
