@@ -88,6 +88,19 @@ export interface ConsumerSettings {
   advertisedUrl: string;
 }
 
+/**
+ * The address this instance advertises when `CONSUMER_ADVERTISED_URL` is unset: its
+ * first non-loopback IPv4 address (a container's address on its network, which every
+ * other container reaches, where a container id as host name may not resolve), else
+ * its host name.
+ */
+export function defaultAdvertisedHost(): string {
+  const address = Deno.networkInterfaces().find((i) =>
+    i.family === "IPv4" && !i.address.startsWith("127.")
+  );
+  return address?.address ?? Deno.hostname();
+}
+
 const amountLimits = listVar.transform((items, ctx) => {
   const limits: Record<string, number> = {};
   for (const item of items) {
@@ -158,7 +171,7 @@ const schema = z.object({
  */
 export function loadConsumerSettings(
   env: Env,
-  hostname: () => string = () => Deno.hostname(),
+  host: () => string = defaultAdvertisedHost,
 ): ConsumerSettings {
   const vars = parseEnv(schema, env);
   return {
@@ -188,8 +201,7 @@ export function loadConsumerSettings(
     },
     shutdownTimeoutMs: vars.CONSUMER_SHUTDOWN_TIMEOUT_MS,
     standbyReplicas: vars.CONSUMER_STANDBY_REPLICAS,
-    // The host name other containers resolve (compose, Kubernetes) unless told otherwise.
-    advertisedUrl: (vars.CONSUMER_ADVERTISED_URL ?? `http://${hostname()}:${vars.CONSUMER_PORT}`)
+    advertisedUrl: (vars.CONSUMER_ADVERTISED_URL ?? `http://${host()}:${vars.CONSUMER_PORT}`)
       .replace(/\/+$/, ""),
   };
 }
@@ -205,7 +217,7 @@ export interface ConsumerConfig extends SharedConfig, ServiceConfig {}
 
 /**
  * Resolves the consumer's whole configuration from an environment; pure but for the
- * host name (the default advertised URL). Throws one `ConfigError` naming every bad
+ * default advertised address (`host`). Throws one `ConfigError` naming every bad
  * variable of every part.
  *
  * @example
@@ -216,11 +228,11 @@ export interface ConsumerConfig extends SharedConfig, ServiceConfig {}
  */
 export function loadConsumerConfig(
   env: Env,
-  hostname: () => string = () => Deno.hostname(),
+  host: () => string = defaultAdvertisedHost,
 ): ConsumerConfig {
   const [shared, settings, lagMonitor] = loadAll(
     () => loadSharedConfig(env),
-    () => loadConsumerSettings(env, hostname),
+    () => loadConsumerSettings(env, host),
     () => loadLagMonitorSettings(env),
   );
   return { ...shared, ...settings, lagMonitor };

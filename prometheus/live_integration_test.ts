@@ -78,7 +78,8 @@ async function testConfig(
       scrape_timeout: "1s",
       evaluation_interval: "1s",
     },
-    scrape_configs: real.scrape_configs.map((job) => ({
+    // The test's own loopback targets, in place of compose's names (static or DNS).
+    scrape_configs: real.scrape_configs.map(({ dns_sd_configs: _, ...job }) => ({
       ...job,
       static_configs: [{ targets: [targets[job.job_name] ?? "127.0.0.1:{{PORT}}"] }],
     })),

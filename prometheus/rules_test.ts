@@ -268,3 +268,43 @@ Deno.test("compose mounts this repository's Prometheus and Grafana configuration
   );
   assert.match(provider, /path: \/etc\/grafana\/dashboards/);
 });
+
+Deno.test("compose scales the consumer: no fixed host port, no state volume shared by replicas, and Prometheus scrapes every replica", async () => {
+  const result = await runTool(
+    "docker-compose",
+    ["-f", "compose.yaml", "config"],
+    { cwd: repoPath("./") },
+  );
+  assert.ok(result.success, result.output);
+  type Volume = string | { type: string; source?: string; target: string };
+  type Service = {
+    volumes?: Volume[];
+    ports?: { target: number; published?: string | number }[];
+    environment?: Record<string, string>;
+  };
+  const { services } = parseYaml(result.stdout) as { services: Record<string, Service> };
+  const consumer = services.consumer!;
+  const stateDir = consumer.environment?.CONSUMER_STATE_DIR;
+  const state = consumer.volumes?.find((v) => (typeof v === "string" ? v : v.target) === stateDir);
+  // Anonymous: a bare container path (short syntax) or a volume without a source.
+  assert.ok(
+    state === stateDir || (typeof state === "object" && state.type === "volume" && !state.source),
+    `an anonymous volume, one per replica, never shared: ${JSON.stringify(state)}`,
+  );
+  const port = consumer.ports?.find((p) => p.target === 8001);
+  assert.match(
+    String(port?.published ?? ""),
+    /^\d+-\d+$/,
+    "a host port range, one port per replica",
+  );
+  assert.equal(
+    consumer.environment?.CONSUMER_ADVERTISED_URL,
+    undefined,
+    "each replica its own address",
+  );
+  const job = (parseYaml(await Deno.readTextFile(repoPath("prometheus/prometheus.yml"))) as {
+    scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+  }).scrape_configs.find((j) => j.job_name === "payment-consumer");
+  assert.deepEqual(job?.dns_sd_configs?.[0]?.names, ["consumer"], "every replica by DNS");
+  assert.equal(job?.dns_sd_configs?.[0]?.port, 8001);
+});
