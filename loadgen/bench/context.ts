@@ -16,6 +16,8 @@ export interface BenchContext {
   brokers: string[];
   /** The first broker, for tools that take one address. */
   bootstrap: string;
+  /** The throw-away broker's JVM, when the bench started one (its CPU per payment). */
+  brokerPid?: number;
   plan: Plan;
   /** Extra environment of the services (`--producer-env`, `--consumer-env`). */
   serviceEnv: { producer: Record<string, string>; consumer: Record<string, string> };

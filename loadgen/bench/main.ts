@@ -169,6 +169,7 @@ async function main(args: string[]): Promise<number> {
   const ctx: BenchContext = {
     brokers,
     bootstrap: brokers[0]!,
+    ...(broker ? { brokerPid: broker.pid } : {}),
     plan,
     serviceEnv,
     async topicsFor(prefix: string, partitions = 6) {

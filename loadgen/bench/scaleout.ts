@@ -56,12 +56,16 @@ async function drainWith(ctx: BenchContext, run: Run, records: number) {
     groupId,
     topics,
     expected: records,
-    cpus: instances.all.map((i) => procCpuClock(i.pid)),
+    // The broker's last: what a payment costs Kafka, beside what it costs the instances.
+    cpus: [...instances.all, ...(ctx.brokerPid ? [{ pid: ctx.brokerPid }] : [])]
+      .map((p) => procCpuClock(p.pid)),
     failure: () => instances.failure(),
   });
   await filling;
   const rss = await Promise.all(instances.all.map((i) => i.rss()));
-  return { drain, rssMiB: rss.map((b) => (b ?? 0) / (1024 * 1024)) };
+  const cpu = drain.cpu.slice(0, instances.all.length);
+  const broker = ctx.brokerPid ? drain.cpu.at(-1) : undefined;
+  return { drain: { ...drain, cpu }, broker, rssMiB: rss.map((b) => (b ?? 0) / (1024 * 1024)) };
 }
 
 /** The scale-out rows. */
@@ -73,7 +77,7 @@ export async function scaleoutRows(ctx: BenchContext): Promise<void> {
       `${SCALEOUT_PARTITIONS} partitions, standbys ${run.standbys}`;
     await guarded(ctx, "scale-out", name, async () => {
       ctx.log(`${name}: draining ${records} payments`);
-      const { drain, rssMiB } = await drainWith(ctx, run, records);
+      const { drain, broker, rssMiB } = await drainWith(ctx, run, records);
       const cpuSeconds = drain.cpu.reduce((s, c) => s + c.cpuSeconds, 0);
       const cpuMicros = (cpuSeconds / drain.records) * 1e6;
       if (run.instances === 1) single = cpuMicros;
@@ -89,7 +93,10 @@ export async function scaleoutRows(ctx: BenchContext): Promise<void> {
         unit: "payments/s",
         cpuMicrosPerRecord: cpuMicros,
         note: `${records} payments in ${drain.seconds.toFixed(1)} s; all instances ` +
-          `${Math.round(cpuMicros)} µs CPU/payment; ${perInstance.join("; ")}`,
+          `${Math.round(cpuMicros)} µs CPU/payment; ${perInstance.join("; ")}` +
+          (broker
+            ? `; the broker ${Math.round((broker.cpuSeconds / drain.records) * 1e6)} µs/payment`
+            : ""),
       };
       if (run.instances === 3 && single !== undefined) {
         row.target = {
