@@ -181,12 +181,18 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     "payment-consumer": `127.0.0.1:${ports.consumer}`,
   });
   const common = { brokers, topics, groupId, env: { LAG_MONITOR_INTERVAL_MS: "1000" } };
+  // The producer's end-to-end probe, every second, so its panels have probes to show.
+  const probe = { PROBE_INTERVAL_MS: "1000", PROBE_TIMEOUT_MS: "5000" };
   await createTopics(brokers, topics, 6);
   let running: [Service, Service, PrometheusServer] | undefined;
   try {
     running = await startAll(
       [
-        startService("producer", { ...common, port: ports.producer }),
+        startService("producer", {
+          ...common,
+          port: ports.producer,
+          env: { ...common.env, ...probe },
+        }),
         startService("consumer", {
           ...common,
           port: ports.consumer,
@@ -253,6 +259,8 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
         "5 scrapes of each service": async () =>
           await value(`min(count_over_time(up{job=~"${VARIABLES.job}"}[1m]))`) >= 5 &&
           await value(`count(up{job=~"${VARIABLES.job}"} == 1)`) === JOBS.length,
+        "successful probes": async () =>
+          await value(`sum(pipeline_probe_duration_seconds_count{job="payment-producer"})`) >= 3,
         "every alert rule evaluated": async () =>
           (await prometheus.rules()).every((g) => g.rules.every((r) => r.health !== "unknown")),
       },
