@@ -131,7 +131,7 @@ Deno.test("a payment's outcome over HTTP: decided, declined, unknown, waited for
 Deno.test("with its consumer killed or gone, a status read is a 503 with Retry-After, never a 404; a new consumer answers again", async () => {
   await using t = await testKafka("status-down", 3);
   try {
-    const first = await startConsumer(t);
+    await using first = await startConsumer(t);
     await using producer = await startService("producer", {
       brokers: t.brokers,
       topics: t.topics,
