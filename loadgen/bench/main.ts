@@ -22,6 +22,7 @@ import { overloadRows } from "./overload.ts";
 import { PLANS } from "./plan.ts";
 import { producerRows } from "./producer.ts";
 import { restartRows } from "./restart.ts";
+import { statusReadRows } from "./status_reads.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
@@ -51,6 +52,9 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   restart     consumer restart to its first new result with 10k, 100k and 1M
               decisions behind it: without a local store (rebuilt from the changelog)
               and with the store that rebuild left
+  status      GET /payments/{id} at 500 requests/s against decided payments with
+              the consumer running (p99), and the consumer's decisions/s draining a
+              pre-filled topic without and with those reads (alternating runs)
   overload    the producer alone (a fresh process) under batch-100 requests at
               concurrency 2,048, closed model: admitted payments/s (vs the best
               producer row), admitted p99, share shed, peak RSS (VmHWM) and
@@ -63,14 +67,15 @@ Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 70% of the bare transactional loop; end-to-end p99 < 100 ms
 at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history;
 overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
-RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
+RSS peak < 300 MiB, nothing answered non-2xx in Kafka; status reads p99 < 10 ms at
+500/s, and the drain with them >= 95% of the drain without.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
   --drain-records N records pre-filled for the loops and the consumer section to
                     drain (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
-                    ceiling,producer,codecs,consumer,e2e,restart,overload
+                    ceiling,producer,codecs,consumer,e2e,restart,overload,status
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -89,6 +94,7 @@ const SECTIONS = [
   "e2e",
   "restart",
   "overload",
+  "status",
 ] as const;
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -220,6 +226,7 @@ async function main(args: string[]): Promise<number> {
     }
     if (only.has("consumer")) await consumerRows(ctx, drainTopics, ceilings);
     if (only.has("e2e")) await e2eRows(ctx);
+    if (only.has("status")) await statusReadRows(ctx);
     if (only.has("restart")) {
       await guarded(ctx, "restart", "consumer restart", async () => {
         rows.push(

@@ -24,6 +24,11 @@ export interface Plan {
   warmupMs: number;
   /** Decisions behind a consumer restart, one pair of rows each. */
   restartSizes: number[];
+  /**
+   * Status reads: `GET /payments/{id}` per second, and how many alternating drains
+   * without and with them (each of `drainRecords` records).
+   */
+  statusReads: { rate: number; pairs: number };
 }
 
 /** The default (short) plan and the `--full` one. */
@@ -47,6 +52,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
     overload: { batch: 100, concurrency: 2048, durationMs: 8_000, warmupMs: 10_000 },
     warmupMs: 1_000,
     restartSizes: [10_000, 100_000, 1_000_000],
+    statusReads: { rate: 500, pairs: 2 },
   },
   full: {
     perfRecords: 1_000_000,
@@ -76,5 +82,6 @@ export const PLANS: Record<"short" | "full", Plan> = {
     overload: { batch: 100, concurrency: 2048, durationMs: 20_000, warmupMs: 15_000 },
     warmupMs: 3_000,
     restartSizes: [10_000, 100_000, 1_000_000],
+    statusReads: { rate: 500, pairs: 3 },
   },
 };
