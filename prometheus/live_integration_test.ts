@@ -97,16 +97,19 @@ async function post(url: string, body: unknown): Promise<number> {
   return response.status;
 }
 
-/** POSTs one payment with a fresh `traceparent` and correlation id; returns both ids. */
-async function sendTaggedPayment(producerUrl: string) {
-  const hex = (bytes: number) =>
-    Array.from(
-      crypto.getRandomValues(new Uint8Array(bytes)),
-      (b) => b.toString(16).padStart(2, "0"),
-    )
-      .join("");
-  const traceId = hex(16);
-  const correlationId = `exemplar-${crypto.randomUUID()}`;
+const hex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+
+/**
+ * POSTs one payment with a `traceparent` of trace `tag.traceId` and the correlation id
+ * `tag.correlationId` (fresh ones by default); returns both ids.
+ */
+async function sendTaggedPayment(
+  producerUrl: string,
+  tag = { traceId: hex(16), correlationId: `exemplar-${crypto.randomUUID()}` },
+) {
+  const { traceId, correlationId } = tag;
   const response = await fetch(`${producerUrl}/payments`, {
     method: "POST",
     headers: {
@@ -115,7 +118,7 @@ async function sendTaggedPayment(producerUrl: string) {
       "x-correlation-id": correlationId,
     },
     body: JSON.stringify({
-      payment_id: `P-${correlationId}`,
+      payment_id: `P-${correlationId}-${hex(4)}`,
       amount: 12.5,
       merchant_id: "M-EXEMPLAR",
       customer_id: "C-EXEMPLAR",
@@ -216,11 +219,21 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     // Counters need a sample from before the traffic, or rate() sees no increase.
     await waitFor({ "2 scrapes of each service before traffic": scrapedTwice }, 15_000, context);
 
-    // Exemplars: one payment, alone in its buckets, with its own trace and correlation
-    // ids; Prometheus must hand both back for the producer's request and the consumer's
-    // processing of it.
+    // Exemplars: a payment with its own trace and correlation ids; Prometheus must hand
+    // both back for the producer's request and the consumer's processing of it. A
+    // bucket's exemplar is its last observation, and the producer's probe (every second)
+    // has the consumer decide payments of its own in the same buckets: the tagged
+    // payment is sent again, same ids, every 3 s until Prometheus has scraped them.
     const tagged = await sendTaggedPayment(producer.url);
-    const carriesTagged = (series: string) => async () =>
+    let taggedAt = Date.now();
+    const carriesTagged = (series: string) => async () => {
+      if (Date.now() - taggedAt > 3000) {
+        await sendTaggedPayment(producer.url, tagged);
+        taggedAt = Date.now();
+      }
+      return await seen(series);
+    };
+    const seen = async (series: string) =>
       (await prometheus.exemplars(series)).some((s) =>
         s.exemplars.some((e) =>
           e.labels.trace_id === tagged.traceId && e.labels.correlation_id === tagged.correlationId
