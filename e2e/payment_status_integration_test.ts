@@ -123,6 +123,18 @@ Deno.test("a payment's outcome over HTTP: decided, declined, unknown, waited for
     assert.deepEqual([bad.status, bad.body.errors[0].path], [400, "payment_id"]);
     const tooLong = await getStatus(url(payment.payment_id), { key: KEY, wait: 31 });
     assert.deepEqual([tooLong.status, tooLong.body.errors[0].path], [400, "wait"]);
+
+    // Status reads leave the producer's output JSON Lines (Deno warns on stderr, once,
+    // when a handler reads request.signal).
+    const notJson = producer.lines().filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    assert.deepEqual(notJson, [], "every line the producer wrote is JSON");
   } finally {
     await deleteTopics(t.brokers, Object.values(t.topics));
   }

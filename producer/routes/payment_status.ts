@@ -37,7 +37,10 @@ export function paymentStatusHandler(
   return async (c) => {
     const { payment_id: paymentId } = c.req.valid("param");
     const waitMs = Math.round((c.req.valid("query").wait ?? 0) * 1000);
-    const answer = await deps.statuses.read(paymentId, { waitMs, signal: c.req.raw.signal });
+    // Not ended early by a client that went away: Deno 2.9's request.signal also aborts
+    // on every successful response (its legacy behaviour), and reading it prints a
+    // warning on stderr, a line that is not JSON. The wait is bounded (30 s).
+    const answer = await deps.statuses.read(paymentId, { waitMs });
     switch (answer.kind) {
       case "decided":
         return c.json(answer.status, 200);
