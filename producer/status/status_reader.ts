@@ -38,7 +38,7 @@ export type StatusAnswer =
 /** Reads a payment's status. */
 export interface PaymentStatusReader {
   /** `waitMs`: how long to wait for a decision that is not there yet (0: answer now). */
-  read(paymentId: string, options: { waitMs: number; signal?: AbortSignal }): Promise<StatusAnswer>;
+  read(paymentId: string, options: { waitMs: number }): Promise<StatusAnswer>;
 }
 
 /** What the reader needs. */
@@ -89,7 +89,6 @@ export function createStatusReader(deps: StatusReaderDeps): PaymentStatusReader 
     kind: TaskKindName,
     key: string,
     deadline: number,
-    signal: AbortSignal | undefined,
     read: (endpoint: string, partition: number, waitMs: number) => Promise<StoreRead<Row>>,
   ): Promise<Hop<Row>> {
     const left = () => Math.max(0, deadline - now());
@@ -130,7 +129,7 @@ export function createStatusReader(deps: StatusReaderDeps): PaymentStatusReader 
         }
       }
       // Once at once (the cached view may just be out of date), then while the wait lasts.
-      if (signal?.aborted || (attempt > 1 && left() === 0)) {
+      if (attempt > 1 && left() === 0) {
         return { kind: "unavailable", detail: problem };
       }
       if (attempt > 1) await sleep(Math.min(retryPauseMs, left()));
@@ -138,15 +137,14 @@ export function createStatusReader(deps: StatusReaderDeps): PaymentStatusReader 
   }
 
   return {
-    async read(paymentId, { waitMs, signal }) {
+    async read(paymentId, { waitMs }) {
       const deadline = now() + waitMs;
       const claimed = await hop<Claim>(
         "payments",
         paymentId,
         deadline,
-        signal,
         (endpoint, partition, wait) =>
-          deps.stores.claim(endpoint, partition, paymentId, { waitMs: wait, signal }),
+          deps.stores.claim(endpoint, partition, paymentId, { waitMs: wait }),
       );
       if (claimed.kind === "absent") return { kind: "unknown" };
       if (claimed.kind === "unavailable") return claimed;
@@ -156,9 +154,8 @@ export function createStatusReader(deps: StatusReaderDeps): PaymentStatusReader 
         "customers",
         claim.customer_id,
         deadline,
-        signal,
         (endpoint, partition, wait) =>
-          deps.stores.decision(endpoint, partition, paymentId, { waitMs: wait, signal }),
+          deps.stores.decision(endpoint, partition, paymentId, { waitMs: wait }),
       );
       if (decided.kind === "absent") return { kind: "deciding", claimedAt: claim.claimed_at };
       if (decided.kind === "unavailable") return decided;

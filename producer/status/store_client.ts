@@ -62,8 +62,6 @@ export type StoreRead<Row> =
 export interface ReadOptions {
   /** How long the store may hold the request for the row to appear (`?wait=`), in ms. */
   waitMs: number;
-  /** The caller gave up (its client went away). */
-  signal?: AbortSignal;
 }
 
 /** Reads of the two kinds of store. */
@@ -108,10 +106,9 @@ export function createStoreClient(deps: StoreClientDeps = {}): StoreClient {
     const url = `${endpoint}/stores/${kind}/${partition}/${encodeURIComponent(paymentId)}` +
       (waitMs > 0 ? `?wait=${waitMs}` : "");
     const timeout = AbortSignal.timeout(waitMs + graceMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let response: Response;
     try {
-      response = await fetchFn(url, { signal });
+      response = await fetchFn(url, { signal: timeout });
     } catch (error) {
       const why = timeout.aborted ? `no answer within ${waitMs + graceMs} ms` : describe(error);
       return { kind: "unreachable", reason: `${url}: ${why}` };
