@@ -184,8 +184,8 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     "payment-consumer": `127.0.0.1:${ports.consumer}`,
   });
   const common = { brokers, topics, groupId, env: { LAG_MONITOR_INTERVAL_MS: "1000" } };
-  // The producer's end-to-end probe, every second, so its panels have probes to show.
-  const probe = { PROBE_INTERVAL_MS: "1000", PROBE_TIMEOUT_MS: "5000" };
+  // The producer's end-to-end probe, so its panels have probes to show.
+  const probe = { PROBE_INTERVAL_MS: "2500", PROBE_TIMEOUT_MS: "5000" };
   await createTopics(brokers, topics, 6);
   let running: [Service, Service, PrometheusServer] | undefined;
   try {
@@ -221,15 +221,16 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
 
     // Exemplars: a payment with its own trace and correlation ids; Prometheus must hand
     // both back for the producer's request and the consumer's processing of it. A
-    // bucket's exemplar is its last observation, and the producer's probe (every second)
-    // has the consumer decide payments of its own in the same buckets: the tagged
-    // payment is sent again, same ids, every 3 s until Prometheus has scraped them.
+    // bucket's exemplar is its last observation, and the producer's probe has the
+    // consumer decide payments of its own in the same buckets: the tagged payment is
+    // sent again, same ids, until Prometheus has scraped them, at random intervals (at
+    // fixed ones, the probe's and the scrapes' periods can replace it every time).
     const tagged = await sendTaggedPayment(producer.url);
-    let taggedAt = Date.now();
+    let resendAt = Date.now() + 1500 + Math.random() * 3000;
     const carriesTagged = (series: string) => async () => {
-      if (Date.now() - taggedAt > 3000) {
+      if (Date.now() > resendAt) {
         await sendTaggedPayment(producer.url, tagged);
-        taggedAt = Date.now();
+        resendAt = Date.now() + 1500 + Math.random() * 3000;
       }
       return await seen(series);
     };

@@ -72,8 +72,8 @@ RSS peak < 300 MiB, nothing answered non-2xx in Kafka; status reads p99 < 10 ms 
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
-  --drain-records N records pre-filled for the loops and the consumer section to
-                    drain (default 30000, 100000 with --full)
+  --drain-records N records pre-filled for the loops, the consumer section and each
+                    drain of the status section (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
                     ceiling,producer,codecs,consumer,e2e,restart,overload,status
   --producer-env K=V, --consumer-env K=V
