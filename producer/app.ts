@@ -3,13 +3,16 @@
  * server, no globals, so tests drive it through `app.request()`.
  *
  * A request's walk, in the order this file registers it:
- * 1. every request: counted and timed (`http_metrics`), given its correlation id and
+ * 1. every request: recognised as the producer's own probe or not (`probe_requests`),
+ *    counted and timed unless the probe's (`http_metrics`), given its correlation id and
  *    logged (`correlation`), its key checked on protected routes (`api_key`);
  * 2. a payment route: 415 unless JSON (`json_body`), shed on arrival when the budgets
  *    are full (`admission`), 413 past the body limit, 400 unless the body is valid
- *    (`answerInvalid`), shed when its payments do not fit, then its handler
- *    (`routes/payments.ts`) publishes (`ingest.ts`) and answers;
- * 3. every other route: its handler (`routes/operations.ts`, `docs.ts`, the document);
+ *    (`answerInvalid`) and free of the probe's reserved ids (`reserved_ids`), shed when
+ *    its payments do not fit, then its handler (`routes/payments.ts`) publishes
+ *    (`ingest.ts`) and answers;
+ * 3. every other route: its handler (`routes/payment_status.ts` reads a payment's
+ *    outcome from the consumers, `routes/operations.ts`, `docs.ts`, the document);
  * 4. nothing matched: 405 with `Allow` on a known path, else 404; a throw: `onError`.
  *
  * Routes are declared once, in `routes/declarations.ts`.
@@ -21,6 +24,7 @@ import type { Context, Handler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "@logtape/logtape";
 import type { ZodError } from "zod";
+import type { BatchPaymentRequest, PaymentRequest } from "@payments/shared/payment";
 import { Admission } from "./admission.ts";
 import type { ProducerConfig } from "./config.ts";
 import { problemFor, type ProducerEnv } from "./context.ts";
@@ -31,7 +35,9 @@ import { apiKey } from "./middleware/api_key.ts";
 import { correlation } from "./middleware/correlation.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import { limitBody, requireJson } from "./middleware/json_body.ts";
+import { recognizeProbe } from "./middleware/probe_requests.ts";
 import { countRejections } from "./middleware/rejections.ts";
+import { refuseReservedIds } from "./middleware/reserved_ids.ts";
 import type { PaymentPublisher } from "./publisher.ts";
 import {
   allowedMethods,
@@ -42,8 +48,10 @@ import {
   ROUTES,
 } from "./routes/declarations.ts";
 import { operationHandlers, type ReadinessCheck } from "./routes/operations.ts";
+import { paymentStatusHandler } from "./routes/payment_status.ts";
 import { paymentHandlers } from "./routes/payments.ts";
 import { ProducerStats } from "./stats.ts";
+import type { PaymentStatusReader } from "./status/status_reader.ts";
 
 /** The settings the HTTP layer uses. */
 export type AppConfig = Pick<
@@ -60,6 +68,13 @@ export type AppConfig = Pick<
 /** Everything {@linkcode createApp} needs. */
 export interface AppDeps {
   publisher: PaymentPublisher;
+  /** Where `GET /payments/{payment_id}` reads outcomes (`status/status_reader.ts`). */
+  statuses: PaymentStatusReader;
+  /**
+   * The token of the producer's own probe (`probe/`): requests carrying it may use the
+   * probe's reserved ids and are left out of the metrics. None: no request is the probe.
+   */
+  probeToken?: string;
   metrics: ProducerMetrics;
   config: AppConfig;
   /** Defaults to the publisher's readiness. */
@@ -102,6 +117,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const app = new OpenAPIHono<ProducerEnv>({ defaultHook: answerInvalid });
 
   // 1. Every request.
+  app.use(recognizeProbe(deps.probeToken));
   app.use(httpMetrics(metrics));
   app.use(correlation(logger));
   app.use(apiKey({ keys: config.apiKeys, protects: (path) => isProtectedPath(routes, path) }));
@@ -160,9 +176,24 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
     retryAfterSeconds: config.retryAfterSeconds,
     now,
   });
-  serve("payment", admissionControl.admit(payments.single), ...paymentMiddleware);
-  serve("paymentLab", admissionControl.admit(payments.single), ...paymentMiddleware);
-  serve("batch", admissionControl.admit(payments.batch), ...paymentMiddleware);
+  const one = (payment: PaymentRequest) => [{ payment, path: "" }];
+  const many = (batch: BatchPaymentRequest) =>
+    batch.payments.map((payment, i) => ({ payment, path: `payments.${i}.` }));
+  const single = refuseReservedIds(one, admissionControl.admit(payments.single));
+  serve("payment", single, ...paymentMiddleware);
+  serve("paymentLab", single, ...paymentMiddleware);
+  serve(
+    "batch",
+    refuseReservedIds(many, admissionControl.admit(payments.batch)),
+    ...paymentMiddleware,
+  );
+  serve(
+    "paymentStatus",
+    paymentStatusHandler({
+      statuses: deps.statuses,
+      retryAfterSeconds: config.retryAfterSeconds,
+    }),
+  );
 
   // 3. The other routes.
   const operations = operationHandlers({

@@ -18,6 +18,10 @@ const paths = fc.oneof(
     "/docs",
     "/payments/batch/",
     "//payments",
+    "/payments/P-1",
+    "/payments/P-1?wait=0.5",
+    "/payments/P-1?wait=999",
+    "/payments/%00",
   ),
   fc.webPath(),
 );

@@ -265,14 +265,21 @@ Deno.test("a body that is not JSON is a 415 problem", async () => {
 });
 
 Deno.test("unknown routes are 404 problems and wrong methods 405 with Allow", async () => {
-  const { app } = testApp();
+  const { app, statuses } = testApp();
   const notFound = await problemOf(await app.request("/nope"), 404);
   assert.equal(notFound.instance, "/nope");
-  for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+  for (const method of ["PUT", "DELETE", "PATCH"]) {
     const response = await app.request("/payments/batch", { method });
     await problemOf(response, 405);
-    assert.equal(response.headers.get("allow"), "POST");
+    // GET is the status of the payment whose id is "batch".
+    assert.equal(response.headers.get("allow"), "POST, GET, HEAD");
+    const status = await app.request("/payments/P-1", { method });
+    await problemOf(status, 405);
+    assert.equal(status.headers.get("allow"), "GET, HEAD");
   }
+  const batchStatus = await problemOf(await app.request("/payments/batch"), 404);
+  assert.equal(batchStatus.type, "urn:payments:problem:no-decision");
+  assert.deepEqual(statuses.reads.map((r) => r.paymentId), ["batch"]);
   const response = await app.request("/health", { method: "POST" });
   await problemOf(response, 405);
   assert.equal(response.headers.get("allow"), "GET, HEAD");

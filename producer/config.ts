@@ -17,6 +17,8 @@
  * | `PRODUCER_SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGINT/SIGTERM, the longest wait for in-flight requests and the disconnect |
  * | `PRODUCER_MAX_INFLIGHT_PAYMENTS` | `2000` | most payments handed to Kafka and not yet acknowledged; a request that does not fit is shed (503 `overloaded`, nothing written); at least the largest batch (500). The default keeps the publisher's sends full (one of 1,000 records under way, the next one waiting) while an admitted request waits behind at most 2,000 payments |
  * | `PRODUCER_MAX_QUEUED_BYTES` | `4194304` (4 MiB) | most body bytes (by `Content-Length`; a body without one counts as `PRODUCER_MAX_BODY_BYTES`) of payment requests being read, parsed and validated at once; a request that does not fit is shed before its body is read |
+ * | `PROBE_INTERVAL_MS` | `10000` | how often the end-to-end probe sends a synthetic payment through this API and waits for its decision (`probe/`); `0` turns it off, else at least 100 |
+ * | `PROBE_TIMEOUT_MS` | `10000` | how long a probe waits for its decision (the `?wait=` of its status read, at most 30000) before it counts as failed |
  *
  * @module
  */
@@ -45,6 +47,16 @@ export interface ProducerConfig extends SharedConfig {
   /** Admission control: see `admission.ts`. */
   maxInflightPayments: number;
   maxQueuedBytes: number;
+  /** The end-to-end probe: see `probe/probe.ts`. */
+  probe: ProbeSettings;
+}
+
+/** When the probe runs and how long it waits for a decision. */
+export interface ProbeSettings {
+  /** Milliseconds between two probes; 0: no probe. */
+  intervalMs: number;
+  /** Longest wait for a probe payment's decision, in milliseconds. */
+  timeoutMs: number;
 }
 
 const schema = z.object({
@@ -65,6 +77,11 @@ const schema = z.object({
     .max(10_000_000).default(2000),
   PRODUCER_MAX_QUEUED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024)
     .default(4 * 1024 * 1024),
+  PROBE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000)
+    .refine((ms) => ms === 0 || ms >= 100, "must be 0 (off) or at least 100")
+    .default(10_000),
+  // The status route waits at most 30 s for a decision.
+  PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
 });
 
 /**
@@ -99,6 +116,7 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     shutdownTimeoutMs: own.PRODUCER_SHUTDOWN_TIMEOUT_MS,
     maxInflightPayments: own.PRODUCER_MAX_INFLIGHT_PAYMENTS,
     maxQueuedBytes: own.PRODUCER_MAX_QUEUED_BYTES,
+    probe: { intervalMs: own.PROBE_INTERVAL_MS, timeoutMs: own.PROBE_TIMEOUT_MS },
   };
 }
 

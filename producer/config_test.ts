@@ -134,3 +134,26 @@ Deno.test("shared, lag monitor and producer variables are reported together, eac
       /PRODUCER_PORT: .*65535/.test(error.message),
   );
 });
+
+Deno.test("loadProducerConfig runs the probe every 10 s by default, waits 10 s, and 0 turns it off", () => {
+  assert.deepEqual(loadProducerConfig({}).probe, { intervalMs: 10_000, timeoutMs: 10_000 });
+  assert.deepEqual(
+    loadProducerConfig({ PROBE_INTERVAL_MS: "0", PROBE_TIMEOUT_MS: "30000" }).probe,
+    { intervalMs: 0, timeoutMs: 30_000 },
+  );
+  for (
+    const [variable, value] of [
+      ["PROBE_INTERVAL_MS", "50"],
+      ["PROBE_INTERVAL_MS", "-1"],
+      ["PROBE_INTERVAL_MS", "often"],
+      ["PROBE_TIMEOUT_MS", "30001"],
+      ["PROBE_TIMEOUT_MS", "0"],
+    ]
+  ) {
+    assert.throws(
+      () => loadProducerConfig({ [variable!]: value }),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(variable!),
+      `${variable}=${value}`,
+    );
+  }
+});

@@ -16,6 +16,8 @@ export interface ProducerEnv {
     traceparent: string;
     /** The problem this request was answered with, for the request's log line. */
     problem?: Problem;
+    /** The producer's own end-to-end probe sent it (`middleware/probe_requests.ts`). */
+    probe?: boolean;
   };
 }
 

@@ -30,6 +30,7 @@ Deno.test({
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
     assert.ok(documented.length >= 6, documented.join(", "));
+    assert.ok(documented.includes("GET /payments/{payment_id}"), "the status route is documented");
 
     const page = await (await fetch(`${producer.url}/docs`)).text();
     assert.doesNotMatch(page, /(src|href)="https?:/, "the page loads nothing from elsewhere");

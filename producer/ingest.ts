@@ -41,6 +41,8 @@ export interface IngestContext {
   correlationId: string;
   traceparent: string;
   batch: boolean;
+  /** The producer's own probe sent it: left out of the metrics and stats (it counts itself). */
+  probe?: boolean;
   /**
    * Called once the publisher no longer holds the payments (admission's `release`): it
    * can come after the answer, for a send still under way when its timeout ran out.
@@ -77,9 +79,11 @@ export async function ingest(
       onSettled: context.onSettled,
     });
     const elapsed = performance.now() - started;
-    deps.metrics.produceDuration.observe({ ...labels, status: "success" }, elapsed / 1000);
-    recordPayments(deps.metrics, "success", payments.length);
-    deps.stats.recordPublish(payments.length, true, elapsed, context.batch);
+    if (!context.probe) {
+      deps.metrics.produceDuration.observe({ ...labels, status: "success" }, elapsed / 1000);
+      recordPayments(deps.metrics, "success", payments.length);
+      deps.stats.recordPublish(payments.length, true, elapsed, context.batch);
+    }
     const results = payments.map((payment, index): AcceptedPayment => ({
       payment_id: payment.payment_id,
       status: "accepted",
@@ -95,9 +99,11 @@ export async function ingest(
     return { ok: true, results, processingMs: elapsed };
   } catch (error) {
     const elapsed = performance.now() - started;
-    deps.metrics.produceDuration.observe({ ...labels, status: "failed" }, elapsed / 1000);
-    recordPayments(deps.metrics, "failed", payments.length);
-    deps.stats.recordPublish(payments.length, false, elapsed, context.batch);
+    if (!context.probe) {
+      deps.metrics.produceDuration.observe({ ...labels, status: "failed" }, elapsed / 1000);
+      recordPayments(deps.metrics, "failed", payments.length);
+      deps.stats.recordPublish(payments.length, false, elapsed, context.batch);
+    }
     // Anything else is a bug, for the app's onError.
     if (!(error instanceof PublishError)) throw error;
     return { ok: false, error };

@@ -21,12 +21,16 @@ import { createApp } from "./app.ts";
 import { loadProducerConfig, redactProducerConfig } from "./config.ts";
 import { KafkaPublisher } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
+import { createProbe } from "./probe/probe.ts";
+import { createProbeMetrics } from "./probe/probe_metrics.ts";
+import { kafkaStatusReader } from "./status/kafka_status_reader.ts";
 
 const HELP = `Usage: deno task producer [--help]
 
 Serves the payment producer API (POST /payments, /payments/single, /payments/batch,
-GET /health, /ready, /metrics, /stats, /openapi.json, /docs) and writes accepted
-payments to Kafka. Configured from the environment (see .env.example):
+GET /payments/{payment_id}, /health, /ready, /metrics, /stats, /openapi.json, /docs),
+writes accepted payments to Kafka, reads their outcomes from the consumers, and probes
+the pipeline end to end. Configured from the environment (see .env.example):
 
   KAFKA_BROKERS                  brokers, host:port,... (default localhost:9092)
   PRODUCER_PORT                  HTTP port (default 8000)
@@ -41,8 +45,11 @@ payments to Kafka. Configured from the environment (see .env.example):
                                  with 503 overloaded, nothing written (default 2000)
   PRODUCER_MAX_QUEUED_BYTES      body bytes of payment requests read at once before
                                  more are shed unread (default 4194304)
-  CONSUMER_GROUP_ID              the consumer group whose lag it watches
+  CONSUMER_GROUP_ID              the consumer group whose lag it watches and whose
+                                 stores answer GET /payments/{payment_id}
                                  (default payment-processor)
+  PROBE_INTERVAL_MS              end-to-end probe period, 0 = off (default 10000)
+  PROBE_TIMEOUT_MS               a probe's wait for its decision (default 10000)
   LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)
   LAG_MONITOR_INTERVAL_MS        lag measurement period (default 5000)
   plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.
@@ -77,8 +84,8 @@ export async function main(args: string[]): Promise<number> {
   await using _logging = await configureLogging(config.log, { service: "producer" });
   const log = getLogger([...LOGGER]);
   log.info("Starting payment producer", { config: redactProducerConfig(config) });
-  // Stops in reverse order of what is deferred below: the server, the lag monitor,
-  // then the publisher, so in-flight requests still reach Kafka.
+  // Stops in reverse order of what is deferred below: the probe, the server, the status
+  // reader, the lag monitor, then the publisher, so in-flight requests still reach Kafka.
   await using life = serviceLifecycle({
     logger: log,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -123,8 +130,20 @@ export async function main(args: string[]): Promise<number> {
     life.defer(() => lagMonitor[Symbol.asyncDispose]());
   }
 
+  // GET /payments/{payment_id}: from the stores of the group's consumers.
+  const statuses = kafkaStatusReader({
+    kafka,
+    groupId: config.consumerGroupId,
+    topics: config.topics,
+  });
+  life.defer(() => statuses[Symbol.asyncDispose]());
+
+  // Only this process knows the token: requests carrying it are its own probe's.
+  const probeToken = crypto.randomUUID();
   const app = createApp({
     publisher,
+    statuses: statuses.reader,
+    probeToken,
     metrics,
     config,
     readiness: () => publisher.ready(),
@@ -141,6 +160,22 @@ export async function main(args: string[]): Promise<number> {
     if (!(error instanceof ListenError)) throw error;
     console.error(error.message);
     return 1; // `life` closes what was started
+  }
+  // Registered with the probe off too: the series say 0 failures, never "no data".
+  const probeMetrics = createProbeMetrics(metrics.registry);
+  if (config.probe.intervalMs > 0) {
+    // Through the API as a client reaches it, on the port it just bound.
+    const probe = createProbe({
+      baseUrl: `http://127.0.0.1:${config.port}`,
+      token: probeToken,
+      ...(config.apiKeys[0] ? { apiKey: config.apiKeys[0] } : {}),
+      intervalMs: config.probe.intervalMs,
+      timeoutMs: config.probe.timeoutMs,
+      metrics: probeMetrics,
+      logger: getLogger([...LOGGER, "probe"]),
+    });
+    probe.start();
+    life.defer(() => probe.stop());
   }
   return await life.untilStopped();
 }

@@ -12,13 +12,15 @@ import {
   type ServiceRegistry,
 } from "@payments/shared/metrics";
 import { type AdmissionState, SHED_REASONS } from "./admission.ts";
-import { PAYMENT_ROUTE_PATTERNS } from "./routes/declarations.ts";
+import { PAYMENT_ROUTE_PATTERNS, routePattern, ROUTES } from "./routes/declarations.ts";
 import { BATCH_SIZE_BUCKETS, BATCH_SIZE_RANGES, batchSizeRange } from "./batch_size.ts";
 
 /** Outcome of the payments of one request. */
 export type ProducedStatus = "success" | "failed";
 
 const PRECREATED_STATUSES = ["202", "400", "401", "413", "415", "503"];
+/** The answers of `GET /payments/{payment_id}`, started at 0 like the payment routes'. */
+const STATUS_READ_STATUSES = ["200", "400", "401", "404", "503"];
 
 /** The producer's registry: default process metrics and the `service` label. */
 export function createProducerRegistry({ defaults = true } = {}): ServiceRegistry {
@@ -163,6 +165,9 @@ export function createProducerMetrics(registry: Registry, topic: string): Produc
   for (const handler of PAYMENT_ROUTE_PATTERNS) {
     for (const status of PRECREATED_STATUSES) httpRequests.labels("POST", handler, status).inc(0);
     for (const reason of SHED_REASONS) requestsShed.labels(handler, reason).inc(0);
+  }
+  for (const status of STATUS_READ_STATUSES) {
+    httpRequests.labels("GET", routePattern(ROUTES.paymentStatus), status).inc(0);
   }
   kafkaReady.set(0);
 

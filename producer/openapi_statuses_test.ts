@@ -2,12 +2,14 @@
  * The OpenAPI document against what the server really answers. Every operation of the
  * generated document is driven through `app.request()` with every provocation the
  * middleware stack reacts to (authentication, content type, body size, malformed and
- * invalid JSON, Kafka down, not ready), in every configuration that changes the
+ * invalid JSON, an invalid path parameter or query, Kafka down, not ready, the consumers'
+ * stores answering or not), in every configuration that changes the
  * document (API keys on or off). The statuses seen must be exactly the documented ones:
  * none undocumented, and none documented that no input can produce.
  */
 import assert from "node:assert/strict";
 import type { FakeBehaviour } from "./fake_publisher.ts";
+import type { FakeStatusBehaviour } from "./fake_status_reader.ts";
 import { paymentRequest } from "@payments/testing/payments";
 import { testApp } from "./testing.ts";
 
@@ -51,12 +53,17 @@ function operationsOf(doc: OpenApiDocument): Operation[] {
   );
 }
 
+/** A valid value for each path parameter of the document. */
+const VALID_PARAMS: Record<string, string> = { payment_id: "DOC-1" };
+
 /** One way of sending a request that some middleware or handler reacts to. */
 interface Provocation {
   name: string;
   headers: (valid: Record<string, string>) => Record<string, string>;
   /** The body, from the operation's valid body (undefined: it takes none). */
   body: (valid: string | undefined) => string | undefined;
+  /** The path and query, from the operation's valid path (default: as it is). */
+  path?: (valid: string) => string;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -83,13 +90,20 @@ const PROVOCATIONS: Provocation[] = [
     headers: (h) => ({ ...h, "x-correlation-id": "a\u0001b" }),
     body: (b) => b,
   },
+  {
+    name: "invalid path parameter",
+    headers: (h) => h,
+    body: (b) => b,
+    path: (p) => p.replace("/DOC-1", "/bad%20id"),
+  },
+  { name: "query out of range", headers: (h) => h, body: (b) => b, path: (p) => `${p}?wait=31` },
 ];
 
-/** Every state of the world that changes an answer: Kafka's and readiness. */
-const WORLDS: { behaviour: FakeBehaviour; ready: boolean }[] = [
-  { behaviour: "accept", ready: true },
-  { behaviour: "unavailable", ready: false },
-  { behaviour: "rejected", ready: true },
+/** Every state of the world that changes an answer: Kafka's, readiness, the stores'. */
+const WORLDS: { behaviour: FakeBehaviour; ready: boolean; statuses: FakeStatusBehaviour }[] = [
+  { behaviour: "accept", ready: true, statuses: "decided" },
+  { behaviour: "unavailable", ready: false, statuses: "unavailable" },
+  { behaviour: "rejected", ready: true, statuses: "unknown" },
 ];
 
 async function observe(secured: boolean) {
@@ -100,9 +114,14 @@ async function observe(secured: boolean) {
   const seen = new Map<Operation, Map<number, string>>();
   for (const world of WORLDS) {
     for (const operation of operations) {
-      const { app, publisher } = testApp(config);
+      const { app, publisher, statuses } = testApp(config);
       publisher.behaviour = world.behaviour;
       publisher.isReady = world.ready;
+      statuses.behaviour = world.statuses;
+      const path = operation.path.replaceAll(/\{(\w+)\}/g, (_, name: string) => {
+        assert.ok(VALID_PARAMS[name], `add a valid ${name} to VALID_PARAMS`);
+        return VALID_PARAMS[name]!;
+      });
       let validBody: string | undefined;
       if (operation.bodySchema) {
         const body = VALID_BODIES[operation.bodySchema];
@@ -115,7 +134,7 @@ async function observe(secured: boolean) {
       };
       for (const provocation of PROVOCATIONS) {
         const body = provocation.body(validBody);
-        const response = await app.request(operation.path, {
+        const response = await app.request(provocation.path?.(path) ?? path, {
           method: operation.method,
           headers: provocation.headers(validHeaders),
           ...(body === undefined ? {} : { body }),
@@ -125,7 +144,8 @@ async function observe(secured: boolean) {
         statuses.set(
           response.status,
           statuses.get(response.status) ??
-            `${provocation.name} (Kafka ${world.behaviour}, ready ${world.ready})`,
+            `${provocation.name} (Kafka ${world.behaviour}, ready ${world.ready}, ` +
+              `stores ${world.statuses})`,
         );
         seen.set(operation, statuses);
       }

@@ -16,6 +16,10 @@ export const AcceptedPaymentSchema = z.object({
   currency: z.string().meta({ description: "The currency as stored (USD when none was sent)" }),
   partition: z.number().int().meta({ description: "Kafka partition of the record" }),
   offset: z.number().int().meta({ description: "Kafka offset of the record in its partition" }),
+  status_url: z.string().meta({
+    description: "Where to ask for the payment's outcome: GET it (relative to this API), " +
+      "with ?wait=<seconds> to wait for the decision",
+  }),
 }).meta({ id: "AcceptedPayment" });
 
 /** Answer to `POST /payments` and `POST /payments/single`. */
@@ -42,6 +46,39 @@ export const BatchPaymentResponseSchema = z.object({
   results: z.array(AcceptedPaymentSchema),
   processing_time_ms: z.number(),
 }).meta({ id: "BatchPaymentResponse" });
+
+/** Answer to `GET /payments/{payment_id}`: the payment's committed outcome. */
+export const PaymentStatusSchema = z.object({
+  payment_id: z.string(),
+  status: z.enum(["APPROVED", "DECLINED"]),
+  reason: z.string().nullable().meta({
+    description: "The rule that declined it (merchant_blocked, amount_over_limit, " +
+      "velocity_exceeded); null when approved",
+  }),
+  rule: z.string().nullable().meta({
+    description: "What that rule says, and the setting behind it; null when approved",
+  }),
+  decided_at: z.string().meta({ description: "When the decision was made (ISO-8601 UTC)" }),
+  created_at: z.string().meta({ description: "When the API accepted the payment" }),
+  partition: z.number().int().meta({ description: "Kafka partition of the request record" }),
+  offset: z.number().int().meta({ description: "Kafka offset of the request record" }),
+  correlation_id: z.string().nullable().meta({
+    description: "The correlation id of the request that carried it",
+  }),
+  duplicates: z.number().int().meta({
+    description: "Later requests with the same payment_id, each answered DUPLICATE",
+  }),
+  stale: z.boolean().meta({
+    description: "true when part of the answer came from a standby copy of a store, " +
+      "because its owner could not be reached: a standby may lag by the last moments " +
+      "(the duplicates count, most of all)",
+  }),
+}).meta({
+  id: "PaymentStatus",
+  description: "The payment's decision as committed by the consumer (read-committed)",
+});
+/** The body of a 200 answer to `GET /payments/{payment_id}`. */
+export type PaymentStatus = z.output<typeof PaymentStatusSchema>;
 
 /** RFC 9457 problem details. */
 export const ProblemSchema = z.object({

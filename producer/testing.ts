@@ -10,6 +10,7 @@ import type { Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import { type AppConfig, createApp } from "./app.ts";
 import { FakePublisher } from "./fake_publisher.ts";
+import { FakeStatusReader } from "./fake_status_reader.ts";
 import { KafkaPublisher, type KafkaPublisherOptions } from "./kafka_publisher.ts";
 import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
 
@@ -24,20 +25,29 @@ export const TEST_CONFIG: AppConfig = {
   maxQueuedBytes: 4 * 1024 * 1024,
 };
 
-/** A fresh app over a fake publisher, its metrics and its publisher. */
+/** The probe token of test apps: requests sending it are the probe's. */
+export const TEST_PROBE_TOKEN = "test-probe-token";
+
+/**
+ * A fresh app over a fake publisher and a fake status reader: the app, its metrics, its
+ * publisher and its statuses (the reads it answers).
+ */
 export function testApp(config: Partial<AppConfig> = {}) {
   const publisher = new FakePublisher();
+  const statuses = new FakeStatusReader();
   const metrics = createProducerMetrics(
     createProducerRegistry({ defaults: false }),
     publisher.topic,
   );
   const app = createApp({
     publisher,
+    statuses,
+    probeToken: TEST_PROBE_TOKEN,
     metrics,
     config: { ...TEST_CONFIG, ...config },
     logger: getLogger(["payments", "producer", "http"]),
   });
-  return { app, publisher, metrics };
+  return { app, publisher, statuses, metrics };
 }
 
 /**
@@ -69,7 +79,11 @@ export async function readyPublisher(
   return publisher;
 }
 
-/** A ready app over a real publisher writing to `topic`; dispose to disconnect. */
+/**
+ * A ready app over a real publisher writing to `topic` (status reads answered by a fake:
+ * the real ones need consumers, `e2e/payment_status_integration_test.ts`); dispose to
+ * disconnect.
+ */
 export async function realApp(
   kafka: Kafka,
   topic: string,
@@ -84,6 +98,7 @@ export async function realApp(
   });
   const app = createApp({
     publisher,
+    statuses: new FakeStatusReader(),
     metrics,
     config: appConfig,
     logger: getLogger(["payments", "producer", "http"]),

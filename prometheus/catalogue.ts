@@ -33,6 +33,8 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
   { name: "producer_inflight_payments_limit", type: "gauge", source: "producer" },
   { name: "producer_queued_request_bytes", type: "gauge", source: "producer" },
   { name: "producer_queued_request_bytes_limit", type: "gauge", source: "producer" },
+  { name: "pipeline_probe_duration_seconds", type: "histogram", source: "producer" },
+  { name: "pipeline_probe_failures_total", type: "counter", source: "producer" },
   { name: "kafka_consumer_request_duration_seconds", type: "histogram", source: "consumer" },
   // consumer
   { name: "messages_consumed_total", type: "counter", source: "consumer" },

@@ -98,16 +98,19 @@ async function post(url: string, body: unknown): Promise<number> {
   return response.status;
 }
 
-/** POSTs one payment with a fresh `traceparent` and correlation id; returns both ids. */
-async function sendTaggedPayment(producerUrl: string) {
-  const hex = (bytes: number) =>
-    Array.from(
-      crypto.getRandomValues(new Uint8Array(bytes)),
-      (b) => b.toString(16).padStart(2, "0"),
-    )
-      .join("");
-  const traceId = hex(16);
-  const correlationId = `exemplar-${crypto.randomUUID()}`;
+const hex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+
+/**
+ * POSTs one payment with a `traceparent` of trace `tag.traceId` and the correlation id
+ * `tag.correlationId` (fresh ones by default); returns both ids.
+ */
+async function sendTaggedPayment(
+  producerUrl: string,
+  tag = { traceId: hex(16), correlationId: `exemplar-${crypto.randomUUID()}` },
+) {
+  const { traceId, correlationId } = tag;
   const response = await fetch(`${producerUrl}/payments`, {
     method: "POST",
     headers: {
@@ -116,7 +119,7 @@ async function sendTaggedPayment(producerUrl: string) {
       "x-correlation-id": correlationId,
     },
     body: JSON.stringify({
-      payment_id: `P-${correlationId}`,
+      payment_id: `P-${correlationId}-${hex(4)}`,
       amount: 12.5,
       merchant_id: "M-EXEMPLAR",
       customer_id: "C-EXEMPLAR",
@@ -182,12 +185,18 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     "payment-consumer": `127.0.0.1:${ports.consumer}`,
   });
   const common = { brokers, topics, groupId, env: { LAG_MONITOR_INTERVAL_MS: "1000" } };
+  // The producer's end-to-end probe, so its panels have probes to show.
+  const probe = { PROBE_INTERVAL_MS: "2500", PROBE_TIMEOUT_MS: "5000" };
   await createTopics(brokers, topics, 6);
   let running: [Service, Service, PrometheusServer] | undefined;
   try {
     running = await startAll(
       [
-        startService("producer", { ...common, port: ports.producer }),
+        startService("producer", {
+          ...common,
+          port: ports.producer,
+          env: { ...common.env, ...probe },
+        }),
         startService("consumer", {
           ...common,
           port: ports.consumer,
@@ -211,11 +220,22 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     // Counters need a sample from before the traffic, or rate() sees no increase.
     await waitFor({ "2 scrapes of each service before traffic": scrapedTwice }, 15_000, context);
 
-    // Exemplars: one payment, alone in its buckets, with its own trace and correlation
-    // ids; Prometheus must hand both back for the producer's request and the consumer's
-    // processing of it.
+    // Exemplars: a payment with its own trace and correlation ids; Prometheus must hand
+    // both back for the producer's request and the consumer's processing of it. A
+    // bucket's exemplar is its last observation, and the producer's probe has the
+    // consumer decide payments of its own in the same buckets: the tagged payment is
+    // sent again, same ids, until Prometheus has scraped them, at random intervals (at
+    // fixed ones, the probe's and the scrapes' periods can replace it every time).
     const tagged = await sendTaggedPayment(producer.url);
-    const carriesTagged = (series: string) => async () =>
+    let resendAt = Date.now() + 1500 + Math.random() * 3000;
+    const carriesTagged = (series: string) => async () => {
+      if (Date.now() > resendAt) {
+        await sendTaggedPayment(producer.url, tagged);
+        resendAt = Date.now() + 1500 + Math.random() * 3000;
+      }
+      return await seen(series);
+    };
+    const seen = async (series: string) =>
       (await prometheus.exemplars(series)).some((s) =>
         s.exemplars.some((e) =>
           e.labels.trace_id === tagged.traceId && e.labels.correlation_id === tagged.correlationId
@@ -254,6 +274,8 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
         "5 scrapes of each service": async () =>
           await value(`min(count_over_time(up{job=~"${VARIABLES.job}"}[1m]))`) >= 5 &&
           await value(`count(up{job=~"${VARIABLES.job}"} == 1)`) === JOBS.length,
+        "successful probes": async () =>
+          await value(`sum(pipeline_probe_duration_seconds_count{job="payment-producer"})`) >= 3,
         "every alert rule evaluated": async () =>
           (await prometheus.rules()).every((g) => g.rules.every((r) => r.health !== "unknown")),
       },

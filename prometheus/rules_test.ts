@@ -103,7 +103,7 @@ Deno.test("every alert has summary, description and a runbook_url into docs/runb
   assert.deepEqual(problems, []);
 });
 
-Deno.test("alerts.yml keeps the lab's eight alerts and adds the seven new ones", async () => {
+Deno.test("alerts.yml keeps the lab's eight alerts and adds the nine new ones", async () => {
   const names = (await loadAlertRules()).map((rule) => rule.alert).sort();
   assert.deepEqual(
     names,
@@ -121,6 +121,8 @@ Deno.test("alerts.yml keeps the lab's eight alerts and adds the seven new ones",
       "HighPaymentErrorRate",
       "HighProcessingLatency",
       "PaymentsDeclinedSpike",
+      "PipelineProbeFailing",
+      "PipelineProbeSlow",
       "ProducerDown",
       "ProducerKafkaUnavailable",
       "ProducerShedding",
@@ -167,6 +169,8 @@ Deno.test("the Payment Processing Overview shows everything the issue lists", as
       "sum by (reason) (rate(dead_letter_messages_total",
       "consumer_lag_seconds",
       "consumer_partition_status",
+      "histogram_quantile(0.99, sum by (le) (rate(pipeline_probe_duration_seconds_bucket",
+      "sum by (reason) (rate(pipeline_probe_failures_total",
     ]
   ) {
     assert.ok(exprs.includes(needle), `no panel queries ${needle}`);

@@ -46,6 +46,19 @@ function idSchema(field: string) {
     .regex(SAFE_ID, `${field} may contain only letters, digits, '.', '_', ':' and '-'`);
 }
 
+/**
+ * A payment id as a client may send it: 1-64 of `[A-Za-z0-9._:-]`, starting with a letter
+ * or digit. The same check wherever an id comes in (a POST body, the path of
+ * `GET /payments/{payment_id}`), so an id that was accepted can always be asked about.
+ *
+ * @example
+ * ```ts
+ * PaymentIdSchema.safeParse("TEST-001").success; // true
+ * PaymentIdSchema.safeParse("a b").success; // false
+ * ```
+ */
+export const PaymentIdSchema = idSchema("payment_id");
+
 /** A correlation id: 1-128 visible ASCII characters. */
 export const CorrelationIdSchema = z.string()
   .min(1)
@@ -111,7 +124,7 @@ const fieldsValid =
 
 /** One payment as a client submits it. Unknown fields are rejected. */
 export const PaymentRequestSchema = z.strictObject({
-  payment_id: idSchema("payment_id"),
+  payment_id: PaymentIdSchema,
   amount: AmountSchema,
   merchant_id: idSchema("merchant_id"),
   customer_id: idSchema("customer_id"),

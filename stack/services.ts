@@ -4,6 +4,12 @@
  * (tests grep them for secrets), `/ready` can be awaited, and each can be killed with any
  * signal. {@linkcode runUntilExit} runs one that is expected to refuse to start.
  *
+ * Two defaults differ from a production start, both overridable through `env`: a
+ * consumer advertises `http://127.0.0.1:<port>` for status reads (the producer of a run
+ * is on this machine, whatever the host name resolves to), and a producer runs no
+ * end-to-end probe (`PROBE_INTERVAL_MS=0`), whose payments would add records a run did
+ * not send to the topics it counts.
+ *
  * @example
  * ```ts
  * import { startService } from "@payments/stack/services";
@@ -87,7 +93,9 @@ export async function startService(
       LOG_LEVEL: "info",
       LOG_FORMAT: "json",
       NO_COLOR: "1",
-      ...(name === "producer" ? { PRODUCER_PORT: String(port) } : { CONSUMER_PORT: String(port) }),
+      ...(name === "producer"
+        ? { PRODUCER_PORT: String(port), PROBE_INTERVAL_MS: "0" }
+        : { CONSUMER_PORT: String(port), CONSUMER_ADVERTISED_URL: `http://127.0.0.1:${port}` }),
       ...(stateDir ? { CONSUMER_STATE_DIR: stateDir } : {}),
       ...(options.brokers && options.topics
         ? serviceEnv(options.brokers.join(","), options.topics)

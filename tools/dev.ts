@@ -128,7 +128,8 @@ const serviceEnv = {
   // --watch restarts on every save: a short session lets a restarted consumer take its
   // partitions back within seconds instead of waiting out the previous member's 30 s.
   CONSUMER_SESSION_TIMEOUT_MS: env.CONSUMER_SESSION_TIMEOUT_MS ?? "10000",
-  // The producer reads the consumer's stores on this machine.
+  // Where the producer asks the consumer for a payment's status: this machine, whatever
+  // its host name resolves to.
   CONSUMER_ADVERTISED_URL: env.CONSUMER_ADVERTISED_URL ?? `http://127.0.0.1:${ports.consumer}`,
 };
 for (const service of ["producer", "consumer"] as const) {

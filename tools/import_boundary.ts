@@ -28,6 +28,7 @@ export const PRODUCT_MEMBERS = [
 export const MEMBER_TEST_SUPPORT = [
   "producer/testing.ts",
   "producer/fake_publisher.ts",
+  "producer/fake_status_reader.ts",
   "consumer/testing.ts",
 ] as const;
 

@@ -25,6 +25,7 @@ import { restartRows } from "./restart.ts";
 import { burstRestartRows, handoverRows } from "./handover.ts";
 import { scaleoutRows } from "./scaleout.ts";
 import { profileRows } from "./profile_rows.ts";
+import { statusReadRows } from "./status_reads.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
@@ -62,6 +63,10 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   scaleout    one, two and three consumer instances on 12 partitions draining the
               same pre-filled payments (60k, 200k with --full): rate, CPU per payment
               of all instances, each instance's CPU and memory; and with standbys off
+              and with the store that rebuild left
+  status      GET /payments/{id} at 500 requests/s against decided payments with
+              the consumer running (p99), and the consumer's decisions/s draining a
+              pre-filled topic without and with those reads (alternating runs)
   overload    the producer alone (a fresh process) under batch-100 requests at
               concurrency 2,048, closed model: admitted payments/s (vs the best
               producer row), admitted p99, share shed, peak RSS (VmHWM) and
@@ -76,14 +81,15 @@ at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history
 restart after a burst <= 3x a quiet one; hand-over <= 3 s and flat in the history;
 scale-out CPU per payment at 3 instances <= 1.2x one instance's;
 overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
-RSS peak < 300 MiB, nothing answered non-2xx in Kafka.
+RSS peak < 300 MiB, nothing answered non-2xx in Kafka; status reads p99 < 10 ms at
+500/s, and the drain with them >= 95% of the drain without.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
-  --drain-records N records pre-filled for the loops and the consumer section to
-                    drain (default 30000, 100000 with --full)
+  --drain-records N records pre-filled for the loops, the consumer section and each
+                    drain of the status section (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
-                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,profile,overload
+                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,profile,overload,status
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -104,6 +110,7 @@ const SECTIONS = [
   "scaleout",
   "profile",
   "overload",
+  "status",
 ] as const;
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -236,6 +243,7 @@ async function main(args: string[]): Promise<number> {
     }
     if (only.has("consumer")) await consumerRows(ctx, drainTopics, ceilings);
     if (only.has("e2e")) await e2eRows(ctx);
+    if (only.has("status")) await statusReadRows(ctx);
     if (only.has("restart")) {
       await guarded(ctx, "restart", "consumer restart", async () => {
         rows.push(

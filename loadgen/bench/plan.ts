@@ -30,6 +30,11 @@ export interface Plan {
   burstRecords: number;
   /** Decisions in the changelog behind the hand-over rows, smallest first. */
   handoverSizes: number[];
+  /**
+   * Status reads: `GET /payments/{id}` per second, and how many alternating drains
+   * without and with them (each of `drainRecords` records).
+   */
+  statusReads: { rate: number; pairs: number };
 }
 
 /** The default (short) plan and the `--full` one. */
@@ -56,6 +61,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
     scaleoutRecords: 60_000,
     burstRecords: 100_000,
     handoverSizes: [20_000, 200_000],
+    statusReads: { rate: 500, pairs: 2 },
   },
   full: {
     perfRecords: 1_000_000,
@@ -88,5 +94,6 @@ export const PLANS: Record<"short" | "full", Plan> = {
     scaleoutRecords: 200_000,
     burstRecords: 400_000,
     handoverSizes: [20_000, 1_000_000],
+    statusReads: { rate: 500, pairs: 3 },
   },
 };

@@ -101,8 +101,11 @@ function createShedder(deps: AdmissionControlDeps) {
   let loggedAt = -Infinity;
   let unlogged = 0;
   return (c: Context<ProducerEnv>, reason: ShedReason): Response => {
-    deps.metrics.requestsShed.labels(handlerLabel(c), reason).inc();
-    deps.stats.recordShed();
+    // The probe's requests are counted by the probe (a failed probe), not as clients'.
+    if (!c.get("probe")) {
+      deps.metrics.requestsShed.labels(handlerLabel(c), reason).inc();
+      deps.stats.recordShed();
+    }
     unlogged++;
     const now = performance.now();
     // One line per request would turn an overload into a logging storm.

@@ -22,8 +22,9 @@ export function handlerLabel(c: Context): string {
 }
 
 /**
- * Counts and times every request, including those answered by `onError` or `notFound`;
- * the duration's exemplar carries the request's trace and correlation ids.
+ * Counts and times every request, including those answered by `onError` or `notFound`,
+ * except the probe's own (it counts itself); the duration's exemplar carries the
+ * request's trace and correlation ids.
  */
 export function httpMetrics(metrics: ProducerMetrics): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
@@ -31,13 +32,17 @@ export function httpMetrics(metrics: ProducerMetrics): MiddlewareHandler<Produce
     try {
       await next();
     } finally {
-      const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-      const labels = { method, handler: handlerLabel(c), status: String(c.res.status) };
-      metrics.httpRequests.labels(labels).inc();
-      observeWithExemplar(metrics.httpDuration, labels, (performance.now() - started) / 1000, {
-        traceparent: c.get("traceparent"),
-        correlationId: c.get("correlationId"),
-      });
+      if (!c.get("probe")) record(c, metrics, started);
     }
   };
+}
+
+function record(c: Context<ProducerEnv>, metrics: ProducerMetrics, started: number) {
+  const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
+  const labels = { method, handler: handlerLabel(c), status: String(c.res.status) };
+  metrics.httpRequests.labels(labels).inc();
+  observeWithExemplar(metrics.httpDuration, labels, (performance.now() - started) / 1000, {
+    traceparent: c.get("traceparent"),
+    correlationId: c.get("correlationId"),
+  });
 }

@@ -10,12 +10,18 @@
  * @module
  */
 import { createRoute, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
-import { BatchPaymentRequestSchema, PaymentRequestSchema } from "@payments/shared/payment";
+import { z } from "zod";
+import {
+  BatchPaymentRequestSchema,
+  PaymentIdSchema,
+  PaymentRequestSchema,
+} from "@payments/shared/payment";
 import { PROBLEM_CONTENT_TYPE } from "@payments/shared/problem";
 import type { ProducerEnv } from "../context.ts";
 import {
   BatchPaymentResponseSchema,
   HealthSchema,
+  PaymentStatusSchema,
   ProblemSchema,
   ReadySchema,
   SinglePaymentResponseSchema,
@@ -72,6 +78,17 @@ const singlePayment = (path: "/payments" | "/payments/single", summary: string) 
     },
   }, { protected: true });
 
+/** Longest `?wait=` of a status read, in seconds. */
+export const MAX_STATUS_WAIT_SECONDS = 30;
+
+/** The query of `GET /payments/{payment_id}`. */
+const StatusQuerySchema = z.object({
+  wait: z.coerce.number().min(0).max(MAX_STATUS_WAIT_SECONDS).optional().meta({
+    description: `Seconds (0-${MAX_STATUS_WAIT_SECONDS}, fractions allowed, default 0) to ` +
+      "hold the request until a decision is committed, for a client that just got its 202",
+  }),
+});
+
 /** The producer's routes, in the order they are registered. */
 export const ROUTES = {
   payment: singlePayment("/payments", "Submit one payment"),
@@ -93,6 +110,35 @@ export const ROUTES = {
         content: { "application/json": { schema: BatchPaymentResponseSchema } },
       },
       ...PAYMENT_PROBLEMS,
+    },
+  }, { protected: true }),
+  paymentStatus: declare({
+    method: "get",
+    path: "/payments/{payment_id}",
+    summary: "A payment's committed outcome, from the consumer that decided it",
+    description: "Read from the store of the consumer instance that owns the payment " +
+      "(read-committed); from a standby copy, marked stale, when that instance cannot be " +
+      "reached. A read never writes anything to Kafka.",
+    tags: ["payments"],
+    request: {
+      params: z.object({ payment_id: PaymentIdSchema }),
+      query: StatusQuerySchema,
+    },
+    responses: {
+      200: {
+        description: "The payment was decided",
+        content: { "application/json": { schema: PaymentStatusSchema } },
+      },
+      400: problemContent("An invalid payment_id (the rules of POST /payments) or wait"),
+      404: problemContent(
+        "No decision is known (type urn:payments:problem:no-decision): never received, " +
+          "past CONSUMER_DEDUP_RETENTION, or received and not decided yet (received: true); " +
+          "with ?wait=, only once the wait ended",
+      ),
+      503: problemContent(
+        "The consumer instance holding the answer cannot be reached (down, or none owns it " +
+          "during a rebalance); this says nothing about the payment: retry after Retry-After",
+      ),
     },
   }, { protected: true }),
   health: declare({
@@ -172,16 +218,29 @@ export const PAYMENT_ROUTE_PATTERNS: readonly string[] = [
 ]
   .map(routePattern);
 
-/** The `Allow` header of each pattern (a GET route answers HEAD too). */
+/**
+ * The `Allow` header of each pattern (a GET route answers HEAD too): the methods of
+ * every route that serves its paths, so `/payments/batch` allows POST and also GET, the
+ * status of a payment whose id is `batch`.
+ */
 export function allowedMethods(routes: readonly RouteDeclaration[]): Map<string, string> {
-  const methods = new Map<string, string[]>();
-  for (const route of routes) {
-    const method = route.operation.method.toUpperCase();
-    const list = methods.get(routePattern(route)) ?? [];
-    list.push(...(method === "GET" ? ["GET", "HEAD"] : [method]));
-    methods.set(routePattern(route), list);
-  }
-  return new Map([...methods].map(([pattern, list]) => [pattern, list.join(", ")]));
+  const patterns = [...new Set(routes.map(routePattern))];
+  return new Map(patterns.map((pattern) => {
+    const methods = routes
+      .filter((route) => covers(routePattern(route), pattern))
+      .flatMap((route) => {
+        const method = route.operation.method.toUpperCase();
+        return method === "GET" ? ["GET", "HEAD"] : [method];
+      });
+    return [pattern, [...new Set(methods)].join(", ")];
+  }));
+}
+
+/** Whether every path `pattern` matches is also matched by `route` (`:param` is one segment). */
+function covers(route: string, pattern: string): boolean {
+  const a = route.split("/");
+  const b = pattern.split("/");
+  return a.length === b.length && a.every((part, i) => part.startsWith(":") || part === b[i]);
 }
 
 /** Whether a request path is one a protected route serves (`:param` matches one segment). */

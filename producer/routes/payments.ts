@@ -10,9 +10,10 @@ import type { Context } from "hono";
 import { type Logger, withContext } from "@logtape/logtape";
 import type { BatchPaymentRequest, PaymentRequest } from "@payments/shared/payment";
 import { problemFor, type ProducerEnv } from "../context.ts";
-import { ingest, type IngestDeps } from "../ingest.ts";
+import { type AcceptedPayment, ingest, type IngestDeps } from "../ingest.ts";
 import type { AdmittedHandler } from "../middleware/admission.ts";
 import type { PublishError } from "../publisher.ts";
+import { statusUrl } from "./payment_status.ts";
 
 /** What the payment handlers need. */
 export interface PaymentHandlersDeps extends IngestDeps {
@@ -37,6 +38,7 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
         correlationId,
         traceparent: c.get("traceparent"),
         batch: false,
+        probe: c.get("probe") === true,
         onSettled: admitted.release,
       });
       if (!published.ok) {
@@ -47,18 +49,23 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
         return unavailable(c, published.error, deps.retryAfterSeconds);
       }
       const body = {
-        ...published.results[0]!,
+        ...withStatusUrl(published.results[0]!),
         correlation_id: correlationId,
         topic: deps.publisher.topic,
         processing_time_ms: round(published.processingMs),
       };
-      deps.logger.info("Payment {payment_id} accepted in {processing_time_ms} ms", {
+      const line = "Payment {payment_id} accepted in {processing_time_ms} ms";
+      const fields = {
         payment_id: body.payment_id,
         total_payments: 1,
         partition: body.partition,
         offset: body.offset,
         processing_time_ms: body.processing_time_ms,
-      });
+      };
+      // The probe's own payment every few seconds is no news (its failures are).
+      if (c.get("probe")) deps.logger.debug(line, fields);
+      else deps.logger.info(line, fields);
+      c.header("location", body.status_url);
       return c.json(body, 202);
     },
   };
@@ -74,6 +81,7 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
           correlationId,
           traceparent: c.get("traceparent"),
           batch: true,
+          probe: c.get("probe") === true,
           onSettled: admitted.release,
         });
         if (!published.ok) {
@@ -83,7 +91,7 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
           });
           return unavailable(c, published.error, deps.retryAfterSeconds);
         }
-        const { results } = published;
+        const results = published.results.map(withStatusUrl);
         const answer = {
           batch_id: batchId,
           correlation_id: correlationId,
@@ -109,6 +117,11 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
   };
 
   return { single, batch };
+}
+
+/** An accepted payment with the URL of its status (`GET /payments/{payment_id}`). */
+function withStatusUrl(accepted: AcceptedPayment) {
+  return { ...accepted, status_url: statusUrl(accepted.payment_id) };
 }
 
 /** 503 for a send Kafka did not acknowledge; says whether anything may have been written. */
