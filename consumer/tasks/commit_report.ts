@@ -9,6 +9,7 @@
 import { type Logger, withContext } from "@logtape/logtape";
 import { isProducerFenced } from "@payments/shared/kafka_errors";
 import { observeWithExemplar } from "@payments/shared/metrics";
+import { isProbePaymentId } from "@payments/shared/probe";
 import type { Answer } from "../answer.ts";
 import { describeCrashCause } from "../crash.ts";
 import type { ConsumerMetrics } from "../metrics.ts";
@@ -75,7 +76,7 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
     metrics.results.labels(a.outcome).inc();
   }
 
-  function log(a: Answer, id: TaskId, seconds: number) {
+  function log(a: Answer, id: TaskId, seconds: number, probe: boolean) {
     withContext(a.trace, () => {
       const fields = {
         payment_id: a.event?.payment_id ?? null,
@@ -93,6 +94,8 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
           "Payment {payment_id} claimed and forwarded to customers-{customer_partition}",
           fields,
         );
+      } else if (probe) {
+        logger.debug("Payment {payment_id} {outcome}", fields);
       } else {
         logger.info("Payment {payment_id} {outcome}", fields);
       }
@@ -105,14 +108,19 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
       metrics.transactionDuration.labels("committed").observe(seconds);
       metrics.transactionRecords.observe(answers.length);
       for (const a of answers) {
+        // The producer's end-to-end probe: kept out of the business metrics and the SLO
+        // ratios (its own metrics are the producer's), logged at debug.
+        const probe = a.event !== undefined && isProbePaymentId(a.event.payment_id);
         if (id.kind === "payments") {
           // After the commit, not when read: a chunk whose transaction failed is read again.
           if (a.kind !== "decided" && a.naiveCreatedAt && a.event) noticeNaive(a.event);
-          observeRequest(a);
+          if (!probe) observeRequest(a);
         }
-        if (a.kind === "dead_letter") metrics.deadLetters.labels(a.reason).inc();
-        observeResult(a, committedAtMs);
-        log(a, id, seconds);
+        if (!probe) {
+          if (a.kind === "dead_letter") metrics.deadLetters.labels(a.reason).inc();
+          observeResult(a, committedAtMs);
+        }
+        log(a, id, seconds, probe);
       }
     },
     failed(id, first, last, error) {
