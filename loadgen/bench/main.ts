@@ -263,7 +263,7 @@ async function main(args: string[]): Promise<number> {
         rows.push(...await handoverRows(ctx));
       });
     }
-    if (only.has("scaleout")) await scaleoutRows(ctx);
+    if (only.has("scaleout")) await scaleoutRows(ctx, ceilings);
     if (only.has("profile")) await profileRows(ctx);
   } finally {
     await deleteTopics(brokers, created.flatMap((t) => Object.values(t)));

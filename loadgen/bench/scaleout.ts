@@ -8,6 +8,8 @@
  *
  * @module
  */
+import type { Ceilings } from "./ceiling.ts";
+import { cpuRatioToPeer } from "./loops.ts";
 import { procCpuClock } from "./process_cpu.ts";
 import { type BenchContext, guarded } from "./context.ts";
 import { startInstances } from "./instances.ts";
@@ -68,8 +70,8 @@ async function drainWith(ctx: BenchContext, run: Run, records: number) {
   return { drain: { ...drain, cpu }, broker, rssMiB: rss.map((b) => (b ?? 0) / (1024 * 1024)) };
 }
 
-/** The scale-out rows. */
-export async function scaleoutRows(ctx: BenchContext): Promise<void> {
+/** The scale-out rows; `ceilings` (when the ceiling rows ran) gives the Kafka Streams peer's CPU. */
+export async function scaleoutRows(ctx: BenchContext, ceilings?: Ceilings): Promise<void> {
   const records = ctx.plan.scaleoutRecords;
   let single: number | undefined;
   for (const run of RUNS) {
@@ -96,6 +98,9 @@ export async function scaleoutRows(ctx: BenchContext): Promise<void> {
           `${Math.round(cpuMicros)} µs CPU/payment; ${perInstance.join("; ")}` +
           (broker
             ? `; the broker ${Math.round((broker.cpuSeconds / drain.records) * 1e6)} µs/payment`
+            : "") +
+          (cpuRatioToPeer(cpuMicros, ceilings?.streamsPeer?.cpuMicrosPerRecord)
+            ? `; ${cpuRatioToPeer(cpuMicros, ceilings?.streamsPeer?.cpuMicrosPerRecord)}`
             : ""),
       };
       if (run.instances === 3 && single !== undefined) {
