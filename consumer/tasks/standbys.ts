@@ -4,19 +4,20 @@
  * (its owner stopped, crashed, or the group scaled) its store only has to read what
  * the changelog got in the last moments, whatever the history.
  *
- * One kafkajs consumer in a private group reads both changelogs; it gets every
- * partition and pauses those it keeps no standby for. A standby's store is applied
- * batch by batch from its checkpoint, exactly as a restore would; when its task
- * becomes active here the task manager takes the open store over, and when a task
- * moves away from here the store is opened again as a standby if the group wants it.
+ * The group's leader decides which instance keeps which standby; this instance opens
+ * the stores it is handed and keeps them current with a `ChangelogFollower`. When a
+ * standby's task becomes active here the task manager takes the open store over, and
+ * when a task moves away from here its store is opened again as a standby if the
+ * group wants it here.
  *
  * @module
  */
-import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { Consumer } from "kafkajs";
 import type { Logger } from "@logtape/logtape";
 import type { ConsumerMetrics } from "../metrics.ts";
 import type { TaskStore } from "../store/sqlite_store.ts";
 import type { PartitionOffsets } from "../store/topic_offsets.ts";
+import { ChangelogFollower } from "./changelog_follower.ts";
 import type { TaskId } from "./task.ts";
 import { type TaskKind, type TaskKinds, taskName } from "./task_kinds.ts";
 
@@ -54,178 +55,125 @@ export interface Standbys {
   stop(): Promise<void>;
 }
 
-interface Followed {
-  id: TaskId;
-  kind: TaskKind;
-  store: TaskStore<unknown>;
-}
+/** The standby tasks of an instance. */
+export class StandbyTasks implements Standbys {
+  readonly #deps: StandbyDeps;
+  readonly #follower: ChangelogFollower;
+  #wanted: TaskId[] = [];
+  #started: Promise<void> | undefined;
+  /** One change at a time: the group's wishes, take-overs and releases interleave. */
+  #queue: Promise<unknown> = Promise.resolve();
 
-/** Creates the standbys; nothing is read until the group wants one here. */
-export function createStandbys(deps: StandbyDeps): Standbys {
-  const { consumer, kinds, logger, metrics } = deps;
-  const now = deps.now ?? Date.now;
-  const followed = new Map<string, Followed>();
-  let wanted: TaskId[] = [];
-  let joined = false;
-  let started: Promise<void> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work);
-    queue = next.catch(() => {});
+  constructor(deps: StandbyDeps) {
+    this.#deps = deps;
+    this.#follower = new ChangelogFollower({
+      kinds: deps.kinds,
+      consumer: deps.consumer,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      now: deps.now ?? Date.now,
+    });
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work);
+    this.#queue = next.catch(() => {});
     return next;
-  };
-  const kindOf = (topic: string) =>
-    (Object.values(kinds) as TaskKind[]).find((k) => k.changelogTopic === topic);
-  const gauge = () => {
+  }
+
+  #gauge() {
     for (const kind of ["payments", "customers"] as const) {
-      const n = [...followed.values()].filter((f) => f.id.kind === kind).length;
-      metrics.standbyTasks.labels(kind).set(n);
-    }
-  };
-
-  function pause(f: Followed) {
-    try {
-      consumer.pause([{ topic: f.kind.changelogTopic, partitions: [f.id.partition] }]);
-    } catch {
-      // Not joined yet: the join pauses every partition not followed.
+      const n = this.#follower.followed().filter((f) => f.id.kind === kind).length;
+      this.#deps.metrics.standbyTasks.labels(kind).set(n);
     }
   }
 
-  function seekAndResume(f: Followed) {
-    if (!joined) return; // the join seeks every followed partition
-    try {
-      const topic = f.kind.changelogTopic;
-      consumer.seek({ topic, partition: f.id.partition, offset: String(f.store.changelogOffset) });
-      consumer.resume([{ topic, partitions: [f.id.partition] }]);
-    } catch (error) {
-      logger.warn("Cannot follow {task} as a standby: {error}", { task: taskName(f.id), error });
-    }
-  }
-
-  async function follow(id: TaskId) {
-    const kind = kinds[id.kind] as TaskKind;
-    const store = await deps.openStore(id);
-    const end = (await deps.offsets(kind.changelogTopic)).get(id.partition);
+  async #follow(id: TaskId) {
+    const kind = this.#deps.kinds[id.kind] as TaskKind;
+    const store = await this.#deps.openStore(id);
+    const end = (await this.#deps.offsets(kind.changelogTopic)).get(id.partition);
     // The changelog topic was recreated since: read it again from its start.
     if (end && store.changelogOffset > end.high) store.reset();
-    const f = { id, kind, store };
-    followed.set(taskName(id), f);
-    seekAndResume(f);
-    logger.info("Standby {task} follows {changelog} from {offset}", {
+    this.#follower.follow({ id, kind, store });
+    this.#deps.logger.info("Standby {task} follows {changelog} from {offset}", {
       task: taskName(id),
       changelog: kind.changelogTopic,
       offset: store.changelogOffset,
     });
   }
 
-  function unfollow(name: string): Followed | undefined {
-    const f = followed.get(name);
-    if (!f) return undefined;
-    followed.delete(name);
-    pause(f);
-    metrics.standbyLag.remove(f.id.kind, String(f.id.partition));
-    return f;
-  }
-
-  async function reconcile() {
-    const keep = new Set(wanted.filter((id) => !deps.isActive(id)).map(taskName));
-    for (const name of [...followed.keys()]) {
-      if (!keep.has(name)) unfollow(name)?.store.close();
+  /** Opens what is wanted and not active here; closes what is no longer wanted. */
+  async #reconcile() {
+    const keep = new Set(this.#wanted.filter((id) => !this.#deps.isActive(id)).map(taskName));
+    for (const f of this.#follower.followed()) {
+      if (!keep.has(taskName(f.id))) this.#follower.unfollow(f.id)?.store.close();
     }
-    for (const id of wanted) {
-      if (!keep.has(taskName(id)) || followed.has(taskName(id))) continue;
+    const held = new Set(this.#follower.followed().map((f) => taskName(f.id)));
+    for (const id of this.#wanted) {
+      if (!keep.has(taskName(id)) || held.has(taskName(id))) continue;
       try {
-        await follow(id);
+        await this.#follow(id);
       } catch (error) {
-        metrics.errors.labels("standby").inc();
-        logger.warn("Cannot keep a standby of {task}: {error}", { task: taskName(id), error });
+        this.#deps.metrics.errors.labels("standby").inc();
+        this.#deps.logger.warn("Cannot keep a standby of {task}: {error}", {
+          task: taskName(id),
+          error,
+        });
       }
     }
-    gauge();
+    this.#gauge();
   }
 
-  const eachBatch = ({ batch }: EachBatchPayload) => {
-    const kind = kindOf(batch.topic);
-    const f = kind && followed.get(taskName({ kind: kind.name, partition: batch.partition }));
-    if (!f) return Promise.resolve();
-    const entries = [];
-    for (const message of batch.messages) {
-      const entry = f.kind.readChangelog(message.key, message.value);
-      if (entry) entries.push(entry);
-    }
-    f.store.apply(entries, Number(batch.lastOffset()) + 1, now());
-    metrics.standbyLag.labels(f.id.kind, String(f.id.partition)).set(
-      Math.max(0, Number(batch.highWatermark) - f.store.changelogOffset),
-    );
-    return Promise.resolve();
-  };
-
-  async function start() {
-    const topics = (Object.values(kinds) as TaskKind[]).map((k) => k.changelogTopic);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Before the first fetch of this generation: nothing but the standbys is read,
-      // each from its store's checkpoint.
-      joined = true;
-      for (const topic of topics) {
-        const kind = kindOf(topic)!;
-        const assigned = payload.memberAssignment[topic] ?? [];
-        const idle = assigned.filter((p) =>
-          !followed.has(taskName({ kind: kind.name, partition: p }))
-        );
-        if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
-      }
-      for (const f of followed.values()) seekAndResume(f);
+  /** Starts the follower with the first standby (a lone instance has none). */
+  async #startOnce() {
+    if (this.#started || this.#wanted.length === 0) return;
+    this.#started = this.#follower.start().catch((error) => {
+      this.#started = undefined;
+      this.#deps.metrics.errors.labels("standby").inc();
+      this.#deps.logger.warn("Cannot start the standby reader: {error}", { error });
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      metrics.errors.labels("standby").inc();
-      logger.warn("The standby reader crashed (restart: {restart}): {error}", {
-        restart: payload.restart,
-        error: payload.error,
-      });
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 2, eachBatch });
+    await this.#started;
   }
 
-  return {
-    want(ids) {
-      return serially(async () => {
-        wanted = [...ids];
-        if (wanted.length > 0 && !started) {
-          started = start().catch((error) => {
-            started = undefined;
-            metrics.errors.labels("standby").inc();
-            logger.warn("Cannot start the standby reader: {error}", { error });
-          });
-          await started;
-        }
-        await reconcile();
-      });
-    },
-    take(id) {
-      return serially(() => {
-        const f = unfollow(taskName(id));
-        gauge();
-        return Promise.resolve(f?.store);
-      });
-    },
-    released() {
-      return serially(reconcile);
-    },
-    store(id) {
-      return followed.get(taskName(id))?.store;
-    },
-    held() {
-      return [...followed.values()].map((f) => f.id);
-    },
-    stop() {
-      return serially(async () => {
-        wanted = [];
-        if (started) await consumer.disconnect().catch(() => {});
-        for (const name of [...followed.keys()]) unfollow(name)?.store.close();
-        gauge();
-      });
-    },
-  };
+  want(ids: readonly TaskId[]): Promise<void> {
+    return this.#serially(async () => {
+      this.#wanted = [...ids];
+      await this.#startOnce();
+      await this.#reconcile();
+    });
+  }
+
+  take(id: TaskId): Promise<TaskStore<unknown> | undefined> {
+    return this.#serially(() => {
+      const f = this.#follower.unfollow(id);
+      this.#gauge();
+      return Promise.resolve(f?.store);
+    });
+  }
+
+  released(): Promise<void> {
+    return this.#serially(() => this.#reconcile());
+  }
+
+  store(id: TaskId): TaskStore<unknown> | undefined {
+    return this.#follower.followed().find((f) => taskName(f.id) === taskName(id))?.store;
+  }
+
+  held(): TaskId[] {
+    return this.#follower.followed().map((f) => f.id);
+  }
+
+  stop(): Promise<void> {
+    return this.#serially(async () => {
+      this.#wanted = [];
+      if (this.#started) await this.#follower.stop();
+      for (const f of this.#follower.followed()) this.#follower.unfollow(f.id)?.store.close();
+      this.#gauge();
+    });
+  }
+}
+
+/** Creates the standbys; nothing is read until the group wants one here. */
+export function createStandbys(deps: StandbyDeps): Standbys {
+  return new StandbyTasks(deps);
 }
