@@ -15,7 +15,7 @@ import { describeCrashCause } from "../crash.ts";
 import type { ConsumerMetrics } from "../metrics.ts";
 import { createNaiveTimestampNotice } from "../naive_timestamps.ts";
 import { TransactionError } from "../transaction.ts";
-import type { TaskId } from "./task.ts";
+import type { TaskId } from "./task_id.ts";
 
 /** One committed transaction of one task. */
 export interface CommitSummary {

@@ -14,12 +14,9 @@ import type { ChangelogEntry, TaskStore } from "../store/sqlite_store.ts";
 import { type Committed, commitTransaction } from "../transaction.ts";
 import type { ChunkProcessor } from "./chunk.ts";
 import type { CommitReporter } from "./commit_report.ts";
+import type { TaskId } from "./task_id.ts";
 
-/** Which task: the kind (its input topic) and the partition. */
-export interface TaskId {
-  kind: "payments" | "customers";
-  partition: number;
-}
+export type { TaskId } from "./task_id.ts";
 
 /** What a task is built from. */
 export interface TaskDeps<Row, S extends TaskStore<Row>> {

@@ -20,7 +20,9 @@ import type { ChangelogReader } from "../store/changelog_restorer.ts";
 import type { OpenedStore, OpenStoreOptions, TaskStore } from "../store/sqlite_store.ts";
 import type { StoreCheck } from "../store/store_check.ts";
 import type { ChunkProcessor } from "./chunk.ts";
-import type { TaskId } from "./task.ts";
+import type { TaskId } from "./task_id.ts";
+
+export { taskName } from "./task_id.ts";
 
 /** One kind of task. */
 export interface TaskKind<Row = unknown, S extends TaskStore<Row> = TaskStore<Row>> {
@@ -73,11 +75,6 @@ export function taskKinds(
       processor: processors.customers,
     },
   };
-}
-
-/** `payments-3`, `customers-0`: how a task is named in logs and metrics. */
-export function taskName(id: TaskId): string {
-  return `${id.kind}-${id.partition}`;
 }
 
 /** The task kind reading `topic`, if any. */
