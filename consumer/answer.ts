@@ -7,15 +7,21 @@
  *
  * @module
  */
+import type { Span } from "@opentelemetry/api";
 import type { PaymentEvent } from "@payments/shared/payment";
 import type { Decision } from "./customers/decision_records.ts";
 import type { DlqReason } from "./dlq.ts";
 import type { Claim } from "./payments/claim_records.ts";
 
-/** A record's trace context: from its headers (or forward), else from the payment. */
+/**
+ * What every log line about a record carries (LogTape's implicit context): its
+ * correlation id (from its headers or forward, else from the payment) and the ids of
+ * the span that processed it (none without `OTEL_DENO`).
+ */
 export type Trace = {
   correlation_id: string;
-  traceparent: string;
+  trace_id?: string;
+  span_id?: string;
 };
 
 /** What every answer has. */
@@ -23,6 +29,8 @@ interface AnswerBase {
   /** The input record's offset. */
   offset: number;
   trace: Trace;
+  /** The record's span (`tasks/chunk_trace.ts`): its trace's commit span is its child. */
+  span: Span;
   processingSeconds: number;
   /** Fields of the record's log line. */
   log: Record<string, unknown>;

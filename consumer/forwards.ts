@@ -4,23 +4,30 @@
  * customer, in the same transaction as the claim, so one customer's payments are
  * decided in order by one customer task, whichever request partitions they came in
  * on. The value carries the validated payment and where its request was read; the
- * trace context rides in the value too (no headers: only the consumer reads these,
- * and headers cost kafkajs about 9 µs each to encode under Deno).
+ * trace context (the payment task's span of the payment, as a `traceparent`, empty
+ * without `OTEL_DENO`) rides in the value too (no headers: only the consumer reads
+ * these, and headers cost kafkajs about 9 µs each to encode under Deno).
  *
  * @module
  */
 import { partitionForKey } from "@payments/shared/key_partition";
 import type { PaymentEvent } from "@payments/shared/payment";
 import type { OutputRecord } from "./results.ts";
-import type { Trace } from "./answer.ts";
 import { isInteger, NO_HEADERS, text } from "./store/changelog_records.ts";
+
+/** The ids a forward carries for its customer task's log lines and span. */
+export interface ForwardTrace {
+  correlation_id: string;
+  /** The payment task's span of the payment (W3C `traceparent`), or "" for none. */
+  traceparent: string;
+}
 
 /** A payment forwarded to its customer's task. */
 export interface Forward {
   event: PaymentEvent;
   /** Where the request was read. */
   request: { partition: number; offset: number };
-  trace: Trace;
+  trace: ForwardTrace;
 }
 
 /** The forward of a claimed payment, on its customer's partition of `topic`. */

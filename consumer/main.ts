@@ -24,6 +24,7 @@ import { createConsumerMetrics, registerWorkerState } from "./metrics.ts";
 import { ChangelogTopicError } from "./topics_check.ts";
 import { createHandler } from "./server.ts";
 import { createConsumerService } from "./service.ts";
+import { transactionRetried } from "./tasks/chunk_trace.ts";
 
 const HELP = `Usage: deno task consumer [--help]
 
@@ -105,12 +106,15 @@ export async function main(args: string[]): Promise<number> {
   const loop = monitorEventLoopDelay(registry);
   life.defer(() => loop.stop());
   // Only the transactional producers send with this client, so its producer retries
-  // are the transactions' retries.
+  // are the transactions' retries: counted, and events on the span of the transaction.
   registerKafkaCodecs();
   muteKafkajsTimeoutWarning();
   const kafka = new Kafka(
     kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-consumer`, {
-      onProducerRetry: (error) => metrics.transactionRetries.labels(error).inc(),
+      onProducerRetry: (error) => {
+        metrics.transactionRetries.labels(error).inc();
+        transactionRetried(error);
+      },
     }),
   );
   const admin = kafka.admin();

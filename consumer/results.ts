@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { SpanContext } from "@opentelemetry/api";
 import type { PaymentResult } from "@payments/shared/payment";
 import { HEADER, RECORD_CONTENT_TYPE } from "@payments/shared/record_headers";
 
@@ -58,6 +59,11 @@ export interface OutputRecord {
   key: string | Uint8Array | null;
   value: string | Uint8Array | null;
   headers: Record<string, string | Uint8Array>;
+  /**
+   * The span of the input record this output answers, which the span of the send that
+   * writes it links to (dead letters); never written to Kafka.
+   */
+  answers?: SpanContext;
 }
 
 /**

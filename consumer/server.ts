@@ -21,6 +21,7 @@
 import type { Registry } from "prom-client";
 import { metricsResponse } from "@payments/shared/metrics";
 import { problem, problemResponse } from "@payments/shared/problem";
+import { nameServerSpan } from "@payments/shared/tracing";
 import type { PartitionLag } from "@payments/lag/monitor";
 import { readiness } from "./readiness.ts";
 import { isStoreRead } from "./store_reads.ts";
@@ -39,6 +40,10 @@ export interface ServerDeps {
   storeReads?: (request: Request) => Promise<Response>;
   startedAt?: Date;
 }
+
+/** The routes served here, as a server span names them. */
+const ROUTES = new Set(["/metrics", "/health", "/ready"]);
+const STORE_READ_ROUTE = "/stores/:kind/:partition/:payment_id";
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), {
@@ -59,8 +64,10 @@ export function createHandler(deps: ServerDeps): (request: Request) => Promise<R
   return async (request) => {
     const { pathname } = new URL(request.url);
     if (deps.storeReads && isStoreRead(pathname) && request.method === "GET") {
+      nameServerSpan(request.method, STORE_READ_ROUTE);
       return await deps.storeReads(request);
     }
+    if (ROUTES.has(pathname)) nameServerSpan(request.method, pathname);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return problemResponse(
         problem(405, "method-not-allowed", `${request.method} is not allowed on ${pathname}`),

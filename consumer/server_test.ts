@@ -81,7 +81,7 @@ Deno.test("/metrics answers OpenMetrics with exemplars to a scraper that asks fo
   const registry = createRegistry("payment-consumer", { defaults: false });
   const metrics = createConsumerMetrics(registry, "payment_requests");
   observeWithExemplar(metrics.endToEndLatency, { topic: "payment_requests" }, 0.2, {
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
     correlationId: "corr-consumer-1",
   });
   const handler = createHandler(deps({ registry }));

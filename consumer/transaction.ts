@@ -20,9 +20,17 @@
  * once (kafkajs drops partitions it has no leader for and still succeeds); anything
  * else aborts the transaction.
  *
+ * Each send is a `send <topic>` span, a child of whatever span is active (the chunk's
+ * commit span, `tasks/chunk_trace.ts`); the span of a send of dead letters links to the
+ * spans of the records they answer. The spans are not made active, so kafkajs' retry
+ * log still finds the commit span around it.
+ *
  * @module
  */
+import { type Link, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { CompressionTypes, Producer, RecordMetadata } from "kafkajs";
+import { kafkaAttributes, messagingSpanName } from "@payments/shared/span_attributes";
+import { isSampled, pipelineTracer } from "@payments/shared/tracing";
 import type { OutputRecord } from "./results.ts";
 import { chunkBySize } from "./send_chunks.ts";
 
@@ -118,11 +126,17 @@ export async function commitTransaction(
     for (const records of byPartition(write.outputs)) {
       const { topic, partition } = records[0]!;
       for (const chunk of chunkBySize(records)) {
-        const metadata: RecordMetadata[] = await transaction.sendBatch({
-          acks: -1,
-          topicMessages: [{ topic, messages: messagesOf(chunk) }],
-          ...(write.compression === undefined ? {} : { compression: write.compression }),
-        });
+        const metadata: RecordMetadata[] = await traced(
+          topic,
+          partition,
+          chunk,
+          () =>
+            transaction.sendBatch({
+              acks: -1,
+              topicMessages: [{ topic, messages: messagesOf(chunk) }],
+              ...(write.compression === undefined ? {} : { compression: write.compression }),
+            }),
+        );
         checkAcknowledged(chunk, metadata);
         if (topic === changelog.topic && partition === changelog.partition) {
           // Last changelog record, then its commit marker.
@@ -130,6 +144,8 @@ export async function commitTransaction(
         }
       }
     }
+    const around = trace.getActiveSpan();
+    if (isSampled(around)) around!.addEvent("outputs written; sending offsets and committing");
     await transaction.sendOffsets({
       consumerGroupId: write.groupId,
       topics: [{
@@ -142,5 +158,32 @@ export async function commitTransaction(
   } catch (error) {
     if (transaction.isActive()) await transaction.abort().catch(() => {});
     throw new TransactionError((performance.now() - started) / 1000, error);
+  }
+}
+
+/** Runs one send in its span (see the module documentation). */
+async function traced<T>(
+  topic: string,
+  partition: number,
+  records: readonly OutputRecord[],
+  send: () => Promise<T>,
+): Promise<T> {
+  const span = pipelineTracer().startSpan(messagingSpanName("send", topic), {
+    kind: SpanKind.PRODUCER,
+  });
+  if (isSampled(span)) {
+    span.setAttributes(
+      kafkaAttributes({ operation: "send", destination: topic, partition, count: records.length }),
+    );
+    const links = records.flatMap((r): Link[] => r.answers ? [{ context: r.answers }] : []);
+    if (links.length > 0) span.addLinks(links);
+  }
+  try {
+    return await send();
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    throw error;
+  } finally {
+    span.end();
   }
 }

@@ -4,8 +4,9 @@
  *
  * A request's walk, in the order this file registers it:
  * 1. every request: recognised as the producer's own probe or not (`probe_requests`),
- *    counted and timed unless the probe's (`http_metrics`), given its correlation id and
- *    logged (`correlation`), its key checked on protected routes (`api_key`);
+ *    its server span named by its route (`server_span`), counted and timed unless the
+ *    probe's (`http_metrics`), given its correlation id and logged (`correlation`), its
+ *    key checked on protected routes (`api_key`);
  * 2. a payment route: 415 unless JSON (`json_body`), shed on arrival when the budgets
  *    are full (`admission`), 413 past the body limit, 400 unless the body is valid
  *    (`answerInvalid`) and free of the probe's reserved ids (`reserved_ids`), shed when
@@ -38,6 +39,7 @@ import { limitBody, requireJson } from "./middleware/json_body.ts";
 import { recognizeProbe } from "./middleware/probe_requests.ts";
 import { countRejections } from "./middleware/rejections.ts";
 import { refuseReservedIds } from "./middleware/reserved_ids.ts";
+import { nameServerSpan } from "./middleware/server_span.ts";
 import type { PaymentPublisher } from "./publisher.ts";
 import {
   allowedMethods,
@@ -118,6 +120,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
 
   // 1. Every request.
   app.use(recognizeProbe(deps.probeToken));
+  app.use(nameServerSpan());
   app.use(httpMetrics(metrics));
   app.use(correlation(logger));
   app.use(apiKey({ keys: config.apiKeys, protects: (path) => isProtectedPath(routes, path) }));

@@ -12,8 +12,6 @@ export interface ProducerEnv {
   Variables: {
     /** The request's correlation id (a batch body's id replaces the header's). */
     correlationId: string;
-    /** This request's `traceparent` (continued from the caller's or new). */
-    traceparent: string;
     /** The problem this request was answered with, for the request's log line. */
     problem?: Problem;
     /** The producer's own end-to-end probe sent it (`middleware/probe_requests.ts`). */

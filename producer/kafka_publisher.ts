@@ -14,9 +14,11 @@
  * @module
  */
 import type { Admin, Kafka } from "kafkajs";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "@logtape/logtape";
 import type { KafkaCompression } from "@payments/shared/kafka_codecs";
 import { isRetriableKafkaError } from "@payments/shared/kafka_errors";
+import { pipelineTracer } from "@payments/shared/tracing";
 import {
   describeError,
   type OutgoingRecord,
@@ -30,6 +32,7 @@ import type { ProducerMetrics } from "./metrics.ts";
 import { ReadinessProbe } from "./readiness_probe.ts";
 import { ReplaceableProducer } from "./replaceable_producer.ts";
 import { RequestCoalescer } from "./request_coalescer.ts";
+import { coalescedSend } from "./send_spans.ts";
 
 /**
  * Most records one coalesced send carries: with payments of at most ~1 KB this keeps
@@ -58,6 +61,8 @@ export interface KafkaPublisherOptions {
   /** How log lines describe a Kafka error (main names the SASL user here); HTTP
    * answers always use the plain {@linkcode describeError}. */
   explain?: (error: unknown) => string;
+  /** Default: the services' tracer (`@payments/shared/tracing`). */
+  tracer?: Tracer;
 }
 
 /** kafkajs adapter: see the module documentation. */
@@ -88,10 +93,12 @@ export class KafkaPublisher implements PaymentPublisher, AsyncDisposable {
         });
       },
     });
+    const tracer = options.tracer ?? pipelineTracer();
     this.#coalescer = new RequestCoalescer({
       topic,
       maxRecordsPerSend: MAX_RECORDS_PER_SEND,
-      send: (records, deadline) => this.#send(records, deadline),
+      send: (records, deadline, requests) =>
+        coalescedSend(tracer, topic, records.length, requests, () => this.#send(records, deadline)),
     });
     this.#probe = new ReadinessProbe({
       admin: options.admin,

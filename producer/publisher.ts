@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Context } from "@opentelemetry/api";
 
 /** One record to write: key is the payment id, value the PaymentEvent JSON. */
 export interface OutgoingRecord {
@@ -30,6 +31,11 @@ export interface PublishOptions {
    * timeout ran out while its send was under way is held until that send ends.
    */
   onSettled?: () => void;
+  /**
+   * The request's trace context (its send span): a send shared with other requests
+   * links to each of them (`send_spans.ts`).
+   */
+  trace?: Context;
 }
 
 /** Whether the publisher can take payments right now, and why not. */

@@ -16,8 +16,12 @@
  * and its `onSettled` comes only when that send ends, which is what admission control
  * waits for before it gives the request's payments back to the budget.
  *
+ * Each request's trace context travels with it, so the send that carries several
+ * requests can link to each of them.
+ *
  * @module
  */
+import type { Context } from "@opentelemetry/api";
 import {
   type OutgoingRecord,
   PublishError,
@@ -25,10 +29,14 @@ import {
   type RecordPosition,
 } from "./publisher.ts";
 
-/** Writes records in one send; resolves with their positions in input order. */
+/**
+ * Writes records in one send; resolves with their positions in input order. `requests`
+ * are the trace contexts of the requests the send serves, in order.
+ */
 export type SendRecords = (
   records: readonly OutgoingRecord[],
   deadline: number,
+  requests: readonly (Context | undefined)[],
 ) => Promise<RecordPosition[]>;
 
 /** Options of {@linkcode RequestCoalescer}. */
@@ -47,6 +55,7 @@ export interface RequestCoalescerOptions {
 interface Waiting {
   records: readonly OutgoingRecord[];
   deadline: number;
+  trace: Context | undefined;
   resolve: (positions: RecordPosition[]) => void;
   reject: (error: unknown) => void;
 }
@@ -71,11 +80,11 @@ export class RequestCoalescer {
    */
   async publish(
     records: readonly OutgoingRecord[],
-    { timeoutMs, onSettled }: PublishOptions,
+    { timeoutMs, onSettled, trace }: PublishOptions,
   ): Promise<RecordPosition[]> {
     let waiting!: Waiting;
     const task = new Promise<RecordPosition[]>((resolve, reject) => {
-      waiting = { records, deadline: this.#now() + timeoutMs, resolve, reject };
+      waiting = { records, deadline: this.#now() + timeoutMs, trace, resolve, reject };
     });
     // The task settles when the records leave the coalescer: answered by Kafka, or
     // dropped unsent. A timeout during the send does not end it (see below).
@@ -164,7 +173,11 @@ export class RequestCoalescer {
       if (this.#now() >= deadline) {
         throw new PublishError(NOTHING_SENT, { retriable: true, mayHaveWritten: false });
       }
-      const positions = await this.#options.send(group.flatMap((w) => w.records), deadline);
+      const positions = await this.#options.send(
+        group.flatMap((w) => w.records),
+        deadline,
+        group.map((w) => w.trace),
+      );
       let start = 0;
       for (const waiting of group) {
         waiting.resolve(positions.slice(start, start + waiting.records.length));

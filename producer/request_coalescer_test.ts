@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type Context, createContextKey, ROOT_CONTEXT } from "@opentelemetry/api";
 import { type OutgoingRecord, PublishError, type RecordPosition } from "./publisher.ts";
 import { RequestCoalescer } from "./request_coalescer.ts";
 
@@ -10,6 +11,7 @@ class FakeProducer {
   readonly sends: {
     records: readonly OutgoingRecord[];
     deadline: number;
+    requests: readonly (Context | undefined)[];
     ack: () => void;
     fail: (error: unknown) => void;
   }[] = [];
@@ -17,7 +19,11 @@ class FakeProducer {
   mostUnderWay = 0;
   #offset = 0;
 
-  send = (records: readonly OutgoingRecord[], deadline: number): Promise<RecordPosition[]> => {
+  send = (
+    records: readonly OutgoingRecord[],
+    deadline: number,
+    requests: readonly (Context | undefined)[],
+  ): Promise<RecordPosition[]> => {
     this.underWay++;
     this.mostUnderWay = Math.max(this.mostUnderWay, this.underWay);
     return new Promise((resolve, reject) => {
@@ -25,6 +31,7 @@ class FakeProducer {
       this.sends.push({
         records,
         deadline,
+        requests,
         ack: () => {
           done();
           resolve(records.map(() => ({ partition: 0, offset: this.#offset++ })));
@@ -194,4 +201,24 @@ Deno.test("an exclusive task runs between sends, never beside one", async () => 
   await sending;
   assert.equal(await connecting, "connected");
   assert.deepEqual(steps, ["connect with 0 sends under way"]);
+});
+
+Deno.test("a send is told each request's trace context, in the order of its records", async () => {
+  const { producer, coalescer } = setUp();
+  const key = createContextKey("request");
+  const traceOf = (name: string) => ROOT_CONTEXT.setValue(key, name);
+  const blocker = coalescer.publish(records("x", 1), { timeoutMs: LONG, trace: traceOf("x") });
+  await producer.sent(1);
+  assert.deepEqual(producer.sends[0]!.requests.map((c) => c?.getValue(key)), ["x"]);
+  const group = [
+    coalescer.publish(records("a", 2), { timeoutMs: LONG, trace: traceOf("a") }),
+    coalescer.publish(records("b", 1), { timeoutMs: LONG }),
+    coalescer.publish(records("c", 1), { timeoutMs: LONG, trace: traceOf("c") }),
+  ];
+  producer.sends[0]!.ack();
+  await blocker;
+  await producer.sent(2);
+  assert.deepEqual(producer.sends[1]!.requests.map((c) => c?.getValue(key)), ["a", undefined, "c"]);
+  producer.sends[1]!.ack();
+  await Promise.all(group);
 });

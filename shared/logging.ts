@@ -1,7 +1,8 @@
 /**
  * LogTape set-up shared by the services: JSON Lines (or pretty text) on stdout,
- * an optional rotating file, and implicit contexts so a `withContext({
- * correlation_id })` block stamps every line logged inside it.
+ * an optional rotating file, implicit contexts so a `withContext({
+ * correlation_id })` block stamps every line logged inside it, and the trace and span
+ * ids of the OpenTelemetry span active when a line is logged ({@linkcode withTraceIds}).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
 } from "@logtape/logtape";
 import { getRotatingFileSink } from "@logtape/file";
 import type { LogSettings } from "./config.ts";
+import { activeTraceIds } from "./tracing.ts";
 
 /** Size of one rotating log file before it rolls over (the lab's 10 MB). */
 export const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
@@ -66,7 +68,7 @@ export function formatJsonLine(record: LogRecord, service?: string): string {
 /** Longest rendering of one field value on a pretty line. */
 const MAX_FIELD_CHARS = 120;
 /** Fields a pretty line leaves to the JSON form: long, or shown another way. */
-const NOT_SHOWN = new Set(["correlation_id", "traceparent", "service"]);
+const NOT_SHOWN = new Set(["correlation_id", "trace_id", "span_id", "service"]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -83,6 +85,9 @@ export function oneLine(text: string, max: number): string {
   return sanitizeControlSequences(clipped, { sgr: "escape", newlines: "escape" })
     .replaceAll("\t", "\\t");
 }
+
+/** How many characters of a trace id a pretty line shows (as Jaeger's UI shows them). */
+const SHORT_TRACE_ID = 8;
 
 /** The correlation id as a person scans it: a UUID's first 8 characters, others bounded. */
 export function shortCorrelationId(id: string): string {
@@ -111,12 +116,13 @@ function templateNames(record: LogRecord): Set<string> {
 }
 
 /**
- * The fields of a pretty line: ` cid=<short correlation id>` then every property the
- * message does not already show, as `key=value`, each bounded and on one line.
+ * The fields of a pretty line: ` cid=<short correlation id> tid=<short trace id>` then
+ * every property the message does not already show, as `key=value`, each bounded and on
+ * one line.
  *
  * @example
  * ```ts
- * prettyFields(record); // " cid=1a2b3c4d partition=3 offset=17 processing_ms=0.42"
+ * prettyFields(record); // " cid=1a2b3c4d tid=4bf92f35 partition=3 offset=17 processing_ms=0.42"
  * ```
  */
 export function prettyFields(record: LogRecord): string {
@@ -124,6 +130,10 @@ export function prettyFields(record: LogRecord): string {
   const parts: string[] = [];
   const correlationId = record.properties.correlation_id;
   if (typeof correlationId === "string") parts.push(`cid=${shortCorrelationId(correlationId)}`);
+  const traceId = record.properties.trace_id;
+  if (typeof traceId === "string") {
+    parts.push(`tid=${oneLine(traceId, 32).slice(0, SHORT_TRACE_ID)}`);
+  }
   for (const [key, value] of Object.entries(record.properties)) {
     if (NOT_SHOWN.has(key) || shown.has(key) || value === null || value === undefined) continue;
     parts.push(`${oneLine(key, 40)}=${fieldValue(value)}`);
@@ -165,6 +175,35 @@ export function getPrettyFormatter({ color }: { color: boolean }): TextFormatter
   return color ? getAnsiColorFormatter(options) : getTextFormatter(options);
 }
 
+/**
+ * A sink that gives each record the `trace_id` and `span_id` of the OpenTelemetry span
+ * active when it is logged, unless the record carries its own (a payment's span, put in
+ * the implicit context by the consumer, wins over the chunk's span active around it).
+ * LogTape calls sinks synchronously inside `logger.info()`, so the active span here is
+ * the caller's; the formatter of a buffering sink runs later, which is why the sink is
+ * wrapped and not the formatter. A line logged outside any span (or without
+ * `OTEL_DENO`) is left as it is. The wrapper disposes as the inner sink does, so LogTape
+ * still flushes a buffering sink (the rotating file) at `dispose()`.
+ *
+ * @example
+ * ```ts
+ * const sink = withTraceIds(getStreamSink(Deno.stdout.writable));
+ * ```
+ */
+export function withTraceIds<S extends Sink>(inner: S): S {
+  const sink: Sink = (record) => {
+    if (typeof record.properties.trace_id === "string") return inner(record);
+    const ids = activeTraceIds();
+    inner(ids ? { ...record, properties: { ...record.properties, ...ids } } : record);
+  };
+  const disposers = inner as unknown as Partial<Record<symbol, () => unknown>>;
+  for (const key of [Symbol.dispose, Symbol.asyncDispose]) {
+    const dispose = disposers[key];
+    if (dispose) Object.assign(sink, { [key]: dispose.bind(inner) });
+  }
+  return sink as S;
+}
+
 /** Options for {@linkcode configureLogging}. */
 export interface LoggingOptions {
   /** The service's name, written as the `service` field of every JSON line. */
@@ -200,16 +239,16 @@ export async function configureLogging(
     const formatter = settings.format === "pretty"
       ? getPrettyFormatter({ color: options.color ?? !Deno.noColor })
       : json;
-    sinks.stdout = getStreamSink(Deno.stdout.writable, { formatter });
+    sinks.stdout = withTraceIds(getStreamSink(Deno.stdout.writable, { formatter }));
   }
   if (settings.file) {
-    sinks.file = getRotatingFileSink(settings.file, {
+    sinks.file = withTraceIds(getRotatingFileSink(settings.file, {
       maxSize: LOG_FILE_MAX_BYTES,
       maxFiles: LOG_FILE_COUNT,
       formatter: json,
-    });
+    }));
   }
-  if (options.extraSink) sinks.extra = options.extraSink;
+  if (options.extraSink) sinks.extra = withTraceIds(options.extraSink);
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),

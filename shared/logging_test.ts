@@ -69,7 +69,8 @@ function record(properties: Record<string, unknown>, template: string, message: 
 const APPROVED = record(
   {
     correlation_id: "5d0c1e2a-9f4b-4c1d-8e7f-0a1b2c3d4e5f",
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    span_id: "00f067aa0ba902b7",
     payment_id: "TEST-001",
     outcome: "APPROVED",
     reason: null,
@@ -81,11 +82,15 @@ const APPROVED = record(
   ["Payment ", "TEST-001", " ", "APPROVED", ""],
 );
 
-Deno.test("a pretty line shows the short correlation id and the fields the message does not", () => {
+Deno.test("a pretty line shows the short correlation and trace ids and the fields the message does not", () => {
   const line = getPrettyFormatter({ color: false })(APPROVED);
-  assert.match(line, /INF consumer: Payment TEST-001 APPROVED cid=5d0c1e2a /);
+  assert.match(line, /INF consumer: Payment TEST-001 APPROVED cid=5d0c1e2a tid=4bf92f35 /);
   assert.match(line, / partition=3 offset=17 processing_ms=0\.42\n$/);
-  assert.doesNotMatch(line, /payment_id=|outcome=|traceparent|reason=/, "no repeats, no nulls");
+  assert.doesNotMatch(
+    line,
+    /payment_id=|outcome=|trace_id|span_id|reason=/,
+    "no repeats, no nulls, the trace id once",
+  );
   assert.ok(!line.includes("\x1b["), "no colour unless asked");
   assert.ok(getPrettyFormatter({ color: true })(APPROVED).includes("\x1b["), "colour when asked");
 });

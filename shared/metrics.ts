@@ -14,7 +14,7 @@ import {
   type OpenMetricsContentType,
   Registry,
 } from "prom-client";
-import { parseTraceparent } from "./tracing.ts";
+import { isValidTraceId } from "@opentelemetry/api";
 
 /**
  * A registry that renders both exposition formats from the same metrics: `metrics()`
@@ -169,9 +169,10 @@ export function createExemplarHistogram<T extends string>(
   return histogram;
 }
 
-/** Where an exemplar comes from: the payment's (or request's) trace context and correlation id. */
+/** Where an exemplar comes from: the payment's (or request's) trace and correlation ids. */
 export interface ExemplarSource {
-  traceparent?: string | undefined;
+  /** The id of the trace the observation belongs to (its span's, `shared/tracing.ts`). */
+  traceId?: string | undefined;
   correlationId?: string | undefined;
 }
 
@@ -179,22 +180,22 @@ export interface ExemplarSource {
 const EXEMPLAR_LABELS_MAX = 128;
 
 /**
- * The exemplar labels of an observation: `trace_id` (from a valid `traceparent`) and
- * `correlation_id`. A correlation id too long to fit the 128-character limit beside the
- * trace id is left out rather than cut, since a prefix would match other payments' logs.
+ * The exemplar labels of an observation: `trace_id` (a valid trace id: none without
+ * `OTEL_DENO`) and `correlation_id`. A correlation id too long to fit the 128-character
+ * limit beside the trace id is left out rather than cut, since a prefix would match
+ * other payments' logs.
  *
  * @example
  * ```ts
- * exemplarLabels({
- *   traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
- *   correlationId: "demo-42",
- * }); // { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", correlation_id: "demo-42" }
+ * exemplarLabels({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", correlationId: "demo-42" });
+ * // { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", correlation_id: "demo-42" }
  * ```
  */
 export function exemplarLabels(source: ExemplarSource): Record<string, string> {
   const labels: Record<string, string> = {};
-  const trace = parseTraceparent(source.traceparent);
-  if (trace) labels.trace_id = trace.traceId;
+  if (source.traceId !== undefined && isValidTraceId(source.traceId)) {
+    labels.trace_id = source.traceId;
+  }
   const used = Object.entries(labels).reduce((n, [k, v]) => n + k.length + v.length, 0);
   const id = source.correlationId;
   if (id && used + "correlation_id".length + id.length <= EXEMPLAR_LABELS_MAX) {
@@ -209,7 +210,7 @@ export function exemplarLabels(source: ExemplarSource): Record<string, string> {
  *
  * @example
  * ```ts
- * observeWithExemplar(latency, { topic: "payment_requests" }, 0.042, { traceparent, correlationId });
+ * observeWithExemplar(latency, { topic: "payment_requests" }, 0.042, { traceId, correlationId });
  * ```
  */
 export function observeWithExemplar<T extends string>(

@@ -27,7 +27,7 @@ Deno.test("default metrics leave out the *_total gauges promtool rejects", async
   assert.match(text, /nodejs_active_handles/);
 });
 
-const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 /** The Accept header Prometheus 2.x sends when exemplar storage is on. */
 const PROMETHEUS_2_ACCEPT =
   "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
@@ -58,7 +58,7 @@ Deno.test("OpenMetrics carries the exemplar of each bucket; the text format stay
   const { registry, latency, requests } = exemplarRegistry();
   requests.inc(3);
   observeWithExemplar(latency, { topic: "t" }, 0.05, {
-    traceparent: TRACEPARENT,
+    traceId: TRACE_ID,
     correlationId: "corr-1",
   });
   observeWithExemplar(latency, { topic: "t" }, 0.5, { correlationId: "corr-2" });
@@ -107,22 +107,22 @@ Deno.test("metricsResponse answers OpenMetrics only to scrapers that prefer it",
   }
 });
 
-Deno.test("exemplar labels take the trace id of a valid traceparent and a correlation id that fits", () => {
-  assert.deepEqual(exemplarLabels({ traceparent: TRACEPARENT, correlationId: "c-1" }), {
+Deno.test("exemplar labels take a valid trace id and a correlation id that fits", () => {
+  assert.deepEqual(exemplarLabels({ traceId: TRACE_ID, correlationId: "c-1" }), {
     trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
     correlation_id: "c-1",
   });
-  assert.deepEqual(exemplarLabels({ traceparent: "garbage", correlationId: "c-1" }), {
+  assert.deepEqual(exemplarLabels({ traceId: "0".repeat(32), correlationId: "c-1" }), {
     correlation_id: "c-1",
   });
   assert.deepEqual(exemplarLabels({}), {});
   // 128 characters of names and values at most (OpenMetrics): 40 for the trace id leaves 74.
   const fits = "x".repeat(74);
   assert.equal(
-    exemplarLabels({ traceparent: TRACEPARENT, correlationId: fits }).correlation_id,
+    exemplarLabels({ traceId: TRACE_ID, correlationId: fits }).correlation_id,
     fits,
   );
-  assert.deepEqual(exemplarLabels({ traceparent: TRACEPARENT, correlationId: `${fits}y` }), {
+  assert.deepEqual(exemplarLabels({ traceId: TRACE_ID, correlationId: `${fits}y` }), {
     trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
   });
 });
@@ -130,7 +130,7 @@ Deno.test("exemplar labels take the trace id of a valid traceparent and a correl
 Deno.test("an observation with the longest correlation id a client may send never throws", () => {
   const { latency } = exemplarRegistry();
   observeWithExemplar(latency, { topic: "t" }, 0.05, {
-    traceparent: TRACEPARENT,
+    traceId: TRACE_ID,
     correlationId: "c".repeat(128),
   });
 });

@@ -1,13 +1,13 @@
 /**
  * The headers every record on `payment_requests` carries (`correlation_id`,
- * `source`, `traceparent`, `content-type`), written by the producer and read
- * back by the consumer and tests from kafkajs messages.
+ * `source`, `content-type`), written by the producer and read back by the consumer and
+ * tests from kafkajs messages. The trace context (`traceparent`) is written and read
+ * through OpenTelemetry's propagation API (`trace_context.ts`), not here.
  *
  * @module
  */
 import type { Buffer } from "node:buffer";
 import { isSafeCorrelationId, MAX_ID_LENGTH } from "./payment.ts";
-import { parseTraceparent } from "./tracing.ts";
 
 /** Media type of record values. */
 export const RECORD_CONTENT_TYPE = "application/json";
@@ -20,11 +20,10 @@ export const HEADER = Object.freeze({
   contentType: "content-type",
 });
 
-/** What a producer stamps on each record. */
+/** What a producer stamps on each record (besides the trace context). */
 export interface RecordHeaderValues {
   correlationId: string;
   source: string;
-  traceparent: string;
 }
 
 /** Headers as kafkajs hands them over (`IHeaders`): values may be Buffers, strings, arrays. */
@@ -36,24 +35,23 @@ export type KafkaHeaders = Readonly<
 export interface ParsedRecordHeaders {
   correlationId?: string;
   source?: string;
-  traceparent?: string;
   contentType?: string;
 }
 
 /**
- * The record headers for one produced payment.
+ * The record headers for one produced payment; `injectTraceHeaders` adds its
+ * `traceparent`.
  *
  * @example
  * ```ts
- * buildRecordHeaders({ correlationId: "c-1", source: "payment-producer", traceparent });
- * // { correlation_id: "c-1", source: "payment-producer", traceparent, "content-type": "application/json" }
+ * buildRecordHeaders({ correlationId: "c-1", source: "payment-producer" });
+ * // { correlation_id: "c-1", source: "payment-producer", "content-type": "application/json" }
  * ```
  */
 export function buildRecordHeaders(values: RecordHeaderValues): Record<string, string> {
   return {
     [HEADER.correlationId]: values.correlationId,
     [HEADER.source]: values.source,
-    [HEADER.traceparent]: values.traceparent,
     [HEADER.contentType]: RECORD_CONTENT_TYPE,
   };
 }
@@ -85,7 +83,7 @@ const SAFE_TEXT = /^[\x21-\x7E]+$/;
  *
  * @example
  * ```ts
- * const { correlationId, traceparent } = readRecordHeaders(message.headers);
+ * const { correlationId, source } = readRecordHeaders(message.headers);
  * ```
  */
 export function readRecordHeaders(headers: KafkaHeaders | undefined): ParsedRecordHeaders {
@@ -94,8 +92,6 @@ export function readRecordHeaders(headers: KafkaHeaders | undefined): ParsedReco
   if (isSafeCorrelationId(correlationId)) parsed.correlationId = correlationId;
   const source = headerText(headers, HEADER.source);
   if (source && source.length <= MAX_ID_LENGTH && SAFE_TEXT.test(source)) parsed.source = source;
-  const traceparent = headerText(headers, HEADER.traceparent);
-  if (parseTraceparent(traceparent)) parsed.traceparent = traceparent!.trim();
   const contentType = headerText(headers, HEADER.contentType);
   if (contentType && contentType.length <= 255 && /^[\x20-\x7E]+$/.test(contentType)) {
     parsed.contentType = contentType;

@@ -7,33 +7,25 @@ import {
   RECORD_CONTENT_TYPE,
 } from "@payments/shared/record_headers";
 
-const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-Deno.test("buildRecordHeaders stamps correlation id, source, traceparent and content type", () => {
+Deno.test("buildRecordHeaders stamps correlation id, source and content type", () => {
   assert.deepEqual(
-    buildRecordHeaders({
-      correlationId: "c-1",
-      source: "payment-producer",
-      traceparent: TRACEPARENT,
-    }),
+    buildRecordHeaders({ correlationId: "c-1", source: "payment-producer" }),
     {
       correlation_id: "c-1",
       source: "payment-producer",
-      traceparent: TRACEPARENT,
       "content-type": RECORD_CONTENT_TYPE,
     },
   );
 });
 
 Deno.test("readRecordHeaders reads back what buildRecordHeaders wrote, as Buffers or strings", () => {
-  const built = buildRecordHeaders({ correlationId: "c-1", source: "p", traceparent: TRACEPARENT });
+  const built = buildRecordHeaders({ correlationId: "c-1", source: "p" });
   const asBuffers = Object.fromEntries(
     Object.entries(built).map(([key, value]) => [key, Buffer.from(value)]),
   );
   const expected = {
     correlationId: "c-1",
     source: "p",
-    traceparent: TRACEPARENT,
     contentType: RECORD_CONTENT_TYPE,
   };
   assert.deepEqual(readRecordHeaders(asBuffers), expected);
@@ -47,7 +39,6 @@ Deno.test("readRecordHeaders leaves out missing, invalid and non-UTF-8 values in
     readRecordHeaders({
       correlation_id: Buffer.from([0xff, 0xfe, 0x00]),
       source: "has space",
-      traceparent: "not-a-traceparent",
       "content-type": "application/json\n",
     }),
     {},

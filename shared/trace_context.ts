@@ -21,6 +21,7 @@ import {
   context,
   propagation,
   ROOT_CONTEXT,
+  type Span,
   type SpanContext,
   type TextMapGetter,
   trace,
@@ -87,4 +88,21 @@ export function extractTraceContext(
  */
 export function spanContextFromHeaders(headers: KafkaHeaders | undefined): SpanContext | undefined {
   return trace.getSpanContext(extractTraceContext(headers));
+}
+
+/**
+ * The `traceparent` of `span` (sampled `-01` or not `-00`), for a record that carries its
+ * context in its value rather than its headers (the repartition topic's forwards), or
+ * undefined without a propagator (`OTEL_DENO` unset).
+ *
+ * @example
+ * ```ts
+ * const forward = { payment, traceparent: traceparentOf(paymentSpan) ?? "" };
+ * // the reader: tracer.startSpan("process ...", {}, extractTraceContext({ traceparent }))
+ * ```
+ */
+export function traceparentOf(span: Span): string | undefined {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier.traceparent;
 }

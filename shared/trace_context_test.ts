@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
-import fc from "fast-check";
 import {
   extractTraceContext,
   injectTraceHeaders,
   spanContextFromHeaders,
+  traceparentOf,
 } from "./trace_context.ts";
-import { parseTraceparent } from "./tracing.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
@@ -26,6 +25,7 @@ if (!propagatorRegistered) {
     assert.deepEqual(headers, { source: "payment-producer" });
     const parent = extractTraceContext({ traceparent: Buffer.from(TRACEPARENT) });
     assert.equal(trace.getSpanContext(parent), undefined);
+    assert.equal(traceparentOf(tracer.startSpan("no context")), undefined);
   });
 
   Deno.test("trace context in Kafka headers works under Deno's OpenTelemetry (this file, OTEL_DENO=true)", async () => {
@@ -46,7 +46,7 @@ if (!propagatorRegistered) {
     const output = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.ok(out.success, output);
     // Each case of the branch below ran and passed: the child cannot pass by running none.
-    assert.match(output, /ok \| 10 passed \| 0 failed/, output);
+    assert.match(output, /ok \| 9 passed \| 0 failed/, output);
   });
 } else {
   Deno.test("injectTraceHeaders writes the active span's traceparent and keeps the other headers", () => {
@@ -149,40 +149,18 @@ if (!propagatorRegistered) {
     assert.equal(link?.spanId, SPAN_ID);
   });
 
-  Deno.test("OpenTelemetry's propagator accepts the traceparents shared/tracing.ts accepts", () => {
-    const hex = (length: number) =>
-      fc.oneof(
-        fc.stringMatching(new RegExp(`^[0-9a-f]{${length}}$`)),
-        fc.constant("0".repeat(length)),
-        fc.stringMatching(new RegExp(`^[0-9a-fA-F]{${length - 1},${length + 1}}$`)),
-      );
-    // Padding of at most one whitespace character: see the next test for more.
-    const header = fc.tuple(
-      fc.constantFrom("", " ", "\t"),
-      fc.constantFrom("00", "01", "cc", "ff", "0", "0g"),
-      hex(32),
-      hex(16),
-      fc.constantFrom("00", "01", "ff", "1", "0z"),
-      fc.constantFrom("", "-extra", "-", " ", "\t", "\n"),
-    ).map(([pad, v, t, s, f, tail]) => `${pad}${v}-${t}-${s}-${f}${tail}`);
-    fc.assert(
-      fc.property(header, (value) => {
-        const otel = spanContextFromHeaders({ traceparent: Buffer.from(value) });
-        const ours = parseTraceparent(value);
-        assert.equal(
-          otel !== undefined,
-          ours !== undefined,
-          `disagree on ${JSON.stringify(value)}`,
-        );
-        if (ours) assert.deepEqual([otel?.traceId, otel?.spanId], [ours.traceId, ours.spanId]);
-      }),
-      { numRuns: 2000 },
+  Deno.test("traceparentOf writes a span's context as one value, read back by extractTraceContext", () => {
+    const span = tracer.startSpan("process payment_requests");
+    const value = traceparentOf(span);
+    const { traceId, spanId } = span.spanContext();
+    assert.equal(value, `00-${traceId}-${spanId}-01`);
+    const child = tracer.startSpan(
+      "process by_customer",
+      {},
+      extractTraceContext({ traceparent: value }),
     );
-  });
-
-  Deno.test("the one difference: shared/tracing.ts trims any padding, OpenTelemetry one character", () => {
-    const padded = `  ${TRACEPARENT}`;
-    assert.ok(parseTraceparent(padded));
-    assert.equal(spanContextFromHeaders({ traceparent: padded }), undefined);
+    assert.equal(child.spanContext().traceId, traceId);
+    child.end();
+    span.end();
   });
 }

@@ -1,90 +1,107 @@
 /**
- * W3C Trace Context (`traceparent`) for the pipeline: parse and validate an
- * incoming header, continue its trace with a new span, or start a new trace.
- * See https://www.w3.org/TR/trace-context/#traceparent-header.
+ * The pipeline's spans on OpenTelemetry's API, which Deno implements when started with
+ * `OTEL_DENO=true` (without it every call here is a cheap no-op): the tracer, whether a
+ * span is sampled, and its ids for log lines and exemplars. Context in Kafka records is
+ * `trace_context.ts`; attribute names are `span_attributes.ts`.
+ *
+ * Two facts of Deno 2.9.6 shape this module (docs/tracing-notes.md): `isRecording()` is
+ * true for unsampled spans too, so work done only for an exported span tests the sampled
+ * flag ({@linkcode isSampled}); and without `OTEL_DENO` a span's ids are all zeros, which
+ * {@linkcode traceIds} leaves out rather than writing on every line.
  *
  * @module
  */
+import {
+  isSpanContextValid,
+  type Span,
+  type SpanContext,
+  trace,
+  TraceFlags,
+  type Tracer,
+} from "@opentelemetry/api";
 
-/** One span's position in a trace, as carried by a `traceparent` header. */
-export interface TraceContext {
-  /** 32 lower-case hex digits, never all zero. */
-  traceId: string;
-  /** 16 lower-case hex digits, never all zero: this span's id. */
-  spanId: string;
-  /** Trace flags as 2 hex digits (`01` = sampled). */
-  flags: string;
-  /** The span this one continues, when the trace came from a caller. */
-  parentSpanId?: string;
-}
-
-const VERSION_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-// A later version may append fields after the first four; only the prefix is read.
-const FUTURE_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ALL_ZERO = /^0+$/;
+/** The instrumentation scope of every span the services make themselves. */
+export const TRACER_NAME = "payments";
 
 /**
- * Parses a `traceparent` header. Returns `undefined` for anything the spec says
- * to ignore: wrong shape, upper-case hex, all-zero ids, version `ff`, or extra
- * fields on version `00`.
+ * The services' tracer (Deno's, or the API's no-op one without `OTEL_DENO`).
  *
  * @example
  * ```ts
- * parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
- * // { traceId: "4bf9...", spanId: "00f0...", flags: "01" }
+ * const span = pipelineTracer().startSpan("send payment_requests", { kind: SpanKind.PRODUCER });
  * ```
  */
-export function parseTraceparent(header: string | null | undefined): TraceContext | undefined {
-  if (typeof header !== "string") return undefined;
-  const value = header.trim();
-  const match = value.startsWith("00-") ? VERSION_00.exec(value) : FUTURE_VERSION.exec(value);
-  if (!match) return undefined;
-  if (!value.startsWith("00-") && match[1] === "ff") return undefined;
-  const [traceId, spanId, flags] = value.startsWith("00-")
-    ? [match[1]!, match[2]!, match[3]!]
-    : [match[2]!, match[3]!, match[4]!];
-  if (ALL_ZERO.test(traceId) || ALL_ZERO.test(spanId)) return undefined;
-  return { traceId, spanId, flags };
+export function pipelineTracer(): Tracer {
+  return trace.getTracer(TRACER_NAME);
 }
 
-/** Renders a context as a version-00 `traceparent` header value. */
-export function formatTraceparent(context: TraceContext): string {
-  return `00-${context.traceId}-${context.spanId}-${context.flags}`;
-}
-
-function randomHex(bytes: number): string {
-  for (;;) {
-    const buffer = crypto.getRandomValues(new Uint8Array(bytes));
-    // All-zero ids are invalid; the chance is negligible but the loop makes it impossible.
-    if (buffer.some((byte) => byte !== 0)) {
-      return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    }
-  }
-}
+const contextOf = (span: Span | SpanContext | undefined): SpanContext | undefined =>
+  span === undefined ? undefined : "spanContext" in span ? span.spanContext() : span;
 
 /**
- * A new span: continues the trace of a valid incoming `traceparent` (same trace
- * id and flags, new span id, the caller's span as parent), or starts a new
- * sampled trace when the header is missing or invalid.
+ * Whether a span is sampled: exported, so worth attributes, links and events. Not
+ * `isRecording()`, which Deno 2.9.6 answers true for unsampled spans too.
  *
  * @example
  * ```ts
- * const span = continueTrace(request.headers.get("traceparent"));
- * headers.set("traceparent", formatTraceparent(span));
+ * if (isSampled(span)) span.setAttributes({ "payment.id": id });
  * ```
  */
-export function continueTrace(header?: string | null): TraceContext {
-  const parent = parseTraceparent(header);
-  if (!parent) return startTrace();
-  return {
-    traceId: parent.traceId,
-    spanId: randomHex(8),
-    flags: parent.flags,
-    parentSpanId: parent.spanId,
-  };
+export function isSampled(span: Span | SpanContext | undefined): boolean {
+  const ids = contextOf(span);
+  return ids !== undefined && (ids.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED &&
+    isSpanContextValid(ids);
 }
 
-/** A new sampled trace with a random trace id and span id. */
-export function startTrace(): TraceContext {
-  return { traceId: randomHex(16), spanId: randomHex(8), flags: "01" };
+/** The ids a log line or an exemplar carries, named as the JSON lines name them. */
+export interface TraceIds {
+  /** 32 lower-case hex digits. */
+  trace_id: string;
+  /** 16 lower-case hex digits. */
+  span_id: string;
+}
+
+/**
+ * A span's ids, sampled or not (so the lines of an unsampled payment still join across
+ * services), or undefined when it has none (no `OTEL_DENO`, no span).
+ *
+ * @example
+ * ```ts
+ * withContext({ correlation_id, ...traceIds(span) }, () => logger.info("Payment decided"));
+ * ```
+ */
+export function traceIds(span: Span | SpanContext | undefined): TraceIds | undefined {
+  const ids = contextOf(span);
+  if (ids === undefined || !isSpanContextValid(ids)) return undefined;
+  return { trace_id: ids.traceId, span_id: ids.spanId };
+}
+
+/**
+ * The ids of the span active here (Deno's HTTP server span in a handler, the span a
+ * `startActiveSpan` callback runs in), or undefined.
+ *
+ * @example
+ * ```ts
+ * observeWithExemplar(histogram, labels, seconds, { traceId: activeTraceIds()?.trace_id });
+ * ```
+ */
+export function activeTraceIds(): TraceIds | undefined {
+  return traceIds(trace.getActiveSpan());
+}
+
+/**
+ * Names the runtime's HTTP server span (the active span in a `Deno.serve` handler) as
+ * the HTTP conventions ask: `{method} {route}` with `http.route`, where Deno alone can
+ * only call it by its method. `route` is a pattern (`/payments/:payment_id`), never the
+ * raw path, which would make every name unique. Nothing happens outside a sampled span.
+ *
+ * @example
+ * ```ts
+ * nameServerSpan("GET", "/metrics"); // the span is now "GET /metrics"
+ * ```
+ */
+export function nameServerSpan(method: string, route: string, span = trace.getActiveSpan()): void {
+  if (!span || !isSampled(span)) return;
+  span.setAttribute("http.route", route);
+  span.updateName(`${method} ${route}`);
 }

@@ -1,64 +1,92 @@
 import assert from "node:assert/strict";
-import {
-  continueTrace,
-  formatTraceparent,
-  parseTraceparent,
-  startTrace,
-} from "@payments/shared/tracing";
+import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
+import { otelEnabled, rerunUnderOtel } from "@payments/testing/otel_rerun";
+import { activeTraceIds, isSampled, pipelineTracer, traceIds } from "./tracing.ts";
+import { kafkaAttributes, messagingSpanName } from "./span_attributes.ts";
 
-const VALID = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-Deno.test("parseTraceparent reads the ids and flags of a valid version-00 header", () => {
-  assert.deepEqual(parseTraceparent(VALID), {
-    traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
-    spanId: "00f067aa0ba902b7",
-    flags: "01",
-  });
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN_ID = "00f067aa0ba902b7";
+const remote = (flags: TraceFlags) => ({
+  traceId: TRACE_ID,
+  spanId: SPAN_ID,
+  traceFlags: flags,
+  isRemote: true,
 });
 
-Deno.test("parseTraceparent rejects malformed, upper-case, all-zero and ff headers", () => {
-  for (
-    const bad of [
-      undefined,
-      null,
-      "",
-      "garbage",
-      VALID.toUpperCase(),
-      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      `${VALID}-extra`,
-      "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-    ]
-  ) {
-    assert.equal(parseTraceparent(bad), undefined, `accepted ${bad}`);
-  }
+Deno.test("isSampled reads the sampled flag of a valid context; traceIds names its ids", () => {
+  assert.equal(isSampled(remote(TraceFlags.SAMPLED)), true);
+  assert.equal(isSampled(remote(TraceFlags.NONE)), false);
+  assert.equal(isSampled({ ...remote(TraceFlags.SAMPLED), traceId: "0".repeat(32) }), false);
+  assert.equal(isSampled(undefined), false);
+  assert.deepEqual(traceIds(remote(TraceFlags.NONE)), { trace_id: TRACE_ID, span_id: SPAN_ID });
+  assert.equal(traceIds({ ...remote(TraceFlags.SAMPLED), spanId: "0".repeat(16) }), undefined);
+  assert.equal(traceIds(undefined), undefined);
 });
 
-Deno.test("parseTraceparent reads the known prefix of a future version", () => {
-  const parsed = parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x");
-  assert.equal(parsed?.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
-  assert.equal(parsed?.flags, "00");
+Deno.test("messaging span names and attributes follow the conventions for Kafka", () => {
+  assert.equal(messagingSpanName("send", "payment_requests"), "send payment_requests");
+  assert.equal(messagingSpanName("settle", "payment_requests"), "commit payment_requests");
+  assert.deepEqual(
+    kafkaAttributes({
+      operation: "process",
+      destination: "payment_requests",
+      partition: 3,
+      consumerGroup: "payment-processor",
+      key: "P-1",
+      offset: "42",
+    }),
+    {
+      "messaging.system": "kafka",
+      "messaging.operation.type": "process",
+      "messaging.operation.name": "process",
+      "messaging.destination.name": "payment_requests",
+      "messaging.destination.partition.id": "3",
+      "messaging.consumer.group.name": "payment-processor",
+      "messaging.kafka.message.key": "P-1",
+      "messaging.kafka.offset": 42,
+    },
+  );
+  const batch = kafkaAttributes({ operation: "send", destination: "t", count: 1 });
+  assert.equal(batch["messaging.batch.message_count"], 1, "a batch of one is still a batch");
+  assert.equal(
+    "messaging.batch.message_count" in kafkaAttributes({ operation: "send", destination: "t" }),
+    false,
+  );
 });
 
-Deno.test("continueTrace keeps the trace id and flags and makes a new span id", () => {
-  const span = continueTrace(VALID);
-  assert.equal(span.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
-  assert.equal(span.flags, "01");
-  assert.equal(span.parentSpanId, "00f067aa0ba902b7");
-  assert.notEqual(span.spanId, "00f067aa0ba902b7");
-  assert.match(formatTraceparent(span), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-});
-
-Deno.test("continueTrace starts a new valid trace when the header is missing or invalid", () => {
-  for (const header of [undefined, null, "nope"]) {
-    const span = continueTrace(header);
-    assert.equal(span.parentSpanId, undefined);
-    assert.deepEqual(parseTraceparent(formatTraceparent(span)), {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      flags: "01",
+if (!otelEnabled()) {
+  Deno.test("without OTEL_DENO spans have no ids: nothing to log, nothing sampled", () => {
+    const span = pipelineTracer().startSpan("process payment_requests");
+    assert.equal(traceIds(span), undefined);
+    assert.equal(isSampled(span), false);
+    pipelineTracer().startActiveSpan("outer", (outer) => {
+      assert.equal(activeTraceIds(), undefined);
+      outer.end();
     });
-  }
-  assert.notEqual(startTrace().traceId, startTrace().traceId);
-});
+    span.end();
+  });
+
+  Deno.test(
+    "shared/tracing.ts under OTEL_DENO=true (this file again)",
+    rerunUnderOtel(import.meta.url, 4),
+  );
+} else {
+  Deno.test("a span's ids are its own, sampled or not", () => {
+    const unsampled = trace.setSpanContext(ROOT_CONTEXT, remote(TraceFlags.NONE));
+    const child = pipelineTracer().startSpan("child", {}, unsampled);
+    assert.equal(isSampled(child), false, "parent-based: the caller's decision");
+    assert.equal(child.isRecording(), true, "Deno records it all the same: hence isSampled");
+    assert.equal(traceIds(child)?.trace_id, TRACE_ID);
+    assert.notEqual(traceIds(child)?.span_id, SPAN_ID);
+    child.end();
+  });
+
+  Deno.test("activeTraceIds are those of the span a callback runs in, and none outside", () => {
+    assert.equal(activeTraceIds(), undefined);
+    pipelineTracer().startActiveSpan("outer", (outer) => {
+      assert.deepEqual(activeTraceIds(), traceIds(outer));
+      assert.equal(isSampled(outer), true);
+      outer.end();
+    });
+  });
+}

@@ -12,12 +12,18 @@
  * minute the last of its approved payments saw all the others, so no minute ever holds
  * more approvals than the limit, whatever order the payments arrive in.
  *
+ * Each forward is decided in its span (`tasks/chunk_trace.ts`), a child of the payment
+ * task's span whose context the forward carries: the payment's trace goes on here.
+ *
  * @module
  */
+import { ROOT_CONTEXT, type Span } from "@opentelemetry/api";
 import type { KafkaMessage } from "kafkajs";
 import { withContext } from "@logtape/logtape";
+import { extractTraceContext, traceparentOf } from "@payments/shared/trace_context";
 import type { TopicNames } from "@payments/shared/topics";
-import type { Answer } from "../answer.ts";
+import { isSampled, traceIds } from "@payments/shared/tracing";
+import type { Answer, Trace } from "../answer.ts";
 import type { Rules } from "../config.ts";
 import { buildDlqRecord } from "../dlq.ts";
 import { type Forward, readForward } from "../forwards.ts";
@@ -78,11 +84,13 @@ export function createCustomerProcessor(
     store: DecisionStore,
     message: KafkaMessage,
     forward: Forward,
+    traced: { trace: Trace; span: Span },
     pending: PendingTimes,
     out: ChunkAnswers<Decision>,
   ): Answer {
     const started = performance.now();
-    const { event, request, trace } = forward;
+    const { event, request } = forward;
+    const { trace, span } = traced;
     const createdAtMs = Date.parse(event.created_at);
     const before = store.createdBetween(
       event.customer_id,
@@ -110,7 +118,7 @@ export function createCustomerProcessor(
       buildResultRecord(
         toResult(event, verdict, new Date(decidedAtMs)),
         { topic: topics.requests, partition: request.partition, offset: String(request.offset) },
-        { correlationId: trace.correlation_id, traceparent: trace.traceparent || undefined },
+        { correlationId: trace.correlation_id, traceparent: traceparentOf(span) },
         topics.results,
         partitions.results,
       ),
@@ -124,47 +132,71 @@ export function createCustomerProcessor(
       event,
       decision,
       trace,
+      span,
       processingSeconds: (performance.now() - started) / 1000,
       log: { outcome: verdict.outcome, reason: verdict.reason },
     };
   }
 
-  function deadLetter(partition: number, message: KafkaMessage, error: string): Answer {
+  function deadLetter(
+    partition: number,
+    message: KafkaMessage,
+    error: string,
+    span: Span,
+  ): Answer {
     return {
       kind: "dead_letter",
       offset: Number(message.offset),
       reason: "schema_invalid",
-      trace: { correlation_id: "unknown", traceparent: "" },
+      trace: { correlation_id: "unknown", ...traceIds(span) },
+      span,
       processingSeconds: 0,
       log: { reason: "schema_invalid", error, attempts: 1, topic: topics.byCustomer, partition },
     };
   }
 
   return {
-    async answer({ partition, store, messages, heartbeat }: Chunk<DecisionStore>) {
+    async answer({ partition, store, messages, heartbeat, trace: spans }: Chunk<DecisionStore>) {
       const out: ChunkAnswers<Decision> = { answers: [], outputs: [], rows: [] };
       const pending = new PendingTimes();
       const beat = pacedHeartbeat(heartbeat);
       for (const message of messages) {
         const read = readForward(message.value);
         if (!read.ok) {
-          out.outputs.push(buildDlqRecord(
-            message,
-            { topic: topics.byCustomer, partition, offset: message.offset },
-            { reason: "schema_invalid", error: read.error, attempts: 1, failedAt: new Date(now()) },
-            topics.dlq,
-            partitions.dlq,
-          ));
-          out.answers.push(deadLetter(partition, message, read.error));
+          // Nothing in it can be trusted, its trace context neither: a trace of its own.
+          const span = spans.startRecord(message, ROOT_CONTEXT);
+          out.outputs.push({
+            ...buildDlqRecord(
+              message,
+              { topic: topics.byCustomer, partition, offset: message.offset },
+              {
+                reason: "schema_invalid",
+                error: read.error,
+                attempts: 1,
+                failedAt: new Date(now()),
+              },
+              topics.dlq,
+              partitions.dlq,
+            ),
+            ...(isSampled(span) ? { answers: span.spanContext() } : {}),
+          });
+          const answer = deadLetter(partition, message, read.error, span);
+          spans.endRecord(answer);
+          out.answers.push(answer);
           continue;
         }
         const { forward } = read;
-        out.answers.push(
-          withContext(
-            forward.trace,
-            () => decideOne(partition, store, message, forward, pending, out),
-          ),
+        const span = spans.startRecord(
+          message,
+          extractTraceContext({ traceparent: forward.trace.traceparent }),
         );
+        const trace: Trace = { correlation_id: forward.trace.correlation_id, ...traceIds(span) };
+        const answer = withContext(
+          trace,
+          () => decideOne(partition, store, message, forward, { trace, span }, pending, out),
+        );
+        spans.endRecord(answer);
+        out.answers.push(answer);
         await beat();
       }
       return out;

@@ -10,11 +10,18 @@
  * Claim, forward, result and dead letter of a chunk commit in one transaction, so a
  * payment is forwarded exactly once and never decided twice.
  *
+ * Each record is processed in its span (`tasks/chunk_trace.ts`), a child of the
+ * producer's send span its `traceparent` header carries; the forward carries this span's
+ * context in its value, so the customer task's span continues the same trace.
+ *
  * @module
  */
+import type { Context, Span } from "@opentelemetry/api";
 import type { KafkaMessage } from "kafkajs";
 import { withContext } from "@logtape/logtape";
 import { readRecordHeaders } from "@payments/shared/record_headers";
+import { extractTraceContext, traceparentOf } from "@payments/shared/trace_context";
+import { isSampled, traceIds } from "@payments/shared/tracing";
 import type { TopicNames } from "@payments/shared/topics";
 import type { Answer, Trace } from "../answer.ts";
 import type { AttemptsOutcome } from "../attempts.ts";
@@ -52,7 +59,9 @@ export interface PaymentProcessorDeps {
 interface Parsed1 {
   message: KafkaMessage;
   parsed: Parsed;
-  trace: Trace;
+  correlationId: string;
+  /** The context its headers carry (the producer's send span), else the root. */
+  parent: Context;
 }
 
 function readRequest(message: KafkaMessage): Parsed1 {
@@ -61,11 +70,9 @@ function readRequest(message: KafkaMessage): Parsed1 {
   return {
     message,
     parsed,
-    trace: {
-      correlation_id: headers.correlationId ??
-        (parsed.kind === "payment" ? parsed.event.correlation_id : "unknown"),
-      traceparent: headers.traceparent ?? "",
-    },
+    correlationId: headers.correlationId ??
+      (parsed.kind === "payment" ? parsed.event.correlation_id : "unknown"),
+    parent: extractTraceContext(message.headers),
   };
 }
 
@@ -94,27 +101,33 @@ export function createPaymentProcessor(
   async function answerOne(
     partition: number,
     record: Parsed1,
+    traced: { trace: Trace; span: Span },
     known: Map<string, Claim>,
     out: ChunkAnswers<Claim>,
   ): Promise<Answer> {
-    const { message, parsed, trace } = record;
+    const { message, parsed } = record;
+    const { trace, span } = traced;
     const started = performance.now();
     const offset = Number(message.offset);
     const source = { topic: topics.requests, partition, offset: message.offset };
     const elapsed = () => (performance.now() - started) / 1000;
     const deadLetter = (reason: DlqReason, error: string, attempts: number): Answer => {
-      out.outputs.push(buildDlqRecord(
-        message,
-        source,
-        { reason, error, attempts, failedAt: new Date(now()) },
-        topics.dlq,
-        partitions.dlq,
-      ));
+      out.outputs.push({
+        ...buildDlqRecord(
+          message,
+          source,
+          { reason, error, attempts, failedAt: new Date(now()) },
+          topics.dlq,
+          partitions.dlq,
+        ),
+        ...(isSampled(span) ? { answers: span.spanContext() } : {}),
+      });
       return {
         kind: "dead_letter",
         offset,
         reason,
         trace,
+        span,
         processingSeconds: elapsed(),
         log: { reason, error, attempts },
         ...(parsed.kind === "payment"
@@ -136,7 +149,7 @@ export function createPaymentProcessor(
         buildResultRecord(
           toResult(event, verdict, new Date(now())),
           source,
-          { correlationId: trace.correlation_id, traceparent: trace.traceparent || undefined },
+          { correlationId: trace.correlation_id, traceparent: traceparentOf(span) },
           topics.results,
           partitions.results,
         ),
@@ -151,6 +164,7 @@ export function createPaymentProcessor(
         naiveCreatedAt,
         claim,
         trace,
+        span,
         processingSeconds: elapsed(),
         log: { outcome: verdict.outcome, reason: verdict.reason },
       };
@@ -167,7 +181,11 @@ export function createPaymentProcessor(
     };
     known.set(claim.paymentId, claim);
     const forward = forwardRecord(
-      { event, request: { partition, offset }, trace },
+      {
+        event,
+        request: { partition, offset },
+        trace: { correlation_id: trace.correlation_id, traceparent: traceparentOf(span) ?? "" },
+      },
       topics.byCustomer,
       partitions.byCustomer,
     );
@@ -180,21 +198,27 @@ export function createPaymentProcessor(
       naiveCreatedAt,
       claim,
       trace,
+      span,
       processingSeconds: elapsed(),
       log: { customer_partition: forward.partition },
     };
   }
 
   return {
-    async answer({ partition, store, messages, heartbeat }: Chunk<ClaimStore>) {
+    async answer({ partition, store, messages, heartbeat, trace: spans }: Chunk<ClaimStore>) {
       const records = messages.map(readRequest);
       const known = knownClaims(partition, store, records);
       const out: ChunkAnswers<Claim> = { answers: [], outputs: [] as OutputRecord[], rows: [] };
       const beat = pacedHeartbeat(heartbeat);
       for (const record of records) {
-        out.answers.push(
-          await withContext(record.trace, () => answerOne(partition, record, known, out)),
+        const span = spans.startRecord(record.message, record.parent);
+        const trace: Trace = { correlation_id: record.correlationId, ...traceIds(span) };
+        const answer = await withContext(
+          trace,
+          () => answerOne(partition, record, { trace, span }, known, out),
         );
+        spans.endRecord(answer);
+        out.answers.push(answer);
         await beat();
       }
       return out;

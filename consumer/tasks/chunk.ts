@@ -9,6 +9,7 @@
 import type { KafkaMessage } from "kafkajs";
 import type { Answer } from "../answer.ts";
 import type { OutputRecord } from "../results.ts";
+import type { ChunkTrace } from "./chunk_trace.ts";
 
 /** A chunk of one partition, handed to a processor. */
 export interface Chunk<S> {
@@ -19,6 +20,8 @@ export interface Chunk<S> {
   messages: readonly KafkaMessage[];
   /** Keeps the group membership alive while answers wait (retries, simulated latency). */
   heartbeat: () => Promise<void>;
+  /** The chunk's spans: each record's span starts and ends here. */
+  trace: ChunkTrace;
 }
 
 /** What a processor made of a chunk. */

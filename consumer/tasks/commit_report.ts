@@ -60,7 +60,7 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
       metrics.processingDuration,
       { topic, status },
       a.processingSeconds,
-      { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id },
+      { traceId: a.trace.trace_id, correlationId: a.trace.correlation_id },
     );
   }
 
@@ -71,7 +71,7 @@ export function createCommitReporter(deps: CommitReportDeps): CommitReporter {
       metrics.endToEndLatency,
       { topic },
       Math.max(0, (committedAtMs - Date.parse(a.event.created_at)) / 1000),
-      { traceparent: a.trace.traceparent, correlationId: a.trace.correlation_id },
+      { traceId: a.trace.trace_id, correlationId: a.trace.correlation_id },
     );
     metrics.results.labels(a.outcome).inc();
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
 import { createRegistry } from "@payments/shared/metrics";
 import { PROBE_ID_PREFIX } from "@payments/shared/probe";
+import { pipelineTracer } from "@payments/shared/tracing";
 import type { PaymentEvent } from "@payments/shared/payment";
 import type { Answer } from "../answer.ts";
 import type { Decision } from "../customers/decision_records.ts";
@@ -20,7 +21,8 @@ const event = (paymentId: string): PaymentEvent => ({
   source: "test",
 });
 
-const trace = { correlation_id: "c", traceparent: "" };
+const trace = { correlation_id: "c" };
+const span = pipelineTracer().startSpan("process payment_requests");
 
 function decided(paymentId: string): Answer {
   return {
@@ -30,6 +32,7 @@ function decided(paymentId: string): Answer {
     event: event(paymentId),
     decision: { paymentId } as Decision,
     trace,
+    span,
     processingSeconds: 0.001,
     log: {},
   };
@@ -43,6 +46,7 @@ function deadLetter(paymentId: string): Answer {
     event: event(paymentId),
     naiveCreatedAt: false,
     trace,
+    span,
     processingSeconds: 0.001,
     log: {},
   };

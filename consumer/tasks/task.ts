@@ -6,13 +6,21 @@
  * place). The two kinds, payment tasks and customer tasks, differ only in their
  * processor and store (`task_kinds.ts`).
  *
+ * Each chunk is traced (`chunk_trace.ts`): its span is active from the answers to the
+ * report, each record's span starts and ends in the processor, and the transaction
+ * runs in its own span. The tracing adds spans around the cycle; it changes nothing of
+ * its order or outputs.
+ *
  * @module
  */
+import type { Tracer } from "@opentelemetry/api";
 import type { CompressionTypes, KafkaMessage, Producer } from "kafkajs";
+import { pipelineTracer } from "@payments/shared/tracing";
 import { progressRecord } from "../store/changelog_records.ts";
 import type { ChangelogEntry, TaskStore } from "../store/sqlite_store.ts";
 import { type Committed, commitTransaction } from "../transaction.ts";
 import type { ChunkProcessor } from "./chunk.ts";
+import { ChunkTrace } from "./chunk_trace.ts";
 import type { CommitReporter } from "./commit_report.ts";
 import type { TaskId } from "./task_id.ts";
 
@@ -33,6 +41,8 @@ export interface TaskDeps<Row, S extends TaskStore<Row>> {
   report: CommitReporter;
   compression?: CompressionTypes;
   now?: () => number;
+  /** Default: the services' tracer (`@payments/shared/tracing`). */
+  tracer?: Tracer;
 }
 
 /** How one chunk ended. */
@@ -68,51 +78,87 @@ export function createTask<Row, S extends TaskStore<Row>>(deps: TaskDeps<Row, S>
   const { id, producer, store, processor, report } = deps;
   const { partition } = id;
   const now = deps.now ?? Date.now;
+  const tracer = deps.tracer ?? pipelineTracer();
 
-  return {
-    id,
-    store,
-    async process(chunk, heartbeat, through) {
-      const fresh = chunk.filter((m) => Number(m.offset) > store.handledUpTo);
-      const { answers, outputs, rows } = await processor.answer({
-        partition,
-        store,
-        messages: fresh,
-        heartbeat,
-      });
-      const last = Math.max(Number(chunk[chunk.length - 1]!.offset), through ?? -1);
-      outputs.push(progressRecord(partition, last, deps.changelogTopic));
-      let committed: Committed;
-      try {
-        committed = await commitTransaction(producer, {
+  /** One chunk's cycle, inside its spans. */
+  async function processChunk(
+    chunk: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    through: number | undefined,
+    spans: ChunkTrace,
+  ): Promise<ChunkOutcome> {
+    const fresh = chunk.filter((m) => Number(m.offset) > store.handledUpTo);
+    const { answers, outputs, rows } = await processor.answer({
+      partition,
+      store,
+      messages: fresh,
+      heartbeat,
+      trace: spans,
+    });
+    const last = Math.max(Number(chunk[chunk.length - 1]!.offset), through ?? -1);
+    outputs.push(progressRecord(partition, last, deps.changelogTopic));
+    let committed: Committed;
+    try {
+      committed = await spans.commit(() =>
+        commitTransaction(producer, {
           outputs,
           groupId: deps.groupId,
           input: { topic: deps.inputTopic, partition, nextOffset: last + 1 },
           changelog: { topic: deps.changelogTopic, partition },
           ...(deps.compression === undefined ? {} : { compression: deps.compression }),
-        });
-      } catch (error) {
-        report.failed(id, chunk[0]!.offset, last, error);
-        return { kind: "failed" };
-      }
-      const committedAtMs = now();
-      try {
-        const entries: ChangelogEntry<Row>[] = rows.map((row) => ({ kind: "row", row }));
-        entries.push({ kind: "progress", inputOffset: last });
-        store.apply(entries, committed.changelogEnd, committedAtMs);
-        processor.committed?.(partition, rows);
-      } catch (error) {
-        report.storeBehind(id, error);
-        return { kind: "store_behind", last };
-      }
-      report.committed({
+        })
+      );
+    } catch (error) {
+      spans.settled(answers);
+      report.failed(id, chunk[0]!.offset, last, error);
+      return { kind: "failed" };
+    }
+    spans.settled(answers);
+    const committedAtMs = now();
+    try {
+      const entries: ChangelogEntry<Row>[] = rows.map((row) => ({ kind: "row", row }));
+      entries.push({ kind: "progress", inputOffset: last });
+      store.apply(entries, committed.changelogEnd, committedAtMs);
+      processor.committed?.(partition, rows);
+    } catch (error) {
+      report.storeBehind(id, error);
+      return { kind: "store_behind", last };
+    }
+    report.committed({
+      id,
+      answers,
+      seconds: committed.seconds,
+      committedAtMs,
+      storeEntries: store.entries,
+    });
+    return { kind: "committed", last };
+  }
+
+  return {
+    id,
+    store,
+    async process(chunk, heartbeat, through) {
+      const spans = new ChunkTrace(tracer, {
         id,
-        answers,
-        seconds: committed.seconds,
-        committedAtMs,
-        storeEntries: store.entries,
+        topic: deps.inputTopic,
+        groupId: deps.groupId,
+        records: chunk.length,
       });
-      return { kind: "committed", last };
+      let outcome: ChunkOutcome | undefined;
+      try {
+        outcome = await spans.run(() => processChunk(chunk, heartbeat, through, spans));
+        return outcome;
+      } finally {
+        spans.end(
+          outcome?.kind === "committed" ? undefined : new Error(
+            outcome === undefined
+              ? "the chunk's processing threw"
+              : outcome.kind === "failed"
+              ? "the transaction failed: the chunk is read again"
+              : "committed, but the store could not take it",
+          ),
+        );
+      }
     },
     async close() {
       store.close();

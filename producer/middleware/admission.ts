@@ -8,11 +8,17 @@
  *    validated: its payments taken into the in-flight budget, or `503 overloaded`; the
  *    handler gets the admitted payments' `release` to hand to the publisher.
  *
+ * The time from the first to the second, with the decision, is the request's
+ * `admit payments` span (`../admission_span.ts`).
+ *
  * @module
  */
+import type { Span, Tracer } from "@opentelemetry/api";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import type { Logger } from "@logtape/logtape";
+import { pipelineTracer } from "@payments/shared/tracing";
 import type { Admission, Admitted, Entry, ShedReason } from "../admission.ts";
+import { endAdmission, startAdmission } from "../admission_span.ts";
 import { problemFor, type ProducerEnv } from "../context.ts";
 import type { ProducerMetrics } from "../metrics.ts";
 import type { ProducerStats } from "../stats.ts";
@@ -30,6 +36,8 @@ export interface AdmissionControlDeps {
   logger: Logger;
   /** Least time between two "shedding" log lines (default 10 s). */
   logEveryMs?: number;
+  /** Default: the services' tracer (`@payments/shared/tracing`). */
+  tracer?: Tracer;
 }
 
 /**
@@ -62,34 +70,50 @@ const WHY: Record<ShedReason, string> = {
 export function createAdmissionControl(deps: AdmissionControlDeps): AdmissionControl {
   // A request's place in the queue, from its arrival to its admission (or its end).
   const entries = new WeakMap<Context, Entry>();
+  // The admission span of a request not decided yet (`admit` ends it).
+  const spans = new WeakMap<Context, Span>();
+  const tracer = deps.tracer ?? pipelineTracer();
   const shed = createShedder(deps);
 
   const onArrival: MiddlewareHandler<ProducerEnv> = async (c, next) => {
     // Counted by its declared size (capped: the body limit refuses a larger one next,
     // unread); a body without one counts as the largest allowed.
     const declared = Number(c.req.header("content-length") ?? Number.NaN);
-    const bytes = Number.isSafeInteger(declared) && declared >= 0
-      ? Math.min(declared, deps.maxBodyBytes)
-      : deps.maxBodyBytes;
+    const known = Number.isSafeInteger(declared) && declared >= 0;
+    const bytes = known ? Math.min(declared, deps.maxBodyBytes) : deps.maxBodyBytes;
+    const span = startAdmission(tracer, known ? declared : undefined);
     const entry = deps.admission.enter(bytes);
-    if (!entry.ok) return shed(c, entry.reason);
+    if (!entry.ok) {
+      endAdmission(span, { outcome: "shed", reason: entry.reason });
+      return shed(c, entry.reason);
+    }
     entries.set(c, entry);
+    spans.set(c, span);
     try {
       await next();
       return undefined;
     } finally {
       // Leaves the queue unless `admit` moved the request into the in-flight budget.
       entry.leave();
+      // Still open: answered before `admit` (415, 413, 400).
+      if (spans.delete(c)) endAdmission(span, { outcome: "refused", status: c.res.status });
     }
   };
 
   const admit = <Body>(handler: AdmittedHandler<Body>): Handler<ProducerEnv> => (c) => {
     const entry = entries.get(c);
-    if (!entry) throw new Error("admit() runs only on routes behind onArrival");
+    const span = spans.get(c);
+    if (!entry || !span) throw new Error("admit() runs only on routes behind onArrival");
+    spans.delete(c);
     // The route's validator ran before this handler: the body is what the schema says.
     const body = c.req.valid("json" as never) as Body;
-    const admitted = entry.admit(handler.payments(body));
-    if (!admitted.ok) return shed(c, admitted.reason);
+    const payments = handler.payments(body);
+    const admitted = entry.admit(payments);
+    if (!admitted.ok) {
+      endAdmission(span, { outcome: "shed", reason: admitted.reason, payments });
+      return shed(c, admitted.reason);
+    }
+    endAdmission(span, { outcome: "admitted", payments });
     return handler.handle(c, body, admitted);
   };
 

@@ -1,8 +1,8 @@
 /**
- * Correlation and trace context for each request: honours a safe
- * `x-correlation-id` (else a new UUID), continues the caller's `traceparent`
- * (else starts a trace), binds both to every log line of the request, and
- * returns the correlation id in the `x-correlation-id` response header.
+ * Correlation for each request: honours a safe `x-correlation-id` (else a new UUID),
+ * binds it to every log line of the request, and returns it in the `x-correlation-id`
+ * response header. The trace context is the runtime's: Deno's HTTP server span continues
+ * the caller's `traceparent` (with `OTEL_DENO=true`), and the log sinks add its ids.
  *
  * @module
  */
@@ -11,7 +11,6 @@ import { type Logger, withContext } from "@logtape/logtape";
 import { oneLine } from "@payments/shared/logging";
 import { isSafeCorrelationId } from "@payments/shared/payment";
 import type { Problem } from "@payments/shared/problem";
-import { continueTrace, formatTraceparent } from "@payments/shared/tracing";
 import type { ProducerEnv } from "../context.ts";
 import { handlerLabel } from "./http_metrics.ts";
 
@@ -58,14 +57,12 @@ export function correlation(logger: Logger): MiddlewareHandler<ProducerEnv> {
     const started = performance.now();
     const offered = c.req.header(CORRELATION_HEADER);
     const correlationId = isSafeCorrelationId(offered) ? offered : crypto.randomUUID();
-    const traceparent = formatTraceparent(continueTrace(c.req.header("traceparent")));
     c.set("correlationId", correlationId);
-    c.set("traceparent", traceparent);
-    await withContext({ correlation_id: correlationId, traceparent }, () => next());
+    await withContext({ correlation_id: correlationId }, () => next());
     // A batch may carry its own correlation id, which then wins.
     const finalId = c.get("correlationId");
     c.res.headers.set(CORRELATION_HEADER, finalId);
-    withContext({ correlation_id: finalId, traceparent }, () => {
+    withContext({ correlation_id: finalId }, () => {
       const path = oneLine(c.req.path, MAX_LOGGED_PATH);
       const handler = handlerLabel(c);
       const fields = {

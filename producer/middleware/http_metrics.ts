@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { observeWithExemplar } from "@payments/shared/metrics";
+import { activeTraceIds } from "@payments/shared/tracing";
 import type { ProducerEnv } from "../context.ts";
 import type { ProducerMetrics } from "../metrics.ts";
 
@@ -24,7 +25,7 @@ export function handlerLabel(c: Context): string {
 /**
  * Counts and times every request, including those answered by `onError` or `notFound`,
  * except the probe's own (it counts itself); the duration's exemplar carries the
- * request's trace and correlation ids.
+ * request's trace id (of the runtime's HTTP server span, active here) and correlation id.
  */
 export function httpMetrics(metrics: ProducerMetrics): MiddlewareHandler<ProducerEnv> {
   return async (c, next) => {
@@ -42,7 +43,7 @@ function record(c: Context<ProducerEnv>, metrics: ProducerMetrics, started: numb
   const labels = { method, handler: handlerLabel(c), status: String(c.res.status) };
   metrics.httpRequests.labels(labels).inc();
   observeWithExemplar(metrics.httpDuration, labels, (performance.now() - started) / 1000, {
-    traceparent: c.get("traceparent"),
+    traceId: activeTraceIds()?.trace_id,
     correlationId: c.get("correlationId"),
   });
 }

@@ -14,10 +14,18 @@
  * overlap: the next starts an interval after the previous one started, or at once if
  * that one took longer.
  *
+ * Each probe is a trace of its own: a root span `pipeline probe` holding the POST and
+ * the status read (Deno's client spans), so the payment's whole way through both
+ * services hangs under it, and the duration's exemplar leads to it. A root, because a
+ * timer callback would otherwise inherit whatever span was active when it was set.
+ *
  * @module
  */
+import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "@logtape/logtape";
 import { observeWithExemplar } from "@payments/shared/metrics";
+import { PAYMENT_ATTR } from "@payments/shared/span_attributes";
+import { isSampled, pipelineTracer, traceIds } from "@payments/shared/tracing";
 import { PROBE_ID_PREFIX, PROBE_MERCHANT_ID } from "@payments/shared/probe";
 import { PROBE_HEADER } from "../middleware/probe_requests.ts";
 import type { ProbeFailure, ProbeMetrics } from "./probe_metrics.ts";
@@ -41,6 +49,8 @@ export interface ProbeDeps {
   now?: () => number;
   /** A fresh unique id (default `crypto.randomUUID`). */
   newId?: () => string;
+  /** Default: the services' tracer (`@payments/shared/tracing`). */
+  tracer?: Tracer;
 }
 
 /** How one probe ended. */
@@ -68,6 +78,7 @@ export function createProbe(deps: ProbeDeps): Probe {
   const fetchFn = deps.fetch ?? fetch;
   const now = deps.now ?? (() => performance.now());
   const newId = deps.newId ?? (() => crypto.randomUUID());
+  const tracer = deps.tracer ?? pipelineTracer();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -148,9 +159,10 @@ export function createProbe(deps: ProbeDeps): Probe {
     return fail("unexpected_answer", detail);
   }
 
-  function record(outcome: ProbeOutcome): void {
+  function record(outcome: ProbeOutcome, span: Span): void {
     if (outcome.ok) {
       observeWithExemplar(deps.metrics.duration, {}, outcome.seconds, {
+        traceId: traceIds(span)?.trace_id,
         correlationId: outcome.paymentId,
       });
       deps.logger.debug("Probe {payment_id} {status} after {seconds} s", {
@@ -169,11 +181,18 @@ export function createProbe(deps: ProbeDeps): Probe {
     );
   }
 
-  async function runOnce(): Promise<ProbeOutcome> {
-    const outcome = await probe();
-    // A probe cut short by stop() says nothing about the pipeline.
-    if (!abort.signal.aborted) record(outcome);
-    return outcome;
+  function runOnce(): Promise<ProbeOutcome> {
+    return tracer.startActiveSpan("pipeline probe", { root: true }, async (span) => {
+      try {
+        const outcome = await probe();
+        // A probe cut short by stop() says nothing about the pipeline.
+        if (!abort.signal.aborted) record(outcome, span);
+        if (isSampled(span)) describe(span, outcome);
+        return outcome;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   function schedule(delayMs: number) {
@@ -199,4 +218,15 @@ export function createProbe(deps: ProbeDeps): Probe {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** The probe span's attributes: the payment, and how the probe ended. */
+function describe(span: Span, outcome: ProbeOutcome): void {
+  span.setAttributes({ [PAYMENT_ATTR.id]: outcome.paymentId, [PAYMENT_ATTR.probe]: true });
+  if (outcome.ok) {
+    span.setAttribute(PAYMENT_ATTR.outcome, outcome.status);
+  } else {
+    span.setAttribute("payments.probe.failure", outcome.reason);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.detail });
+  }
 }

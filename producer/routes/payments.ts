@@ -36,7 +36,6 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
       const correlationId = c.get("correlationId");
       const published = await ingest(deps, [payment], {
         correlationId,
-        traceparent: c.get("traceparent"),
         batch: false,
         probe: c.get("probe") === true,
         onSettled: admitted.release,
@@ -79,7 +78,6 @@ export function paymentHandlers(deps: PaymentHandlersDeps): PaymentHandlers {
       return withContext({ correlation_id: correlationId, batch_id: batchId }, async () => {
         const published = await ingest(deps, body.payments, {
           correlationId,
-          traceparent: c.get("traceparent"),
           batch: true,
           probe: c.get("probe") === true,
           onSettled: admitted.release,
