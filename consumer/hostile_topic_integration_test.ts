@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { readOrigin } from "./results.ts";
 import { sharedBrokers } from "@payments/testing/brokers";
 import { testClient } from "@payments/testing/kafka";
 import { readCommitted, type TopicRecord } from "@payments/testing/kcat";
@@ -159,7 +160,8 @@ Deno.test("adversarial records each end as one result or one dead letter with a 
 
       const byOffset = new Map<number, (typeof answers)[number][]>();
       for (const a of answers) {
-        const offset = Number(a.headers.original_offset);
+        // A dead letter names its input in original_* headers, a result in `origin`.
+        const offset = Number(readOrigin(a.headers)?.offset);
         byOffset.set(offset, [...(byOffset.get(offset) ?? []), a]);
       }
       for (const [i, h] of HOSTILE.entries()) {
