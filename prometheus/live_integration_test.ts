@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { OTEL_TEST_ENV } from "@payments/testing/otel_rerun";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { produceWithKcat } from "@payments/testing/kcat";
 import { type PrometheusServer, startPrometheus } from "@payments/testing/prometheus";
@@ -184,7 +185,14 @@ Deno.test("on live services a payment's exemplar comes back from Prometheus, eve
     "payment-producer": `127.0.0.1:${ports.producer}`,
     "payment-consumer": `127.0.0.1:${ports.consumer}`,
   });
-  const common = { brokers, topics, groupId, env: { LAG_MONITOR_INTERVAL_MS: "1000" } };
+  // Traced, everything sampled, exported nowhere: the caller's traceparent then reaches
+  // the exemplars through Deno's server span and the records' headers.
+  const common = {
+    brokers,
+    topics,
+    groupId,
+    env: { LAG_MONITOR_INTERVAL_MS: "1000", ...OTEL_TEST_ENV },
+  };
   // The producer's end-to-end probe, so its panels have probes to show.
   const probe = { PROBE_INTERVAL_MS: "2500", PROBE_TIMEOUT_MS: "5000" };
   await createTopics(brokers, topics, 6);
