@@ -121,18 +121,47 @@ function versionLdflags(): string {
   return `-X ${pkg}.latestVersion=v${JAEGER_VERSION} -X ${pkg}.commitSHA=${JAEGER_MODULE_VERSION}`;
 }
 
-/** Throws a {@linkcode JaegerError} with {@linkcode GO_INSTALL_HINT} unless `go version` runs. */
+/**
+ * The oldest Go that can build the pinned module: from 1.21 on, `go build` fetches the
+ * newer Go release `go.mod` asks for from the proxy by itself; older ones fail on it.
+ */
+const OLDEST_GO = [1, 21] as const;
+
+/**
+ * The `[major, minor]` of `go version`'s output (`go version go1.19.8 linux/amd64`), or
+ * undefined when it does not say.
+ */
+export function goVersion(output: string): [number, number] | undefined {
+  const match = /\bgo(\d+)\.(\d+)/.exec(output);
+  return match ? [Number(match[1]), Number(match[2])] : undefined;
+}
+
+/**
+ * Throws a {@linkcode JaegerError} with {@linkcode GO_INSTALL_HINT} unless `go version`
+ * runs and names a Go of {@linkcode OLDEST_GO} or newer.
+ */
 async function requireGo(go: string): Promise<void> {
+  let output: string | undefined;
   try {
-    const out = await new Deno.Command(go, { args: ["version"], stdout: "null", stderr: "null" })
+    const out = await new Deno.Command(go, { args: ["version"], stdout: "piped", stderr: "null" })
       .output();
-    if (out.success) return;
+    if (out.success) output = new TextDecoder().decode(out.stdout);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  throw new JaegerError(
-    `Cannot build Jaeger ${JAEGER_VERSION}: Go (\`${go}\`) is not installed; ${GO_INSTALL_HINT}.`,
-  );
+  if (output === undefined) {
+    throw new JaegerError(
+      `Cannot build Jaeger ${JAEGER_VERSION}: Go (\`${go}\`) is not installed; ${GO_INSTALL_HINT}.`,
+    );
+  }
+  const version = goVersion(output);
+  const [major, minor] = OLDEST_GO;
+  if (version && (version[0] < major || (version[0] === major && version[1] < minor))) {
+    throw new JaegerError(
+      `Cannot build Jaeger ${JAEGER_VERSION}: \`${go}\` is Go ${version.join(".")}, too old to ` +
+        `fetch the Go release Jaeger needs; ${GO_INSTALL_HINT}.`,
+    );
+  }
 }
 
 /** Whether a build's staging file is in `dir` (only for the message; the lock decides). */

@@ -4,6 +4,7 @@ import {
   defaultCacheDir,
   ensureJaeger,
   GO_INSTALL_HINT,
+  goVersion,
   JAEGER_MODULE_VERSION,
   JAEGER_PACKAGE,
   jaegerBinaryPath,
@@ -64,6 +65,36 @@ Deno.test("ensureJaeger without Go fails with the command that installs it, and 
   } finally {
     await Deno.remove(cacheDir, { recursive: true });
   }
+});
+
+Deno.test("ensureJaeger with a Go older than 1.21 (Debian 12's) fails saying so, and builds nothing", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "payments-jaeger-cache-" });
+  try {
+    const go = join(cacheDir, "go");
+    await Deno.writeTextFile(
+      go,
+      `#!/bin/sh\n[ "$1" = version ] && echo "go version go1.19.8 linux/amd64" && exit 0\nexit 3\n`,
+      { mode: 0o755 },
+    );
+    await assert.rejects(
+      ensureJaeger({ cacheDir, go, log: () => {} }),
+      (error: Error) => {
+        assert.ok(error instanceof JaegerError);
+        assert.match(error.message, /is Go 1\.19, too old/);
+        assert.ok(error.message.includes(GO_INSTALL_HINT));
+        return true;
+      },
+    );
+    assert.equal(await Deno.stat(jaegerBinaryPath(cacheDir)).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("goVersion reads major and minor from go version's output", () => {
+  assert.deepEqual(goVersion("go version go1.26.8 linux/amd64"), [1, 26]);
+  assert.deepEqual(goVersion("go version go1.19.8 linux/amd64\n"), [1, 19]);
+  assert.equal(goVersion("something else"), undefined);
 });
 
 /** A `go` that records each call and, for `build -o <path>`, writes a script there. */

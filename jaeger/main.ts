@@ -13,6 +13,7 @@ import { startJaeger } from "./launcher.ts";
 
 const HELP = `Usage: deno task jaeger [--otlp-grpc-port N] [--otlp-http-port N] [--query-port N]
                          [--query-grpc-port N] [--data-dir DIR] [--ignore-sigint]
+       deno task jaeger --build
 
 Runs Jaeger ${JAEGER_VERSION} in the foreground with traces kept in memory, prints one
 ready line and stops cleanly on Ctrl-C or SIGTERM. The first run builds it from the Go
@@ -28,6 +29,8 @@ Options:
   --query-grpc-port N  query gRPC API (env JAEGER_QUERY_GRPC_PORT, default ${DEFAULT_JAEGER_PORTS.queryGrpc})
   --data-dir DIR       config and jaeger.log (env JAEGER_DATA_DIR, default .data/jaeger)
   --ignore-sigint      stop on SIGTERM only (for a parent that stops its children in order)
+  --build              only build the binary when it is missing, print its path, exit
+                       (deno task test's prerequisites run this)
   -h, --help           show this help
 
 Environment:
@@ -44,6 +47,7 @@ async function main(): Promise<number> {
       "query-grpc-port": { type: "string" },
       "data-dir": { type: "string" },
       "ignore-sigint": { type: "boolean" },
+      build: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -51,6 +55,10 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(HELP);
+    return 0;
+  }
+  if (values.build) {
+    console.log(await ensureJaeger());
     return 0;
   }
   const env = Deno.env.toObject();

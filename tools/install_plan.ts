@@ -28,8 +28,9 @@ const APT_ENV = ["env", "DEBIAN_FRONTEND=noninteractive"];
  * Plans the installation of `missing`: Debian packages in one `apt-get install` after
  * `apt-get update` (as root, or through `sudo -n`), then Python packages with pip
  * (system-wide as root, `--user` otherwise; Debian's pip refuses either without
- * `--break-system-packages`, which older pips do not know: they are retried without).
- * Without root or sudo, Debian packages cannot be installed: the plan is the command.
+ * `--break-system-packages`, which older pips do not know: they are retried without),
+ * then what the project builds itself (Jaeger). Without root or sudo, Debian packages
+ * cannot be installed: the plan is the command.
  *
  * @example
  * ```ts
@@ -41,6 +42,7 @@ const APT_ENV = ["env", "DEBIAN_FRONTEND=noninteractive"];
 export function planInstall(missing: readonly Prerequisite[], privilege: Privilege): InstallPlan {
   const packages: string[] = [];
   const requirements: string[] = [];
+  const builds: { argv: string[]; command: string }[] = [];
   const lines: string[] = [];
   for (const prerequisite of missing) {
     const { install } = prerequisite;
@@ -59,6 +61,10 @@ export function planInstall(missing: readonly Prerequisite[], privilege: Privile
             prerequisite.why,
         );
         break;
+      case "build":
+        builds.push({ argv: [...install.argv], command: install.command });
+        lines.push(`building ${prerequisite.name} (${install.command}): ${prerequisite.why}`);
+        break;
     }
   }
   const sudo = privilege === "sudo" ? ["sudo", "-n"] : [];
@@ -74,11 +80,15 @@ export function planInstall(missing: readonly Prerequisite[], privilege: Privile
   }];
   if (privilege === "none" && packages.length > 0) {
     const pipText = pip.length > 0 ? ` && ${pip[0]!.argv.join(" ")}` : "";
+    const buildText = builds.map((build) => ` && ${build.command}`).join("");
     return {
       possible: false,
       lines,
-      command: `sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}${pipText}`,
+      command: `sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}${pipText}` +
+        buildText,
     };
   }
-  return { possible: true, lines, steps: [...apt, ...pip] };
+  // Builds last: one may need a package installed above (Jaeger needs Go).
+  const build = builds.map(({ argv }) => ({ argv }));
+  return { possible: true, lines, steps: [...apt, ...pip, ...build] };
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { ensurePrerequisites } from "./install_prerequisites.ts";
 import { planInstall } from "./install_plan.ts";
 import { type Prerequisite, PREREQUISITES, prerequisitesFor } from "./prerequisites.ts";
@@ -106,7 +107,31 @@ Deno.test("dev needs the broker's JDK and Maven; test needs every tool the suite
     "chromium",
     "pip",
     "confluent_kafka",
+    "go",
+    "jaeger",
   ]);
+});
+
+Deno.test("Jaeger is built after the packages (it needs Go), with no privilege; without one, the command says both", () => {
+  const plan = planInstall(byName("jaeger", "go"), "root");
+  assert.ok(plan.possible);
+  assert.deepEqual(plan.steps.map((step) => step.argv.slice(-2)), [
+    ["update", "-qq"],
+    ["-qq", "golang-go"],
+    [fileURLToPath(new URL("../jaeger/main.ts", import.meta.url)), "--build"],
+  ]);
+  assert.equal(plan.steps[2]!.argv[0], Deno.execPath());
+  assert.match(plan.lines[0]!, /^building jaeger \(deno task jaeger --build\): the tracing tests/);
+
+  const alone = planInstall(byName("jaeger"), "none");
+  assert.ok(alone.possible, "Go is there: building needs no privilege");
+  assert.equal(alone.steps.length, 1);
+  const both = planInstall(byName("go", "jaeger"), "none");
+  assert.ok(!both.possible);
+  assert.equal(
+    both.command,
+    "sudo apt-get update && sudo apt-get install -y golang-go && deno task jaeger --build",
+  );
 });
 
 const absent: Prerequisite = {

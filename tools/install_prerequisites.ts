@@ -117,9 +117,10 @@ if (import.meta.main) {
     console.log(`Usage: deno task prerequisites [--for dev|test] [--dry-run]
 
 Installs what deno task dev (a JDK and Maven, for the local broker) or deno task test
-(also kcat, Prometheus, Alertmanager, docker-compose, Chromium, pip and confluent-kafka)
-needs and is missing: Debian packages as root or with passwordless sudo, Python packages
-with pip. --dry-run says what it would install and runs nothing.`);
+(also kcat, Prometheus, Alertmanager, docker-compose, Chromium, pip, confluent-kafka, Go
+and a Jaeger built with it) needs and is missing: Debian packages as root or with
+passwordless sudo, Python packages with pip, Jaeger with deno task jaeger --build.
+--dry-run says what it would install and runs nothing.`);
     Deno.exit(values.help ? 0 : 2);
   }
   const ok = await ensurePrerequisites(values.for, {

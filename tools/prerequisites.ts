@@ -7,10 +7,12 @@
  * would. Nothing is ever skipped silently.
  *
  * A new prerequisite is one entry in {@linkcode PREREQUISITES}; a new way to install
- * (a Go module, ...) is one {@linkcode Installer} kind and its case in `install_plan.ts`.
+ * is one {@linkcode Installer} kind and its case in `install_plan.ts`.
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+import { jaegerBinaryPath } from "@payments/jaeger/build";
 
 /** The tasks that install what they need. */
 export type Purpose = "dev" | "test";
@@ -19,7 +21,12 @@ export type Purpose = "dev" | "test";
 export type Installer =
   | { kind: "debian"; packages: readonly string[] }
   /** `python3 -m pip install <requirement>`; needs the `pip` prerequisite first. */
-  | { kind: "pip"; requirement: string };
+  | { kind: "pip"; requirement: string }
+  /**
+   * A command of this project that builds it, run after the packages (it may need one of
+   * them) and needing no privilege; `command` is how a person types it.
+   */
+  | { kind: "build"; argv: readonly string[]; command: string };
 
 /** One thing a task needs that is not Deno. */
 export interface Prerequisite {
@@ -35,6 +42,18 @@ export interface Prerequisite {
 }
 
 const debian = (...packages: string[]): Installer => ({ kind: "debian", packages });
+
+/**
+ * Succeeds when the Jaeger binary of the pinned version is built (the cache directory
+ * cannot be found without HOME: then it is missing, and building it says why).
+ */
+function jaegerBuilt(): string[] {
+  try {
+    return ["test", "-x", jaegerBinaryPath()];
+  } catch {
+    return ["false"];
+  }
+}
 
 /** Everything `deno task dev` and `deno task test` need besides Deno. */
 export const PREREQUISITES: readonly Prerequisite[] = [
@@ -101,6 +120,32 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     for: ["test"],
     check: ["python3", "-c", "import confluent_kafka"],
     install: { kind: "pip", requirement: "confluent-kafka==2.16.1" },
+  },
+  {
+    name: "go",
+    why: "Jaeger is built from the Go module proxy (Go 1.21 or newer fetches the Go release " +
+      "Jaeger's go.mod asks for by itself; Debian 12's golang-go is 1.19, too old)",
+    for: ["test"],
+    check: ["go", "version"],
+    install: debian("golang-go"),
+  },
+  {
+    name: "jaeger",
+    why: "the tracing tests export spans to a real Jaeger v2, built once per machine into " +
+      "~/.cache/payments (about 5 minutes on 2 cores)",
+    for: ["test"],
+    check: jaegerBuilt(),
+    install: {
+      kind: "build",
+      argv: [
+        Deno.execPath(),
+        "run",
+        "-A",
+        fileURLToPath(new URL("../jaeger/main.ts", import.meta.url)),
+        "--build",
+      ],
+      command: "deno task jaeger --build",
+    },
   },
 ];
 
