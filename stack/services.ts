@@ -1,5 +1,6 @@
 /**
- * The producer and the consumer as real subprocesses (`deno run -A <service>/main.ts`),
+ * The producer and the consumer as real subprocesses (`deno run -A <service>/main.ts`,
+ * with their OpenTelemetry defaults, `./telemetry.ts`),
  * the one way the bench and the tests start a service: every line they write is kept
  * (tests grep them for secrets), `/ready` can be awaited, and each can be killed with any
  * signal. {@linkcode runUntilExit} runs one that is expected to refuse to start.
@@ -23,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "@payments/kafka/ports";
 import { metricValue } from "@payments/shared/metrics";
 import { type TopicNames, topicsEnv } from "@payments/shared/topics";
+import { telemetryEnvFlag } from "./telemetry.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -87,7 +89,7 @@ export async function startService(
     ? await Deno.makeTempDir({ prefix: "payments-consumer-state-" })
     : undefined;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...(options.denoFlags ?? []), mainOf(name)],
+    args: ["run", "-A", telemetryEnvFlag(name), ...(options.denoFlags ?? []), mainOf(name)],
     cwd: ROOT,
     env: {
       LOG_LEVEL: "info",
@@ -235,7 +237,7 @@ export async function runUntilExit(
   env: Record<string, string>,
 ): Promise<ServiceExit> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", mainOf(name)],
+    args: ["run", "-A", telemetryEnvFlag(name), mainOf(name)],
     cwd: ROOT,
     env,
     stdin: "null",
