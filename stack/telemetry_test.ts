@@ -13,6 +13,8 @@ Deno.test("each service's OpenTelemetry defaults name it as Prometheus does and 
     assert.equal(defaults.OTEL_TRACES_SAMPLER, "parentbased_traceidratio");
     const ratio = Number(defaults.OTEL_TRACES_SAMPLER_ARG);
     assert.ok(ratio > 0 && ratio <= 1, `a ratio, got ${defaults.OTEL_TRACES_SAMPLER_ARG}`);
+    // Off by default: measured too costly to leave on (docs/benchmarks.md, "Tracing").
+    assert.equal(defaults.OTEL_DENO, undefined, "tracing is not switched on by default");
   }
   assert.deepEqual(
     { ...telemetryDefaults("producer"), OTEL_SERVICE_NAME: "" },
