@@ -26,6 +26,7 @@ import { burstRestartRows, handoverRows } from "./handover.ts";
 import { scaleoutRows } from "./scaleout.ts";
 import { profileRows } from "./profile_rows.ts";
 import { statusReadRows } from "./status_reads.ts";
+import { tracingRows } from "./tracing.ts";
 import { envPairs, machine } from "./support.ts";
 import { type BenchRow, formatBenchTable } from "./table.ts";
 
@@ -67,6 +68,10 @@ Measures, on the local broker (a throw-away one unless KAFKA_BROKERS is set):
   status      GET /payments/{id} at 500 requests/s against decided payments with
               the consumer running (p99), and the consumer's decisions/s draining a
               pre-filled topic without and with those reads (alternating runs)
+  tracing     the producer (HTTP batch 1, concurrency 8) and the consumer (draining
+              a pre-filled topic) with tracing off, at the services' default sampling
+              and at 100%, exporting to a Jaeger this section starts (built with Go
+              on first use): throughput and CPU per payment, rounds alternating
   overload    the producer alone (a fresh process) under batch-100 requests at
               concurrency 2,048, closed model: admitted payments/s (vs the best
               producer row), admitted p99, share shed, peak RSS (VmHWM) and
@@ -82,14 +87,16 @@ restart after a burst <= 3x a quiet one; hand-over <= 3 s and flat in the histor
 scale-out CPU per payment at 3 instances <= 1.2x one instance's;
 overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
 RSS peak < 300 MiB, nothing answered non-2xx in Kafka; status reads p99 < 10 ms at
-500/s, and the drain with them >= 95% of the drain without.
+500/s, and the drain with them >= 95% of the drain without; tracing at the default
+sampling >= 90% of the throughput with tracing off.
 
   --full            longer runs and more records (several minutes instead of ~2)
   --out FILE        JSON report (default bench-results.json)
   --drain-records N records pre-filled for the loops, the consumer section and each
                     drain of the status section (default 30000, 100000 with --full)
   --only LIST       comma-separated sections to run:
-                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,profile,overload,status
+                    ceiling,producer,codecs,consumer,e2e,restart,scaleout,profile,overload,
+                    status,tracing
   --producer-env K=V, --consumer-env K=V
                     extra environment for the services (repeatable), to measure a
                     setting, e.g. --consumer-env CONSUMER_MAX_RECORDS_PER_TRANSACTION=2000
@@ -111,6 +118,7 @@ const SECTIONS = [
   "profile",
   "overload",
   "status",
+  "tracing",
 ] as const;
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -244,6 +252,7 @@ async function main(args: string[]): Promise<number> {
     if (only.has("consumer")) await consumerRows(ctx, drainTopics, ceilings);
     if (only.has("e2e")) await e2eRows(ctx);
     if (only.has("status")) await statusReadRows(ctx);
+    if (only.has("tracing")) await tracingRows(ctx);
     if (only.has("restart")) {
       await guarded(ctx, "restart", "consumer restart", async () => {
         rows.push(

@@ -35,6 +35,11 @@ export interface Plan {
    * without and with them (each of `drainRecords` records).
    */
   statusReads: { rate: number; pairs: number };
+  /**
+   * Tracing off, at the default sampling and at 100%: rounds of the three (each a fresh
+   * producer for `httpMs`, and a consumer draining `drainRecords`).
+   */
+  tracing: { rounds: number; drainRecords: number };
 }
 
 /** The default (short) plan and the `--full` one. */
@@ -62,6 +67,7 @@ export const PLANS: Record<"short" | "full", Plan> = {
     burstRecords: 100_000,
     handoverSizes: [20_000, 200_000],
     statusReads: { rate: 500, pairs: 2 },
+    tracing: { rounds: 2, drainRecords: 20_000 },
   },
   full: {
     perfRecords: 1_000_000,
@@ -95,5 +101,6 @@ export const PLANS: Record<"short" | "full", Plan> = {
     burstRecords: 400_000,
     handoverSizes: [20_000, 1_000_000],
     statusReads: { rate: 500, pairs: 3 },
+    tracing: { rounds: 3, drainRecords: 60_000 },
   },
 };
