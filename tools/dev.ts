@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task dev`: a local broker (reused when one already listens on the port,
- * skipped when KAFKA_BROKERS is set), then the producer and the consumer in watch
+ * skipped when KAFKA_BROKERS is set), a Jaeger receiving the services' traces when Go
+ * can build it (`dev_jaeger.ts`), then the producer and the consumer in watch
  * mode, a Prometheus scraping them when `prometheus` is installed and an Alertmanager
  * whose alerts are printed here when `prometheus-alertmanager` is. Their output shares
  * our stdout: prefixed text for people (coloured only on a terminal), or JSON Lines
@@ -11,8 +12,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { ensureJaeger } from "@payments/jaeger/build";
+import { telemetryEnvFlag } from "@payments/stack/telemetry";
 import { alertLine, startAlertReceiver } from "./dev_alert_receiver.ts";
 import { devAlertmanager } from "./dev_alertmanager.ts";
+import { type DevTraces, devTraces, devTracingEnv, traceCurlLine } from "./dev_jaeger.ts";
 import { CHILD_OPTIONS, createSupervisor, isWatcherFinished } from "./dev_processes.ts";
 import { devPrometheus } from "./dev_prometheus.ts";
 import { ensurePrerequisites } from "./install_prerequisites.ts";
@@ -21,7 +25,11 @@ import { createDevOutput } from "./prefixed.ts";
 const HELP = `Usage: deno task dev [--json]
 
 Starts a local Kafka broker on localhost:\${KAFKA_PORT:-9092} (or reuses one already
-listening there; with KAFKA_BROKERS set, uses that cluster instead), then the producer
+listening there; with KAFKA_BROKERS set, uses that cluster instead); a Jaeger for the
+services' traces (OTLP on JAEGER_OTLP_HTTP_PORT, 4318, query API on JAEGER_QUERY_PORT,
+16686; data in JAEGER_DATA_DIR, .data/jaeger) when one already listens there or Go can
+build it (once, about 5 minutes; with OTEL_EXPORTER_OTLP_ENDPOINT set the traces go
+there instead, and without Go they are off); then the producer
 (PRODUCER_PORT, 8000) and the consumer (CONSUMER_PORT, 8001) with --watch; when
 prometheus is installed, a Prometheus scraping them (PROMETHEUS_PORT, 9090; data in
 PROMETHEUS_DATA_DIR, .data/prometheus), and when prometheus-alertmanager is, an
@@ -116,7 +124,32 @@ if (brokers) {
   brokers = `localhost:${ports.kafka}`;
 }
 
-// 2. The services, in watch mode; each also keeps its JSON Lines in a file, for the
+// 2. Traces: a Jaeger when one runs or can be built, else a line saying how (dev_jaeger.ts).
+let traces: DevTraces = await devTraces({
+  root,
+  env,
+  dataDir: env.JAEGER_DATA_DIR ?? `${root}.data/jaeger`,
+  isListening,
+  ensureJaeger: () => ensureJaeger({ log: (line) => output.say(line) }),
+});
+if (traces.on && traces.command) {
+  const ready = Promise.withResolvers<void>();
+  const jaeger = processes.spawn("jaeger", "auxiliary", traces.command, {
+    onLine: (line) => /^Jaeger \S+ ready/.test(line) && ready.resolve(),
+  });
+  jaeger.status.then((status) => {
+    ready.reject(new Error(`Jaeger exited with code ${status.code} (see above)`));
+    if (!processes.stopping) output.say(`Jaeger exited with code ${status.code}`);
+  });
+  try {
+    await ready.promise;
+  } catch (error) {
+    // Optional, as Prometheus is: the services run without traces.
+    traces = { on: false, line: `Jaeger not started, traces off: ${(error as Error).message}` };
+  }
+}
+
+// 3. The services, in watch mode; each also keeps its JSON Lines in a file, for the
 // searches the docs give (a file outlives the terminal's scrollback).
 const logDir = env.DEV_LOG_DIR ?? ".data/logs";
 await Deno.mkdir(logDir, { recursive: true });
@@ -131,13 +164,14 @@ const serviceEnv = {
   // Where the producer asks the consumer for a payment's status: this machine, whatever
   // its host name resolves to.
   CONSUMER_ADVERTISED_URL: env.CONSUMER_ADVERTISED_URL ?? `http://127.0.0.1:${ports.consumer}`,
+  ...devTracingEnv(traces, env),
 };
 for (const service of ["producer", "consumer"] as const) {
   processes.spawn(
     service,
     "service",
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--watch", `${root}${service}/main.ts`],
+      args: ["run", "-A", "--watch", telemetryEnvFlag(service), `${root}${service}/main.ts`],
       // One file each: two processes must not rotate the same file.
       env: { ...serviceEnv, LOG_FILE: `${logDir}/${service}.log` },
       ...CHILD_OPTIONS,
@@ -154,7 +188,7 @@ for (const service of ["producer", "consumer"] as const) {
   );
 }
 
-// 3. Alerts: Alertmanager first, so Prometheus can be pointed at it.
+// 4. Alerts: Alertmanager first, so Prometheus can be pointed at it.
 const alerts = startAlertReceiver((alert, receiver) =>
   output.line("alerts", alertLine(alert, receiver, json), "stdout")
 );
@@ -213,6 +247,8 @@ const banner = [
   `health       http://localhost:${ports.producer}/health   http://localhost:${ports.consumer}/health`,
   prometheusLine,
   alertmanagerLine,
+  traces.line,
+  ...(traces.on && traces.queryUrl ? [`trace        ${traceCurlLine(traces.queryUrl)}`] : []),
   `logs         ${logDir}/producer.log  ${logDir}/consumer.log  (JSON Lines)`,
   ...(brokerLog ? [`broker log   ${brokerLog}`] : []),
   "Ctrl-C stops everything.",

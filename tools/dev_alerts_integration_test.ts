@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { produceWithKcat } from "@payments/testing/kcat";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
-import { startDev, waitUntilOk } from "./dev_support.ts";
+import { devJaegerEnv, startDev, waitUntilOk } from "./dev_support.ts";
 
 /** Waits until Prometheus has scraped the consumer's dead-letter counter (still 0). */
 async function scraped(prometheusPort: number, timeoutMs = 90_000): Promise<void> {
@@ -60,6 +60,7 @@ Deno.test({
       ALERTMANAGER_DATA_DIR: `${dataDir}/alertmanager`,
       DEV_LOG_DIR: `${dataDir}/logs`,
       LAG_MONITOR_ENABLED: "false",
+      ...devJaegerEnv(dataDir).env,
     });
     try {
       await dev.waitForLine(

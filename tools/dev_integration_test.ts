@@ -9,7 +9,7 @@ import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
 import { shortCorrelationId } from "@payments/shared/logging";
 import { findRuleFiles } from "./dev_prometheus.ts";
-import { readmeCurl, startDev, waitUntilOk } from "./dev_support.ts";
+import { devJaegerEnv, readmeCurl, startDev, waitUntilOk } from "./dev_support.ts";
 
 interface Target {
   labels: { job: string };
@@ -47,10 +47,12 @@ Deno.test({
       prometheus: freePort("127.0.0.1"),
       alertmanager: freePort("127.0.0.1"),
     };
+    const jaeger = devJaegerEnv(dataDir);
     // No KAFKA_BROKERS: dev starts its own broker, as on a fresh clone.
     const { KAFKA_BROKERS: _, LOG_FORMAT: _format, ...inherited } = Deno.env.toObject();
     const dev = startDev([], {
       ...inherited,
+      ...jaeger.env,
       PRODUCER_PORT: String(ports.producer),
       CONSUMER_PORT: String(ports.consumer),
       KAFKA_PORT: String(ports.kafka),
@@ -95,6 +97,41 @@ Deno.test({
       assert.ok(producerLines.length >= 1, dev.lines().join("\n"));
       assert.match(producerLines.join("\n"), /Batch \S+ of 1 payments accepted/);
       assert.match(consumerLine, /partition=\d+ offset=\d+/);
+
+      // The banner's curl lists the payment's trace in dev's Jaeger: the producer's spans
+      // and both consumer tasks', the trace whose id the log lines carry.
+      const banner = await dev.waitForLine(/^ +trace +curl /);
+      const traceCurl = banner.replace(/^ +trace +/, "").replace(/ \| jq .*$/, "");
+      assert.ok(traceCurl.includes(`localhost:${jaeger.queryPort}/api/traces`), traceCurl);
+      let found: { traceID: string; spans: { operationName: string }[] }[] = [];
+      const traceDeadline = Date.now() + 60_000;
+      while (Date.now() < traceDeadline) {
+        const listed = await new Deno.Command("bash", { args: ["-c", traceCurl], stdout: "piped" })
+          .output();
+        found = JSON.parse(new TextDecoder().decode(listed.stdout)).data ?? [];
+        const names = found[0]?.spans.map((s) => s.operationName) ?? [];
+        if (
+          names.includes("POST /payments/batch") &&
+          names.includes("commit payment_requests.by_customer")
+        ) {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      assert.equal(found.length, 1, JSON.stringify(found).slice(0, 2000));
+      assert.deepEqual(
+        [...new Set(found[0]!.spans.map((s) => s.operationName))].sort(),
+        [
+          "POST /payments/batch",
+          "admit payments",
+          "commit payment_requests",
+          "commit payment_requests.by_customer",
+          "process payment_requests",
+          "process payment_requests.by_customer",
+          "send payment_requests",
+        ],
+      );
+      assert.match(consumerLine, new RegExp(` tid=${found[0]!.traceID.slice(0, 8)} `));
 
       // Prometheus scrapes both services (its first scrape comes within one interval).
       const deadline = Date.now() + 90_000;
@@ -157,9 +194,16 @@ Deno.test({
     const brokers = sharedBrokers();
     const topics = uniqueTopics("dev-json");
     await createTopics(brokers, topics, 3);
-    // A PATH without prometheus (deno is spawned by absolute path).
+    // A PATH without prometheus (deno is spawned by absolute path); sh and setsid start
+    // dev's Jaeger.
     const bin = await Deno.makeTempDir({ prefix: "payments-dev-bin-" });
     await Deno.symlink(Deno.execPath(), `${bin}/deno`);
+    for (const tool of ["sh", "setsid"]) {
+      const path = new TextDecoder().decode(
+        (await new Deno.Command("which", { args: [tool], stdout: "piped" }).output()).stdout,
+      ).trim();
+      await Deno.symlink(path, `${bin}/${tool}`);
+    }
     const ports = { producer: freePort("127.0.0.1"), consumer: freePort("127.0.0.1") };
     const dev = startDev(["--json"], {
       HOME: Deno.env.get("HOME") ?? "/root",
@@ -172,6 +216,7 @@ Deno.test({
       PROMETHEUS_PORT: String(freePort("127.0.0.1")),
       ALERTMANAGER_PORT: String(freePort("127.0.0.1")),
       DEV_LOG_DIR: `${bin}/logs`,
+      ...devJaegerEnv(bin).env,
       LAG_MONITOR_ENABLED: "false",
     });
     try {
@@ -207,7 +252,10 @@ Deno.test({
         }
       });
       for (const record of records) {
-        assert.ok(["dev", "producer", "consumer"].includes(record.service), JSON.stringify(record));
+        assert.ok(
+          ["dev", "producer", "consumer", "jaeger"].includes(record.service),
+          JSON.stringify(record),
+        );
         assert.equal(typeof record.level, "string");
         assert.equal(typeof record.message, "string");
       }

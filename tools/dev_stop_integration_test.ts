@@ -9,7 +9,13 @@ import { topicsEnv } from "@payments/shared/topics";
 import assert from "node:assert/strict";
 import { freePort, sharedBrokers } from "@payments/testing/brokers";
 import { createTopics, deleteTopics, uniqueTopics } from "@payments/testing/topics";
-import { descendantPid, type DevSession, startDev, waitUntilOk } from "./dev_support.ts";
+import {
+  descendantPid,
+  devJaegerEnv,
+  type DevSession,
+  startDev,
+  waitUntilOk,
+} from "./dev_support.ts";
 
 async function isListening(port: number): Promise<boolean> {
   try {
@@ -66,6 +72,7 @@ Deno.test({
       CONSUMER_STATE_DIR: `${dataDir}/consumer-state`,
       DEV_LOG_DIR: `${dataDir}/logs`,
       CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      ...devJaegerEnv(dataDir).env,
     };
     const ready = async (dev: DevSession) => {
       await dev.waitForLine(/Kafka ready on/, 240_000);
@@ -141,6 +148,7 @@ Deno.test({
         ALERTMANAGER_PORT: String(freePort("127.0.0.1")),
         DEV_LOG_DIR: logDir,
         LAG_MONITOR_ENABLED: "false",
+        ...devJaegerEnv(logDir).env,
       });
       try {
         await waitUntilOk(`http://127.0.0.1:${ports.producer}/ready`);

@@ -6,7 +6,28 @@
  * @module
  */
 
+import { freePort } from "@payments/kafka/ports";
+
 const ROOT = new URL("..", import.meta.url).pathname;
+
+/**
+ * The environment that gives dev's Jaeger free ports and a directory of `dataDir`, so a
+ * test's dev never meets another Jaeger (a developer's, another test's); and its query
+ * port.
+ */
+export function devJaegerEnv(dataDir: string): { env: Record<string, string>; queryPort: number } {
+  const queryPort = freePort("127.0.0.1");
+  return {
+    env: {
+      JAEGER_OTLP_GRPC_PORT: String(freePort("127.0.0.1")),
+      JAEGER_OTLP_HTTP_PORT: String(freePort("127.0.0.1")),
+      JAEGER_QUERY_PORT: String(queryPort),
+      JAEGER_QUERY_GRPC_PORT: String(freePort("127.0.0.1")),
+      JAEGER_DATA_DIR: `${dataDir}/jaeger`,
+    },
+    queryPort,
+  };
+}
 
 /** A running `deno task dev`. */
 export interface DevSession extends AsyncDisposable {
