@@ -51,8 +51,10 @@ Configured from the environment (see .env.example):
   CONSUMER_ADVERTISED_URL            where the producer reads this instance's stores
                                      (default http://<hostname>:<CONSUMER_PORT>)
   LAG_MONITOR_ENABLED                export the group's lag (default true)
-  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables
-  and the other CONSUMER_* settings listed in .env.example.
+  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables,
+  the other CONSUMER_* settings listed in .env.example, and OpenTelemetry's: OTEL_DENO=true
+  traces (off by default), OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER,
+  OTEL_TRACES_SAMPLER_ARG (defaults in consumer/telemetry.env, which deno task consumer loads).
 
 SIGINT/SIGTERM/SIGHUP: stop fetching, finish in-flight records, commit, leave the group,
 exit 0.

@@ -52,7 +52,10 @@ the pipeline end to end. Configured from the environment (see .env.example):
   PROBE_TIMEOUT_MS               a probe's wait for its decision (default 10000)
   LAG_MONITOR_ENABLED            also export the consumer group's lag (default true)
   LAG_MONITOR_INTERVAL_MS        lag measurement period (default 5000)
-  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables.
+  plus the shared KAFKA_*, SASL_*, TOPIC_*, LOG_LEVEL, LOG_FORMAT, LOG_FILE variables,
+  and OpenTelemetry's: OTEL_DENO=true traces (off by default), OTEL_EXPORTER_OTLP_ENDPOINT,
+  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG (defaults in producer/telemetry.env, which
+  deno task producer loads).
 
 SIGINT/SIGTERM/SIGHUP: stop accepting, finish in-flight requests, disconnect, exit 0.
 `;

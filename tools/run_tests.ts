@@ -15,9 +15,10 @@ import { parseTestArguments } from "./test_arguments.ts";
 
 const HELP = `Usage: deno task test [--no-checks] [deno test arguments...]
 
-Runs deno fmt --check, deno lint and deno check (skipped with --no-checks), starts
-a throw-away Kafka broker (unless KAFKA_BROKERS is set), runs the tests against it,
-stops it. Other arguments go to deno test as written: paths of test files or
+Runs deno fmt --check, deno lint and deno check (skipped with --no-checks), installs
+what the tests need when it is missing (tools/prerequisites.ts: tools, Go, and a Jaeger
+built with it, which the tracing tests start on free ports), starts a throw-away Kafka
+broker (unless KAFKA_BROKERS is set), runs the tests against it, stops it. Other arguments go to deno test as written: paths of test files or
 folders, --filter <name>, ... The fault-injection suite (chaos/) runs only when an
 argument names it (it has its own task, deno task test:chaos).`;
 
