@@ -65,12 +65,20 @@ Deno.test("prometheus.yml scrapes the lab's job names, loads the rule files and 
     await Deno.readTextFile(repoPath("prometheus/prometheus.yml")),
   ) as {
     rule_files: string[];
-    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    scrape_configs: {
+      job_name: string;
+      static_configs?: { targets: string[] }[];
+      dns_sd_configs?: { names: string[]; port: number }[];
+    }[];
     alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
     storage: { exemplars: { max_exemplars: number } };
   };
+  // A target as host:port, whether listed or found by DNS (the consumer's replicas).
   const jobs = Object.fromEntries(
-    config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+    config.scrape_configs.map((c) => [c.job_name, [
+      ...(c.static_configs ?? []).flatMap((s) => s.targets),
+      ...(c.dns_sd_configs ?? []).flatMap((d) => d.names.map((name) => `${name}:${d.port}`)),
+    ]]),
   );
   assert.deepEqual(jobs["payment-producer"], ["producer:8000"]);
   assert.deepEqual(jobs["payment-consumer"], ["consumer:8001"]);
