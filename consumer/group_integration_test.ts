@@ -52,13 +52,21 @@ async function assignedInGroup(t: TestKafka, memberId: string): Promise<string[]
 }
 
 Deno.test("/ready is 503 until the instance is a member with every assigned task running, and then lists what the group's own view assigns it", async () => {
-  await using t = await testKafka("ready-group", 2);
+  await using kafka = await testKafka("ready-group", 2);
+  // The first instance starts before its requests topic exists, so it certainly is not
+  // a member when asked first (a join can be quicker than the first poll), and joins
+  // once the topic is created.
+  const t = { ...kafka, topics: { ...kafka.topics, requests: `${kafka.topics.requests}.late` } };
   const dirA = await Deno.makeTempDir({ prefix: "ready-a-" });
   const a = await instance(t, dirA);
   try {
     const first = await readyOf(a);
     assert.equal(first.code, 503, "not ready before it joined");
     assert.ok(["starting", "joining"].includes(first.body.state), first.body.state);
+    await t.admin.createTopics({
+      topics: [{ topic: t.topics.requests, numPartitions: 2 }],
+      waitForLeaders: true,
+    });
     await a.waitReady(60_000);
     const ready = await readyOf(a);
     assert.equal(ready.code, 200, JSON.stringify(ready.body));

@@ -168,7 +168,7 @@ export async function main(args: string[]): Promise<number> {
     },
     signal: life.signal,
     maxBackoffMs: MAX_CONNECT_BACKOFF_MS,
-    cleanUp: () => worker.stop().catch(() => {}),
+    cleanUp: () => worker.abandonStart().catch(() => {}),
     isFinal: (error) => error instanceof ChangelogTopicError,
     onRetry: (error, delay) =>
       logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {

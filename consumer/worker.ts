@@ -56,6 +56,11 @@ export interface Worker {
   start(): Promise<void>;
   /** Stops fetching, finishes in-flight batches, leaves the group, disconnects. */
   stop(): Promise<void>;
+  /**
+   * Undoes a start() that failed the way stop() does, but the worker says "starting"
+   * until the next start(): main.ts retries, and /ready must not say it stopped.
+   */
+  abandonStart(): Promise<void>;
   status(): WorkerStatus;
   /** The tasks assigned here in the current generation. */
   assigned(): readonly TaskId[];
@@ -80,46 +85,116 @@ const sameTask = (a: TaskId) => (b: TaskId) => a.kind === b.kind && a.partition 
 
 /** Creates the worker; nothing happens until `start()`. */
 export function createWorker(deps: WorkerDeps): Worker {
-  const { consumer, admin, tasks, topics, groupId, settings, metrics, logger, kinds } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
-  let assigned: TaskId[] = [];
-  let state: WorkerState = "starting";
-  let memberId: string | undefined;
-  let lastKafkaContact: number | undefined;
-  const touch = () => lastKafkaContact = Date.now();
-  const onCrash = createCrashHandler({
-    admin,
-    topic: topics.requests,
-    groupId,
-    errors: metrics.errors,
-    logger,
-  });
+  return new PaymentWorker(deps);
+}
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+/** The group member: membership, assignments and the batch loop. */
+class PaymentWorker implements Worker {
+  readonly #deps: WorkerDeps;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onCrash: ReturnType<typeof createCrashHandler>;
+  #assigned: TaskId[] = [];
+  #state: WorkerState = "starting";
+  #memberId: string | undefined;
+  #lastKafkaContact: number | undefined;
+  // start() may be retried after Kafka was unreachable: listen only once.
+  #listening = false;
+
+  constructor(deps: WorkerDeps) {
+    this.#deps = deps;
+    this.#sleep = deps.sleep ?? defaultSleep;
+    this.#onCrash = createCrashHandler({
+      admin: deps.admin,
+      topic: deps.topics.requests,
+      groupId: deps.groupId,
+      errors: deps.metrics.errors,
+      logger: deps.logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { consumer, kinds, settings } = this.#deps;
+    this.#state = "starting";
+    this.#listen();
+    await this.#deps.prepareTopics();
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [kinds.payments.inputTopic, kinds.customers.inputTopic],
+      fromBeginning: true,
+    });
+    this.#state = "joining";
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#leave();
+    this.#state = "stopped";
+  }
+
+  async abandonStart(): Promise<void> {
+    await this.#leave();
+    this.#state = "starting";
+  }
+
+  status(): WorkerStatus {
+    const states = new Map(this.#deps.tasks.states().map((t) => [taskName(t.id), t.state]));
+    return {
+      state: this.#state,
+      assignedPartitions: this.#assigned.filter((t) => t.kind === "payments").map((t) =>
+        t.partition
+      ),
+      assignedTasks: this.#assigned.map((t) => ({
+        ...t,
+        state: states.get(taskName(t)) ?? "restoring",
+      })),
+      standbyTasks: this.#deps.standbys?.held() ?? [],
+      ...(this.#memberId ? { memberId: this.#memberId } : {}),
+      ...(this.#lastKafkaContact ? { lastKafkaContact: this.#lastKafkaContact } : {}),
+    };
+  }
+
+  assigned(): readonly TaskId[] {
+    return this.#assigned;
+  }
+
+  /** Leaves the group, disconnects, and closes the standbys and the tasks. */
+  async #leave() {
+    const { consumer, standbys, tasks, metrics } = this.#deps;
+    await consumer.stop();
+    await consumer.disconnect();
+    this.#state = "stopped";
+    await standbys?.stop();
+    await tasks.close();
+    this.#assigned = [];
+    metrics.activePartitions.set(0);
+  }
+
+  #touch() {
+    this.#lastKafkaContact = Date.now();
+  }
+
+  /** One fetched batch of one task: cut into transactions' worth, each answered and committed. */
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const kind = kindOfTopic(kinds, batch.topic);
+    const { tasks, settings } = this.#deps;
+    const kind = kindOfTopic(this.#deps.kinds, batch.topic);
     if (!kind) return;
     const id: TaskId = { kind, partition: batch.partition };
-    touch();
-    let task;
-    try {
-      task = await heartbeating(tasks.ready(id), heartbeat);
-    } catch (error) {
-      logger.error("Cannot prepare task {task}: {reason}", {
-        task: taskName(id),
-        reason: describeCrashCause(error),
-      });
-      await sleep(settings.retryBackoffMs);
-      return; // nothing resolved: the same records are fetched again
-    }
+    this.#touch();
+    const task = await this.#ready(id, heartbeat);
+    if (!task) return; // nothing resolved: the same records are fetched again
     const messages = batch.messages;
     const step = settings.maxRecordsPerTransaction;
     for (let i = 0; i < messages.length; i += step) {
       if (!isRunning() || isStale()) return;
-      const chunk = messages.slice(i, i + step);
       const lastChunk = i + step >= messages.length;
       const outcome = await task.process(
-        chunk,
+        messages.slice(i, i + step),
         heartbeat,
         lastChunk ? Number(batch.lastOffset()) : undefined,
       );
@@ -127,11 +202,11 @@ export function createWorker(deps: WorkerDeps): Worker {
         // Nothing resolved: kafkajs fetches these records again once the task is
         // prepared anew; if the partition moved, the heartbeat makes this member rejoin.
         await tasks.release(id, false);
-        await sleep(settings.retryBackoffMs);
+        await this.#sleep(settings.retryBackoffMs);
         await heartbeat();
         return;
       }
-      touch();
+      this.#touch();
       resolveOffset(String(outcome.last));
       if (outcome.kind === "store_behind") {
         await tasks.release(id, false);
@@ -141,22 +216,37 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  function onAssignment(next: TaskId[]) {
-    const revoked = assigned.filter((t) => !next.some(sameTask(t)));
-    const added = next.filter((t) => !assigned.some(sameTask(t)));
+  /** The task of `id` once prepared, or undefined (logged, after a pause) when it cannot be. */
+  async #ready(id: TaskId, heartbeat: () => Promise<void>) {
+    try {
+      return await heartbeating(this.#deps.tasks.ready(id), heartbeat);
+    } catch (error) {
+      this.#deps.logger.error("Cannot prepare task {task}: {reason}", {
+        task: taskName(id),
+        reason: describeCrashCause(error),
+      });
+      await this.#sleep(this.#deps.settings.retryBackoffMs);
+      return undefined;
+    }
+  }
+
+  #onAssignment(next: TaskId[]) {
+    const { metrics, tasks, logger } = this.#deps;
+    const revoked = this.#assigned.filter((t) => !next.some(sameTask(t)));
+    const added = next.filter((t) => !this.#assigned.some(sameTask(t)));
     if (revoked.length > 0) metrics.rebalances.labels("revoke").inc();
     metrics.rebalances.labels("assign").inc();
-    assigned = next;
+    this.#assigned = next;
     metrics.activePartitions.set(next.filter((t) => t.kind === "payments").length);
-    state = next.length > 0 ? "assigned" : "waiting";
+    this.#state = next.length > 0 ? "assigned" : "waiting";
     for (const id of revoked) void tasks.release(id, true);
     if (added.length > 0) tasks.prepare(added);
-    void learnStandbys();
+    void this.#learnStandbys();
     logger.info("Rebalance: assigned {assigned}, added {added}, revoked {revoked}", {
       assigned: next.map(taskName),
       added: added.map(taskName),
       revoked: revoked.map(taskName),
-      member_id: memberId,
+      member_id: this.#memberId,
     });
   }
 
@@ -165,13 +255,13 @@ export function createWorker(deps: WorkerDeps): Worker {
    * description (kafkajs keeps an assignment's user data to itself); retried while the
    * group is still completing the rebalance.
    */
-  async function learnStandbys() {
-    const standbys = deps.standbys;
+  async #learnStandbys() {
+    const { standbys, settings, admin, groupId, topics, logger } = this.#deps;
     if (!standbys || settings.standbyReplicas === 0) return;
-    for (let attempt = 0; attempt < 20 && state !== "stopped"; attempt++) {
+    for (let attempt = 0; attempt < 20 && this.#state !== "stopped"; attempt++) {
       try {
         const view = await describeTaskGroup(admin, groupId, topics);
-        const me = view.members.find((m) => m.memberId === memberId);
+        const me = view.members.find((m) => m.memberId === this.#memberId);
         if (view.state === "Stable" && me) {
           const ids = TASK_KINDS.flatMap((kind) =>
             me.standby[kind].map((partition) => ({ kind, partition }))
@@ -182,80 +272,35 @@ export function createWorker(deps: WorkerDeps): Worker {
       } catch (error) {
         logger.debug("Cannot read the group's standbys yet: {error}", { error });
       }
-      await sleep(250);
+      await this.#sleep(250);
     }
   }
 
-  // start() may be retried after Kafka was unreachable: listen only once.
-  let listening = false;
-  function listen() {
-    if (listening) return;
-    listening = true;
+  #listen() {
+    if (this.#listening) return;
+    this.#listening = true;
+    const { consumer, kinds, groupId, logger } = this.#deps;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      memberId = payload.memberId;
-      touch();
+      this.#memberId = payload.memberId;
+      this.#touch();
       const ids: TaskId[] = [];
-      for (const kind of ["payments", "customers"] as const) {
+      for (const kind of TASK_KINDS) {
         const partitions = payload.memberAssignment[kinds[kind].inputTopic] ?? [];
         for (const partition of [...partitions].sort((a, b) => a - b)) {
           ids.push({ kind, partition });
         }
       }
-      onAssignment(ids);
+      this.#onAssignment(ids);
     });
-    consumer.on(consumer.events.HEARTBEAT, touch);
-    consumer.on(consumer.events.FETCH, touch);
+    consumer.on(consumer.events.HEARTBEAT, () => this.#touch());
+    consumer.on(consumer.events.FETCH, () => this.#touch());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      state = onCrash(payload);
+      this.#state = this.#onCrash(payload);
     });
     consumer.on(consumer.events.REBALANCING, () => {
-      if (state === "waiting" || state === "assigned" || state === "joining") state = "rebalancing";
+      const s = this.#state;
+      if (s === "waiting" || s === "assigned" || s === "joining") this.#state = "rebalancing";
       logger.info("Group {group} is rebalancing", { group: groupId });
     });
   }
-
-  return {
-    async start() {
-      listen();
-      await deps.prepareTopics();
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: [kinds.payments.inputTopic, kinds.customers.inputTopic],
-        fromBeginning: true,
-      });
-      state = "joining";
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
-        eachBatch,
-      });
-    },
-    async stop() {
-      await consumer.stop();
-      await consumer.disconnect();
-      state = "stopped";
-      await deps.standbys?.stop();
-      await tasks.close();
-      assigned = [];
-      metrics.activePartitions.set(0);
-    },
-    status() {
-      const states = new Map(tasks.states().map((t) => [taskName(t.id), t.state]));
-      return {
-        state,
-        assignedPartitions: assigned.filter((t) => t.kind === "payments").map((t) => t.partition),
-        assignedTasks: assigned.map((t) => ({
-          ...t,
-          state: states.get(taskName(t)) ?? "restoring",
-        })),
-        standbyTasks: deps.standbys?.held() ?? [],
-        ...(memberId ? { memberId } : {}),
-        ...(lastKafkaContact ? { lastKafkaContact } : {}),
-      };
-    },
-    assigned() {
-      return assigned;
-    },
-  };
 }
