@@ -6,19 +6,19 @@
  *
  * @module
  */
-import { type Admin, type CompressionTypes, type Kafka, Partitioners } from "kafkajs";
+import type { Admin, CompressionTypes, ICustomPartitioner, Kafka } from "kafkajs";
 import type { Registry } from "prom-client";
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { createLagMonitor, type LagMonitor } from "@payments/lag/monitor";
 import { createAttempts, type FaultInjector } from "./attempts.ts";
 import type { ServiceConfig } from "./config.ts";
 import { createCustomerProcessor } from "./customers/customer_processor.ts";
 import { type ConsumerMetrics, instrumentConsumer } from "./metrics.ts";
-import { createPaymentProcessor } from "./payments/payment_processor.ts";
+import { createPaymentProcessor, type OutputPartitions } from "./payments/payment_processor.ts";
 import { RecentClaims } from "./payments/recent_claims.ts";
 import { restoreFromChangelog } from "./store/changelog_restorer.ts";
 import { createCommitReporter } from "./tasks/commit_report.ts";
-import { taskKinds } from "./tasks/task_kinds.ts";
+import { type TaskKinds, taskKinds } from "./tasks/task_kinds.ts";
 import { createTaskManager } from "./tasks/task_manager.ts";
 import { createStandbys, type Standbys } from "./tasks/standbys.ts";
 import { localStores, openTaskStore } from "./tasks/store_files.ts";
@@ -69,56 +69,121 @@ async function countPartitions(admin: Admin, names: string[]): Promise<Map<strin
   return counts;
 }
 
+/** The group consumer: one member of the task group, speaking the task assignor. */
+function groupConsumer(
+  kafka: Kafka,
+  config: ServiceConfig,
+  metrics: ConsumerMetrics,
+  memberInfo: () => MemberInfo,
+) {
+  const consumer = kafka.consumer({
+    groupId: config.consumerGroupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    // A member learns of a rebalance at its next heartbeat: every second (rather than
+    // Kafka's default 3 s) bounds how long a hand-over waits for the remaining members
+    // to rejoin (the bench's hand-over rows varied from 0.2 to 2.8 s with 3 s).
+    heartbeatInterval: Math.min(1000, Math.floor(config.sessionTimeoutMs / 3)),
+    maxWaitTimeInMs: 500,
+    readUncommitted: false,
+    partitionAssigners: [
+      taskAssignor({ topics: config.topics, standbyReplicas: config.standbyReplicas, memberInfo }),
+    ],
+  });
+  instrumentConsumer(consumer, metrics);
+  return consumer;
+}
+
+/** The two task kinds with their processors; `partitions` is filled at start. */
+function kindsOf(deps: ServiceDeps, partitions: OutputPartitions, logger: Logger): TaskKinds {
+  const { config, metrics } = deps;
+  const { topics } = config;
+  return taskKinds(topics, {
+    payments: createPaymentProcessor({
+      topics,
+      partitions,
+      attempt: createAttempts({
+        settings: config,
+        metrics,
+        topic: topics.requests,
+        logger,
+        ...(deps.faults ? { faults: deps.faults } : {}),
+      }),
+      recent: new RecentClaims(config.dedupWindow),
+    }),
+    customers: createCustomerProcessor({ topics, partitions, rules: config.rules }),
+  });
+}
+
+/** A task's transactional producer (one per task, fencing the task's previous owner). */
+function taskProducer(kafka: Kafka, config: ServiceConfig) {
+  return (transactionalId: string, partitioner: ICustomPartitioner) =>
+    kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: config.transactionTimeoutMs,
+      retry: {
+        initialRetryTime: config.transactionRetry.initialRetryTimeMs,
+        retries: config.transactionRetry.retries,
+      },
+      createPartitioner: partitioner,
+    });
+}
+
+/** Checks the topics before the worker joins, and reads the partition counts the tasks write to. */
+function topicsPreparation(
+  admin: Admin,
+  config: ServiceConfig,
+  partitions: OutputPartitions,
+  logger: Logger,
+) {
+  const { topics } = config;
+  return async () => {
+    const warnings = await checkTopics(admin, { topics, retentionMs: config.dedupRetentionMs });
+    for (const warning of warnings) logger.warn(warning);
+    const counts = await countPartitions(admin, [topics.results, topics.dlq, topics.byCustomer]);
+    partitions.results = counts.get(topics.results)!;
+    partitions.dlq = counts.get(topics.dlq)!;
+    partitions.byCustomer = counts.get(topics.byCustomer)!;
+  };
+}
+
+/** The lag monitor of both input topics, when enabled. */
+function lagMonitorOf(deps: ServiceDeps): LagMonitor | undefined {
+  const { config, admin, registry } = deps;
+  if (!config.lagMonitor.enabled) return undefined;
+  return createLagMonitor({
+    admin,
+    groupId: config.consumerGroupId,
+    topics: [config.topics.requests, config.topics.byCustomer],
+    registry,
+    intervalMs: config.lagMonitor.intervalMs,
+    logger: getLogger(["payments", "consumer", "lag"]),
+  });
+}
+
 /**
  * Builds a consumer service; nothing connects until `worker.start()` / `lag.start()`.
  * The group consumer's assignor and the standbys read each other's state lazily, at
  * each join, so they are wired before both exist.
  */
 export function createConsumerService(deps: ServiceDeps): ConsumerService {
-  const { kafka, admin, config, registry, metrics } = deps;
-  const settings = config;
+  const { kafka, admin, config, metrics } = deps;
   const { topics, consumerGroupId: groupId } = config;
   const logger = getLogger(["payments", "consumer"]);
+  const stateLogger = getLogger(["payments", "consumer", "state"]);
   // Read at every join, once the worker and standbys below exist.
   const memberInfo = (): MemberInfo => {
     const owned = noTasks();
     for (const t of worker.assigned()) owned[t.kind].push(t.partition);
-    const warm = localStores(settings.stateDir, groupId, kinds);
+    const warm = localStores(config.stateDir, groupId, kinds);
     for (const t of standbys.held()) warm[t.kind].push(t.partition);
-    return { endpoint: settings.advertisedUrl, owned, warm };
+    return { endpoint: config.advertisedUrl, owned, warm };
   };
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: settings.sessionTimeoutMs,
-    // A member learns of a rebalance at its next heartbeat: every second (rather than
-    // Kafka's default 3 s) bounds how long a hand-over waits for the remaining members
-    // to rejoin (the bench's hand-over rows varied from 0.2 to 2.8 s with 3 s).
-    heartbeatInterval: Math.min(1000, Math.floor(settings.sessionTimeoutMs / 3)),
-    maxWaitTimeInMs: 500,
-    readUncommitted: false,
-    partitionAssigners: [
-      taskAssignor({ topics, standbyReplicas: settings.standbyReplicas, memberInfo }),
-    ],
-  });
-  instrumentConsumer(consumer, metrics);
-  // Filled at start: results and dead letters go to the partition numbered like the
-  // request's, forwards to the customer's partition.
-  const partitions = { results: 0, dlq: 0, byCustomer: 0 };
-  const kinds = taskKinds(topics, {
-    payments: createPaymentProcessor({
-      topics,
-      partitions,
-      attempt: createAttempts({
-        settings,
-        metrics,
-        topic: topics.requests,
-        logger,
-        ...(deps.faults ? { faults: deps.faults } : {}),
-      }),
-      recent: new RecentClaims(settings.dedupWindow),
-    }),
-    customers: createCustomerProcessor({ topics, partitions, rules: settings.rules }),
-  });
+  // Results and dead letters go to the partition numbered like the request's, forwards
+  // to the customer's partition: the counts are read at start.
+  const partitions: OutputPartitions = { results: 0, dlq: 0, byCustomer: 0 };
+  const kinds = kindsOf(deps, partitions, logger);
   // Private groups: these read changelogs beside the group, never commit offsets.
   const changelogReader = (group: string) =>
     kafka.consumer({
@@ -127,22 +192,20 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
       maxWaitTimeInMs: 100,
       readUncommitted: false,
     });
-  const stateLogger = getLogger(["payments", "consumer", "state"]);
   const checker = createStoreChecker();
-  const openStore = (id: TaskId) =>
-    openTaskStore(kinds[id.kind] as TaskKind, {
-      stateDir: settings.stateDir,
-      groupId,
-      partition: id.partition,
-      retentionMs: config.dedupRetentionMs,
-      checker,
-      metrics,
-      logger: stateLogger,
-    });
   const standbys: Standbys = createStandbys({
     kinds,
     consumer: changelogReader(`${groupId}.standby.${crypto.randomUUID()}`),
-    openStore,
+    openStore: (id: TaskId) =>
+      openTaskStore(kinds[id.kind] as TaskKind, {
+        stateDir: config.stateDir,
+        groupId,
+        partition: id.partition,
+        retentionMs: config.dedupRetentionMs,
+        checker,
+        metrics,
+        logger: stateLogger,
+      }),
     offsets: (topic) => topicOffsets(admin, topic),
     isActive: (id) => tasks.isActive(id),
     metrics,
@@ -150,21 +213,10 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
   });
   const tasks = createTaskManager({
     kinds,
-    createProducer: (transactionalId) =>
-      kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: settings.transactionTimeoutMs,
-        retry: {
-          initialRetryTime: settings.transactionRetry.initialRetryTimeMs,
-          retries: settings.transactionRetry.retries,
-        },
-        createPartitioner: Partitioners.DefaultPartitioner,
-      }),
+    createProducer: taskProducer(kafka, config),
     admin,
     groupId,
-    stateDir: settings.stateDir,
+    stateDir: config.stateDir,
     retentionMs: config.dedupRetentionMs,
     checker,
     restore: (kind, requests) =>
@@ -185,35 +237,19 @@ export function createConsumerService(deps: ServiceDeps): ConsumerService {
     ...(deps.compression === undefined ? {} : { compression: deps.compression }),
   });
   const worker = createWorker({
-    consumer,
+    consumer: groupConsumer(kafka, config, metrics, memberInfo),
     admin,
     tasks,
     kinds,
     standbys,
-    prepareTopics: async () => {
-      const warnings = await checkTopics(admin, { topics, retentionMs: config.dedupRetentionMs });
-      for (const warning of warnings) logger.warn(warning);
-      const counts = await countPartitions(admin, [topics.results, topics.dlq, topics.byCustomer]);
-      partitions.results = counts.get(topics.results)!;
-      partitions.dlq = counts.get(topics.dlq)!;
-      partitions.byCustomer = counts.get(topics.byCustomer)!;
-    },
+    prepareTopics: topicsPreparation(admin, config, partitions, logger),
     topics,
     groupId,
-    settings,
+    settings: config,
     metrics,
     logger,
   });
-  const lag = config.lagMonitor.enabled
-    ? createLagMonitor({
-      admin,
-      groupId,
-      topics: [topics.requests, topics.byCustomer],
-      registry,
-      intervalMs: config.lagMonitor.intervalMs,
-      logger: getLogger(["payments", "consumer", "lag"]),
-    })
-    : undefined;
+  const lag = lagMonitorOf(deps);
   const storeReads = createStoreReads({
     active: (id) => tasks.store(id),
     standby: (id) => standbys.store(id),

@@ -1,15 +1,17 @@
 /**
- * How a transaction sends: one partition per send, one send at a time (so kafkajs'
- * per-broker retry never re-sends a partition whose first request is still in flight),
- * and a send whose acknowledgements miss its partition or list it twice aborts the
- * transaction instead of committing. The fake producer answers as kafkajs 2.2.4 does;
+ * How a transaction sends: one leader broker per send (one partition per send while
+ * the leaders are not known), one send at a time (so kafkajs' per-broker retry never
+ * re-sends a partition whose first request is still in flight), and a send whose
+ * acknowledgements miss a partition or list it twice aborts the transaction instead
+ * of committing. The fake producer answers as kafkajs 2.2.4 does;
  * the leader-loss chaos test meets the real thing.
  */
 import assert from "node:assert/strict";
 import type { Producer, ProducerBatch, RecordMetadata } from "kafkajs";
 import type { OutputRecord } from "./results.ts";
+import { LeaderMovedError } from "./partition_leaders.ts";
 import {
-  byPartition,
+  bySend,
   checkAcknowledged,
   commitTransaction,
   TransactionError,
@@ -100,14 +102,35 @@ const write = {
   changelog: { topic: "payment_decisions", partition: 4 },
 };
 
-Deno.test("outputs are grouped per partition, in order, nothing lost", () => {
-  const groups = byPartition(outputs);
+Deno.test("without known leaders outputs are grouped per partition, in order, nothing lost", () => {
+  const groups = bySend(outputs);
   assert.deepEqual(groups.map((g) => g.map((r) => r.key)), [
     ["LEAD-201", "LEAD-226"],
     ["LEAD-201", "#progress"],
     ["bad"],
   ]);
   assert.equal(groups.flat().length, outputs.length);
+});
+
+Deno.test("partitions with known leaders are grouped per leader, those without on their own", () => {
+  const spread = [
+    output("r", 0, "a"),
+    output("r", 1, "b"),
+    output("c", 0, "c"),
+    output("r", 2, "d"),
+    output("r", 0, "e"),
+  ];
+  // Partitions 0 of both topics on broker 1, r-1 on broker 2, r-2 not known yet.
+  const leaderOf = (topic: string, partition: number) =>
+    partition === 0 ? 1 : topic === "r" && partition === 1 ? 2 : undefined;
+  assert.deepEqual(
+    bySend(spread, leaderOf).map((g) => g.map((r) => `${r.topic}${r.partition}${r.key}`)),
+    [
+      ["r0a", "c0c", "r0e"],
+      ["r1b"],
+      ["r2d"],
+    ],
+  );
 });
 
 Deno.test("each send writes one partition, one send at a time, then the offsets and the commit", async () => {
@@ -122,6 +145,43 @@ Deno.test("each send writes one partition, one send at a time, then the offsets 
   assert.deepEqual(fake.calls, ["sendBatch", "sendBatch", "sendBatch", "sendOffsets", "commit"]);
   // Two changelog records at 40 and 41, the commit marker at 42.
   assert.equal(committed.changelogEnd, 43);
+});
+
+Deno.test("with one leader for every partition a transaction is one send, guarded as a send of several partitions", async () => {
+  const fake = fakeProducer();
+  const guarded: boolean[] = [];
+  const leaders = {
+    leaderOf: () => 1,
+    send: <T>(together: boolean, run: () => Promise<T>) => {
+      guarded.push(together);
+      return run();
+    },
+  };
+  const committed = await commitTransaction(fake.producer, { ...write, leaders });
+  assert.deepEqual(fake.calls, ["sendBatch", "sendOffsets", "commit"]);
+  assert.deepEqual(fake.sends, [
+    { topic: "payment_results", partitions: [4], messages: 2 },
+    { topic: "payment_decisions", partitions: [4], messages: 2 },
+    { topic: "payment_requests.dlq", partitions: [4], messages: 1 },
+  ]);
+  assert.deepEqual(guarded, [true]);
+  // The changelog's own acknowledgement in a send of three partitions: 40, 41, marker 42.
+  assert.equal(committed.changelogEnd, 43);
+});
+
+Deno.test("a leader that moved while a grouped send was routed aborts the transaction", async () => {
+  const fake = fakeProducer();
+  const leaders = {
+    leaderOf: () => 1,
+    send: () => Promise.reject(new LeaderMovedError("payment_results-4 moved")),
+  };
+  const error = await commitTransaction(fake.producer, { ...write, leaders }).then(
+    () => assert.fail("the transaction committed"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TransactionError);
+  assert.ok(error.cause instanceof LeaderMovedError);
+  assert.deepEqual(fake.calls, ["abort"]);
 });
 
 Deno.test("a partition acknowledged twice aborts the transaction", async () => {

@@ -18,6 +18,7 @@ import type { CompressionTypes, KafkaMessage, Producer } from "kafkajs";
 import { pipelineTracer } from "@payments/shared/tracing";
 import { progressRecord } from "../store/changelog_records.ts";
 import type { ChangelogEntry, TaskStore } from "../store/sqlite_store.ts";
+import type { PartitionLeaders } from "../partition_leaders.ts";
 import { type Committed, commitTransaction } from "../transaction.ts";
 import type { ChunkProcessor } from "./chunk.ts";
 import { ChunkTrace } from "./chunk_trace.ts";
@@ -34,6 +35,8 @@ export interface TaskDeps<Row, S extends TaskStore<Row>> {
   changelogTopic: string;
   /** Connected, its transactional id initialised (the previous owner fenced). */
   producer: Producer;
+  /** The leaders `producer` has seen, so a transaction sends one request per broker. */
+  leaders?: PartitionLeaders;
   /** Restored: agrees with the changelog. */
   store: S;
   processor: ChunkProcessor<Row, S>;
@@ -106,6 +109,7 @@ export function createTask<Row, S extends TaskStore<Row>>(deps: TaskDeps<Row, S>
           input: { topic: deps.inputTopic, partition, nextOffset: last + 1 },
           changelog: { topic: deps.changelogTopic, partition },
           ...(deps.compression === undefined ? {} : { compression: deps.compression }),
+          ...(deps.leaders ? { leaders: deps.leaders } : {}),
         })
       );
     } catch (error) {

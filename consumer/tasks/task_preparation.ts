@@ -9,9 +9,10 @@
  *
  * @module
  */
-import type { Admin, CompressionTypes, Producer } from "kafkajs";
+import type { Admin, CompressionTypes, ICustomPartitioner, Producer } from "kafkajs";
 import type { Logger } from "@logtape/logtape";
 import type { ConsumerMetrics } from "../metrics.ts";
+import { PartitionLeaders } from "../partition_leaders.ts";
 import type { RestoreCount, RestoreRequest } from "../store/changelog_restorer.ts";
 import { planRestore, type RestorePlan } from "../store/restore_plan.ts";
 import type { TaskStore } from "../store/sqlite_store.ts";
@@ -25,8 +26,11 @@ import { type TaskKind, taskName } from "./task_kinds.ts";
 
 /** What preparing tasks needs. */
 export interface PreparationDeps {
-  /** A transactional producer for one task (not yet connected). */
-  createProducer: (transactionalId: string) => Producer;
+  /**
+   * A transactional producer for one task (not yet connected), routing its records with
+   * `partitioner` (which learns the partitions' leaders, `partition_leaders.ts`).
+   */
+  createProducer: (transactionalId: string, partitioner: ICustomPartitioner) => Producer;
   admin: Admin;
   groupId: string;
   stateDir: string;
@@ -52,9 +56,15 @@ export function transactionalIdFor(groupId: string, topic: string, partition: nu
   return `${groupId}.${topic}.${partition}`;
 }
 
+/** A task's fenced producer and the partition leaders it has seen. */
+interface Fenced {
+  producer: Producer;
+  leaders: PartitionLeaders;
+}
+
 interface Restoring {
   id: TaskId;
-  producer: Producer;
+  fenced: Fenced;
   store: TaskStore<unknown>;
   plan: RestorePlan;
 }
@@ -67,16 +77,18 @@ interface Parts {
   total: number;
 }
 
-async function fence(deps: PreparationDeps, kind: TaskKind, id: TaskId): Promise<Producer> {
+async function fence(deps: PreparationDeps, kind: TaskKind, id: TaskId): Promise<Fenced> {
+  const leaders = new PartitionLeaders();
   const producer = deps.createProducer(
     transactionalIdFor(deps.groupId, kind.inputTopic, id.partition),
+    leaders.partitioner,
   );
   try {
     await producer.connect();
     // An empty transaction initialises the producer id: this fences the previous
     // owner and aborts (or completes) whatever transaction it left open.
     await (await producer.transaction()).abort();
-    return producer;
+    return { producer, leaders };
   } catch (error) {
     await producer.disconnect().catch(() => {});
     throw error;
@@ -87,9 +99,9 @@ async function fence(deps: PreparationDeps, kind: TaskKind, id: TaskId): Promise
 async function fenceAll(deps: PreparationDeps, kind: TaskKind, ids: readonly TaskId[]) {
   const fenced = await Promise.allSettled(ids.map((id) => fence(deps, kind, id)));
   const failure = fenced.find((r) => r.status === "rejected");
-  if (!failure) return fenced.map((r) => (r as PromiseFulfilledResult<Producer>).value);
+  if (!failure) return fenced.map((r) => (r as PromiseFulfilledResult<Fenced>).value);
   for (const r of fenced) {
-    if (r.status === "fulfilled") await r.value.disconnect().catch(() => {});
+    if (r.status === "fulfilled") await r.value.producer.disconnect().catch(() => {});
   }
   throw failure.reason;
 }
@@ -140,7 +152,8 @@ function taskOf(deps: PreparationDeps, kind: TaskKind, r: Restoring): Task {
     id: r.id,
     inputTopic: kind.inputTopic,
     changelogTopic: kind.changelogTopic,
-    producer: r.producer,
+    producer: r.fenced.producer,
+    leaders: r.fenced.leaders,
     store: r.store,
     processor: kind.processor,
     groupId: deps.groupId,
@@ -159,7 +172,7 @@ export async function prepareTasks(
   ids: readonly TaskId[],
 ): Promise<Map<string, Task>> {
   const started = performance.now();
-  let producers: Producer[];
+  let producers: Fenced[];
   try {
     producers = await fenceAll(deps, kind, ids);
   } catch (error) {
@@ -174,7 +187,7 @@ export async function prepareTasks(
       const store = await openStore(deps, kind, id);
       const plan = planRestore(store, offsets.get(id.partition) ?? { low: 0, high: 0 });
       if (plan.kind === "reset") store.reset();
-      restoring.push({ id, producer: producers[i]!, store, plan });
+      restoring.push({ id, fenced: producers[i]!, store, plan });
     }
     const openedAt = performance.now();
     const counts = await deps.restore(
@@ -202,7 +215,7 @@ export async function prepareTasks(
   } catch (error) {
     deps.metrics.errors.labels("restore").inc();
     for (const { store } of restoring) store.close();
-    await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
+    await Promise.all(producers.map((p) => p.producer.disconnect().catch(() => {})));
     throw error;
   }
 }
