@@ -141,7 +141,8 @@ class PaymentWorker implements Worker {
     this.#state = "starting";
   }
 
-  status(): WorkerStatus {
+  // Arrow functions: main.ts and the HTTP server hold these without the worker.
+  readonly status = (): WorkerStatus => {
     const states = new Map(this.#deps.tasks.states().map((t) => [taskName(t.id), t.state]));
     return {
       state: this.#state,
@@ -156,11 +157,9 @@ class PaymentWorker implements Worker {
       ...(this.#memberId ? { memberId: this.#memberId } : {}),
       ...(this.#lastKafkaContact ? { lastKafkaContact: this.#lastKafkaContact } : {}),
     };
-  }
+  };
 
-  assigned(): readonly TaskId[] {
-    return this.#assigned;
-  }
+  readonly assigned = (): readonly TaskId[] => this.#assigned;
 
   /** Leaves the group, disconnects, and closes the standbys and the tasks. */
   async #leave() {
