@@ -21,10 +21,12 @@ import type { Decision } from "./decision_records.ts";
 /** A customer task's store. */
 export interface DecisionStore extends TaskStore<Decision> {
   /**
-   * `created_at` (ms) of the customer's decided payments created strictly between
-   * `afterMs` and `beforeMs`.
+   * How many of the customer's decided payments were created strictly between
+   * `afterMs` and `beforeMs`, counted up to `atMost`: the velocity rule only asks
+   * whether the limit is passed, and a customer bursting far past it must not make
+   * every one of its payments read all the others.
    */
-  createdBetween(customerId: string, afterMs: number, beforeMs: number): number[];
+  countBetween(customerId: string, afterMs: number, beforeMs: number, atMost: number): number;
   /** The decision of one payment, if this partition made it. */
   decision(paymentId: string): Decision | undefined;
 }
@@ -96,16 +98,16 @@ const decisions: StoreKind<Decision, DecisionStore> = {
     };
   },
   build(db, base) {
+    // Counted inside SQLite on the (customer_id, created_at_ms) index: no row reaches
+    // JavaScript, and the LIMIT stops the scan at `atMost`.
     const near = db.prepare(
-      `SELECT created_at_ms FROM decisions
-         WHERE customer_id = ? AND created_at_ms > ? AND created_at_ms < ?`,
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM decisions
+         WHERE customer_id = ? AND created_at_ms > ? AND created_at_ms < ? LIMIT ?)`,
     );
     const one = db.prepare("SELECT * FROM decisions WHERE payment_id = ?");
     return Object.assign(Object.create(base) as TaskStore<Decision>, {
-      createdBetween(customerId: string, afterMs: number, beforeMs: number) {
-        return near.all(customerId, afterMs, beforeMs).map((row) =>
-          (row as { created_at_ms: number }).created_at_ms
-        );
+      countBetween(customerId: string, afterMs: number, beforeMs: number, atMost: number) {
+        return (near.get(customerId, afterMs, beforeMs, atMost) as { n: number }).n;
       },
       decision(paymentId: string): Decision | undefined {
         const row = one.get(paymentId) as DecisionRow | undefined;
