@@ -174,6 +174,48 @@ function restoreSummary(lines: string[]): string {
   return `${ready.length} tasks ready, slowest ${slowest.task} in ${slowest.ready_ms} ms (fence ${slowest.fence_ms}, store ${slowest.open_ms}, changelog ${slowest.changelog_ms} ms for ${slowest.records} records)`;
 }
 
+/** Milliseconds after the SIGTERM at which the survivor logged each step of the hand-over. */
+interface HandoverTimeline {
+  heard?: number;
+  assigned?: number;
+  ready?: number;
+}
+
+/**
+ * Where a hand-over's time went, from the survivor's own log lines: when it heard of
+ * the rebalance (its next heartbeat: the group protocol's part, 0-1.5 s whatever the
+ * history), when it was assigned the moved tasks, when the last of them was ready; the
+ * rest, to the results, is their first transactions.
+ */
+function handoverTimeline(lines: string[], moved: string[], stoppedAtMs: number): HandoverTimeline {
+  const parsed = lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as { timestamp: string; message: string; task?: string }];
+    } catch {
+      return [];
+    }
+  });
+  const after = (found: { timestamp: string } | undefined) =>
+    found ? Date.parse(found.timestamp) - stoppedAtMs : undefined;
+  return {
+    heard: after(parsed.find((l) => l.message.includes(" is rebalancing"))),
+    assigned: after(parsed.find((l) => l.message.startsWith("Rebalance: assigned"))),
+    ready: after(
+      parsed.filter((l) =>
+        l.message.startsWith("Task ") && l.message.includes(" ready in ") &&
+        moved.includes(l.task ?? "")
+      ).at(-1),
+    ),
+  };
+}
+
+function describeTimeline({ heard, assigned, ready }: HandoverTimeline): string {
+  const ms = (value?: number) => value === undefined ? "not logged" : `${value} ms`;
+  return `the survivor heard of the rebalance after ${ms(heard)}, was assigned after ${
+    ms(assigned)
+  }, had the moved tasks ready after ${ms(ready)}`;
+}
+
 /** `count` claims written straight to the payment tasks' changelog. */
 async function writeHistory(ctx: BenchContext, topics: TopicNames, count: number) {
   const now = Date.now();
@@ -197,7 +239,9 @@ async function writeHistory(ctx: BenchContext, topics: TopicNames, count: number
       partition: record.partition,
     });
   }
-  await bareProduce(ctx.brokers, topics.decisions, messages, 500, 8);
+  // One send at a time: kafkajs' idempotent producer can number concurrent sends to one
+  // partition out of order (tulios/kafkajs#598), which failed about one run in three here.
+  await bareProduce(ctx.brokers, topics.decisions, messages, 500, 1);
 }
 
 /** Standbys of `a`'s tasks kept current on `b`: its /ready lists them. */
@@ -240,12 +284,19 @@ export async function handoverRows(ctx: BenchContext): Promise<BenchRow[]> {
     const before = b.lines().length;
     markStopped(a);
     const started = performance.now();
+    const stoppedAtMs = Date.now();
     const stopped = a.stop(30_000);
     const ms = await resultsOnEveryPartition(ctx.brokers, topics, SCALEOUT_PARTITIONS, started);
     await stopped;
     const moved = readyLines(b.lines().slice(before)).filter((l) => aTasks.includes(l.task));
     const records = moved.reduce((n, l) => n + l.records, 0);
-    smallest ??= ms;
+    const timeline = handoverTimeline(b.lines().slice(before), aTasks, stoppedAtMs);
+    if (timeline.assigned === undefined) throw new Error("the survivor logged no assignment");
+    // What the state costs: from the survivor's assignment to the results. Before it, the
+    // survivor waits for its next heartbeat to hear of the rebalance, which depends on
+    // where in its heartbeat cycle the SIGTERM fell, not on the history.
+    const fromAssignment = ms - timeline.assigned;
+    smallest ??= fromAssignment;
     const row: BenchRow = {
       group: "restart",
       name: `hand-over of ${aTasks.length} tasks, ${
@@ -255,12 +306,16 @@ export async function handoverRows(ctx: BenchContext): Promise<BenchRow[]> {
       unit: "ms",
       note:
         `SIGTERM to a result on each of ${SCALEOUT_PARTITIONS} partitions; ${moved.length} tasks taken over reading ${records} changelog records; ${
+          describeTimeline(timeline)
+        }; from the assignment to the results ${Math.round(fromAssignment)} ms; ${
           restoreSummary(b.lines().slice(before))
         }`,
     };
     row.target = size === ctx.plan.handoverSizes[0] ? { text: "≤ 3 s", met: ms <= 3000 } : {
-      text: `≤ 1.5x the ${ctx.plan.handoverSizes[0]!.toLocaleString("en-US")} figure`,
-      met: ms <= 1.5 * smallest,
+      text: `≤ 3 s; from the assignment ≤ 1.5x the ${
+        ctx.plan.handoverSizes[0]!.toLocaleString("en-US")
+      } figure`,
+      met: ms <= 3000 && fromAssignment <= 1.5 * smallest,
     };
     rows.push(row);
   }

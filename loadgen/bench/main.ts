@@ -83,7 +83,8 @@ measured window (/proc/<pid>/stat), and the loops the records they wrote per inp
 Targets: HTTP batch-100 >= 70% of bare kafkajs; single-payment p99 < 15 ms at
 200 req/s; worker >= 70% of the bare transactional loop; end-to-end p99 < 100 ms
 at 1000/s and < 150 ms at 5000/s; restart with a local store flat in the history;
-restart after a burst <= 3x a quiet one; hand-over <= 3 s and flat in the history;
+restart after a burst <= 3x a quiet one; hand-over <= 3 s, and flat in the history
+from the survivor's assignment on (it hears of the rebalance at its next heartbeat);
 scale-out CPU per payment at 3 instances <= 1.2x one instance's;
 overload: admitted >= 90% of the best producer row, admitted p99 < 250 ms,
 RSS peak < 300 MiB, nothing answered non-2xx in Kafka; status reads p99 < 10 ms at
