@@ -146,8 +146,9 @@ const schema = z.object({
   CONSUMER_RETRY_BACKOFF_MAX_MS: millisVar.default(2000),
   CONSUMER_DEDUP_WINDOW: count.default(10_000),
   CONSUMER_STATE_DIR: z.string().default(".data/consumer-state"),
-  // Both kinds of task of the default six partitions at once: 6 left half the tasks
-  // waiting a turn and measured 1.5x the end-to-end latency at 200 and 1,000/s.
+  // Both kinds of task of the default six partitions at once: with 6, half the tasks
+  // waited a turn in each fetch (end-to-end median at 1,000/s 130-178 ms against 92-106,
+  // docs/benchmarks.md).
   CONSUMER_PARTITIONS_CONCURRENTLY: count.default(12),
   CONSUMER_MAX_RECORDS_PER_TRANSACTION: count.default(500),
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
