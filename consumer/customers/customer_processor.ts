@@ -72,91 +72,121 @@ class PendingTimes {
   }
 }
 
+/** Where a customer task's answers go, the rules it applies, and its clock. */
+interface Outputs {
+  topics: TopicNames;
+  partitions: DecisionOutputPartitions;
+  rules: Rules;
+  now: () => number;
+}
+
+/** One forward being decided: where it came from, its trace, what the chunk holds. */
+interface Deciding {
+  partition: number;
+  store: DecisionStore;
+  message: KafkaMessage;
+  trace: Trace;
+  span: Span;
+  pending: PendingTimes;
+  out: ChunkAnswers<Decision>;
+}
+
+/**
+ * The customer's payments created within the velocity window of `createdAtMs`, in the
+ * store and in this chunk. Counting past the limit changes no verdict, so the store
+ * stops there.
+ */
+function paymentsNear(to: Outputs, at: Deciding, customerId: string, createdAtMs: number) {
+  return at.store.countBetween(
+    customerId,
+    createdAtMs - VELOCITY_WINDOW_MS,
+    createdAtMs + VELOCITY_WINDOW_MS,
+    to.rules.velocityMaxPerMinute + 1,
+  ) + at.pending.near(customerId, createdAtMs);
+}
+
+function decideOne(to: Outputs, at: Deciding, forward: Forward): Answer {
+  const started = performance.now();
+  const { event, request } = forward;
+  const { trace, span } = at;
+  const createdAtMs = Date.parse(event.created_at);
+  const before = paymentsNear(to, at, event.customer_id, createdAtMs);
+  const verdict = decide(event, { seen: false, paymentsInLastMinute: before + 1 }, to.rules);
+  if (verdict.outcome === "DUPLICATE") throw new Error("a forward is never a repeat");
+  const decidedAtMs = to.now();
+  at.pending.add(event.customer_id, createdAtMs);
+  const decision: Decision = {
+    paymentId: event.payment_id,
+    outcome: verdict.outcome,
+    reason: verdict.reason,
+    customerId: event.customer_id,
+    createdAtMs,
+    decidedAtMs,
+    inputPartition: request.partition,
+    inputOffset: request.offset,
+    forwardPartition: at.partition,
+    forwardOffset: Number(at.message.offset),
+    correlationId: trace.correlation_id,
+  };
+  at.out.outputs.push(
+    buildResultRecord(
+      toResult(event, verdict, new Date(decidedAtMs)),
+      { topic: to.topics.requests, partition: request.partition, offset: String(request.offset) },
+      { correlationId: trace.correlation_id, traceparent: traceparentOf(span) },
+      to.topics.results,
+      to.partitions.results,
+    ),
+    decisionRecord(decision, to.topics.customerDecisions),
+  );
+  at.out.rows.push(decision);
+  return {
+    kind: "decided",
+    outcome: verdict.outcome,
+    offset: Number(at.message.offset),
+    event,
+    decision,
+    trace,
+    span,
+    processingSeconds: (performance.now() - started) / 1000,
+    log: { outcome: verdict.outcome, reason: verdict.reason },
+  };
+}
+
+/** A forward that does not read as one: dead-lettered as schema_invalid. */
+function deadLetter(
+  to: Outputs,
+  partition: number,
+  message: KafkaMessage,
+  error: string,
+  span: Span,
+  out: ChunkAnswers<Decision>,
+): Answer {
+  out.outputs.push({
+    ...buildDlqRecord(
+      message,
+      { topic: to.topics.byCustomer, partition, offset: message.offset },
+      { reason: "schema_invalid", error, attempts: 1, failedAt: new Date(to.now()) },
+      to.topics.dlq,
+      to.partitions.dlq,
+    ),
+    ...(isSampled(span) ? { answers: span.spanContext() } : {}),
+  });
+  return {
+    kind: "dead_letter",
+    offset: Number(message.offset),
+    reason: "schema_invalid",
+    trace: { correlation_id: "unknown", ...traceIds(span) },
+    span,
+    processingSeconds: 0,
+    log: { reason: "schema_invalid", error, attempts: 1, topic: to.topics.byCustomer, partition },
+  };
+}
+
 /** Creates the processor of the customer tasks. */
 export function createCustomerProcessor(
   deps: CustomerProcessorDeps,
 ): ChunkProcessor<Decision, DecisionStore> {
-  const { topics, partitions, rules } = deps;
-  const now = deps.now ?? Date.now;
-
-  function decideOne(
-    partition: number,
-    store: DecisionStore,
-    message: KafkaMessage,
-    forward: Forward,
-    traced: { trace: Trace; span: Span },
-    pending: PendingTimes,
-    out: ChunkAnswers<Decision>,
-  ): Answer {
-    const started = performance.now();
-    const { event, request } = forward;
-    const { trace, span } = traced;
-    const createdAtMs = Date.parse(event.created_at);
-    // Counting past the limit changes no verdict, so the store stops there.
-    const before = store.countBetween(
-      event.customer_id,
-      createdAtMs - VELOCITY_WINDOW_MS,
-      createdAtMs + VELOCITY_WINDOW_MS,
-      rules.velocityMaxPerMinute + 1,
-    ) + pending.near(event.customer_id, createdAtMs);
-    const verdict = decide(event, { seen: false, paymentsInLastMinute: before + 1 }, rules);
-    if (verdict.outcome === "DUPLICATE") throw new Error("a forward is never a repeat");
-    const decidedAtMs = now();
-    pending.add(event.customer_id, createdAtMs);
-    const decision: Decision = {
-      paymentId: event.payment_id,
-      outcome: verdict.outcome,
-      reason: verdict.reason,
-      customerId: event.customer_id,
-      createdAtMs,
-      decidedAtMs,
-      inputPartition: request.partition,
-      inputOffset: request.offset,
-      forwardPartition: partition,
-      forwardOffset: Number(message.offset),
-      correlationId: trace.correlation_id,
-    };
-    out.outputs.push(
-      buildResultRecord(
-        toResult(event, verdict, new Date(decidedAtMs)),
-        { topic: topics.requests, partition: request.partition, offset: String(request.offset) },
-        { correlationId: trace.correlation_id, traceparent: traceparentOf(span) },
-        topics.results,
-        partitions.results,
-      ),
-      decisionRecord(decision, topics.customerDecisions),
-    );
-    out.rows.push(decision);
-    return {
-      kind: "decided",
-      outcome: verdict.outcome,
-      offset: Number(message.offset),
-      event,
-      decision,
-      trace,
-      span,
-      processingSeconds: (performance.now() - started) / 1000,
-      log: { outcome: verdict.outcome, reason: verdict.reason },
-    };
-  }
-
-  function deadLetter(
-    partition: number,
-    message: KafkaMessage,
-    error: string,
-    span: Span,
-  ): Answer {
-    return {
-      kind: "dead_letter",
-      offset: Number(message.offset),
-      reason: "schema_invalid",
-      trace: { correlation_id: "unknown", ...traceIds(span) },
-      span,
-      processingSeconds: 0,
-      log: { reason: "schema_invalid", error, attempts: 1, topic: topics.byCustomer, partition },
-    };
-  }
-
+  const to: Outputs = { ...deps, now: deps.now ?? Date.now };
   return {
     async answer({ partition, store, messages, heartbeat, trace: spans }: Chunk<DecisionStore>) {
       const out: ChunkAnswers<Decision> = { answers: [], outputs: [], rows: [] };
@@ -167,22 +197,7 @@ export function createCustomerProcessor(
         if (!read.ok) {
           // Nothing in it can be trusted, its trace context neither: a trace of its own.
           const span = spans.startRecord(message, ROOT_CONTEXT);
-          out.outputs.push({
-            ...buildDlqRecord(
-              message,
-              { topic: topics.byCustomer, partition, offset: message.offset },
-              {
-                reason: "schema_invalid",
-                error: read.error,
-                attempts: 1,
-                failedAt: new Date(now()),
-              },
-              topics.dlq,
-              partitions.dlq,
-            ),
-            ...(isSampled(span) ? { answers: span.spanContext() } : {}),
-          });
-          const answer = deadLetter(partition, message, read.error, span);
+          const answer = deadLetter(to, partition, message, read.error, span, out);
           spans.endRecord(answer);
           out.answers.push(answer);
           continue;
@@ -193,10 +208,8 @@ export function createCustomerProcessor(
           extractTraceContext({ traceparent: forward.trace.traceparent }),
         );
         const trace: Trace = { correlation_id: forward.trace.correlation_id, ...traceIds(span) };
-        const answer = withContext(
-          trace,
-          () => decideOne(partition, store, message, forward, { trace, span }, pending, out),
-        );
+        const at: Deciding = { partition, store, message, trace, span, pending, out };
+        const answer = withContext(trace, () => decideOne(to, at, forward));
         spans.endRecord(answer);
         out.answers.push(answer);
         await beat();

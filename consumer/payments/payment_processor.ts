@@ -56,7 +56,7 @@ export interface PaymentProcessorDeps {
   now?: () => number;
 }
 
-interface Parsed1 {
+interface RequestRecord {
   message: KafkaMessage;
   parsed: Parsed;
   correlationId: string;
@@ -64,7 +64,7 @@ interface Parsed1 {
   parent: Context;
 }
 
-function readRequest(message: KafkaMessage): Parsed1 {
+function readRequest(message: KafkaMessage): RequestRecord {
   const headers = readRecordHeaders(message.headers);
   const parsed = parseRecord(message.value);
   return {
@@ -76,15 +76,153 @@ function readRequest(message: KafkaMessage): Parsed1 {
   };
 }
 
+type ParsedPayment = Extract<Parsed, { kind: "payment" }>;
+
+/** One record being answered: where it came from, its trace, what the chunk holds. */
+interface Answering {
+  partition: number;
+  message: KafkaMessage;
+  offset: number;
+  /** The request's coordinates, as the result and the dead letter name them. */
+  source: { topic: string; partition: number; offset: string };
+  trace: Trace;
+  span: Span;
+  /** `performance.now()` when its answering began. */
+  started: number;
+  /** The claims known for the chunk's ids, this chunk's own included. */
+  known: Map<string, Claim>;
+  out: ChunkAnswers<Claim>;
+}
+
+/** What every answer of a record carries. */
+function answered(at: Answering) {
+  return {
+    offset: at.offset,
+    trace: at.trace,
+    span: at.span,
+    processingSeconds: (performance.now() - at.started) / 1000,
+  };
+}
+
+/** What every answer of a valid payment carries. */
+function paymentAnswered(at: Answering, payment: ParsedPayment, claim: Claim) {
+  return {
+    ...answered(at),
+    event: payment.event,
+    naiveCreatedAt: payment.naiveCreatedAt,
+    claim,
+  };
+}
+
+/** Where a payment task's answers go, and its clock. */
+interface Outputs {
+  topics: TopicNames;
+  partitions: OutputPartitions;
+  now: () => number;
+}
+
+/** Dead-letters the record: unparseable, or its processing kept failing. */
+function deadLetter(
+  to: Outputs,
+  at: Answering,
+  parsed: Parsed,
+  failure: { reason: DlqReason; error: string; attempts: number },
+): Answer {
+  const { reason, error, attempts } = failure;
+  at.out.outputs.push({
+    ...buildDlqRecord(
+      at.message,
+      at.source,
+      { reason, error, attempts, failedAt: new Date(to.now()) },
+      to.topics.dlq,
+      to.partitions.dlq,
+    ),
+    ...(isSampled(at.span) ? { answers: at.span.spanContext() } : {}),
+  });
+  return {
+    kind: "dead_letter",
+    reason,
+    ...answered(at),
+    log: { reason, error, attempts },
+    ...(parsed.kind === "payment"
+      ? { event: parsed.event, naiveCreatedAt: parsed.naiveCreatedAt }
+      : {}),
+  };
+}
+
+/** A repeat: a DUPLICATE result, and its claim written again with one more repeat. */
+function answerDuplicate(
+  to: Outputs,
+  at: Answering,
+  payment: ParsedPayment,
+  before: Claim,
+): Answer {
+  const claim = { ...before, duplicates: before.duplicates + 1 };
+  at.known.set(claim.paymentId, claim);
+  const verdict = { outcome: "DUPLICATE" as const, reason: REASON.duplicate };
+  at.out.outputs.push(
+    buildResultRecord(
+      toResult(payment.event, verdict, new Date(to.now())),
+      at.source,
+      { correlationId: at.trace.correlation_id, traceparent: traceparentOf(at.span) },
+      to.topics.results,
+      to.partitions.results,
+    ),
+    claimRecord(claim, to.topics.decisions),
+  );
+  at.out.rows.push(claim);
+  return {
+    kind: "duplicate",
+    outcome: "DUPLICATE",
+    ...paymentAnswered(at, payment, claim),
+    log: { outcome: verdict.outcome, reason: verdict.reason },
+  };
+}
+
+/** A new payment: claimed here and forwarded to its customer's partition. */
+function claimAndForward(to: Outputs, at: Answering, payment: ParsedPayment): Answer {
+  const { event } = payment;
+  const claim: Claim = {
+    paymentId: event.payment_id,
+    customerId: event.customer_id,
+    createdAtMs: Date.parse(event.created_at),
+    claimedAtMs: to.now(),
+    inputPartition: at.partition,
+    inputOffset: at.offset,
+    correlationId: at.trace.correlation_id,
+    duplicates: 0,
+  };
+  at.known.set(claim.paymentId, claim);
+  const forward = forwardRecord(
+    {
+      event,
+      request: { partition: at.partition, offset: at.offset },
+      trace: {
+        correlation_id: at.trace.correlation_id,
+        traceparent: traceparentOf(at.span) ?? "",
+      },
+    },
+    to.topics.byCustomer,
+    to.partitions.byCustomer,
+  );
+  at.out.outputs.push(claimRecord(claim, to.topics.decisions), forward);
+  at.out.rows.push(claim);
+  return {
+    kind: "claimed",
+    ...paymentAnswered(at, payment, claim),
+    log: { customer_partition: forward.partition },
+  };
+}
+
 /** Creates the processor of the payment tasks. */
 export function createPaymentProcessor(
   deps: PaymentProcessorDeps,
 ): ChunkProcessor<Claim, ClaimStore> {
-  const { topics, partitions } = deps;
-  const now = deps.now ?? Date.now;
+  const { topics } = deps;
+  const to: Outputs = { topics, partitions: deps.partitions, now: deps.now ?? Date.now };
 
   /** The claims known for the chunk's payment ids: cache first, then one store lookup. */
-  function knownClaims(partition: number, store: ClaimStore, records: readonly Parsed1[]) {
+  function knownClaims(partition: number, store: ClaimStore, records: readonly RequestRecord[]) {
     const known = new Map<string, Claim>();
     const lookUp: string[] = [];
     for (const { parsed } of records) {
@@ -98,110 +236,24 @@ export function createPaymentProcessor(
     return known;
   }
 
-  async function answerOne(
-    partition: number,
-    record: Parsed1,
-    traced: { trace: Trace; span: Span },
-    known: Map<string, Claim>,
-    out: ChunkAnswers<Claim>,
-  ): Promise<Answer> {
-    const { message, parsed } = record;
-    const { trace, span } = traced;
-    const started = performance.now();
-    const offset = Number(message.offset);
-    const source = { topic: topics.requests, partition, offset: message.offset };
-    const elapsed = () => (performance.now() - started) / 1000;
-    const deadLetter = (reason: DlqReason, error: string, attempts: number): Answer => {
-      out.outputs.push({
-        ...buildDlqRecord(
-          message,
-          source,
-          { reason, error, attempts, failedAt: new Date(now()) },
-          topics.dlq,
-          partitions.dlq,
-        ),
-        ...(isSampled(span) ? { answers: span.spanContext() } : {}),
+  async function answerOne(at: Answering, parsed: Parsed): Promise<Answer> {
+    if (parsed.kind === "poison") {
+      return deadLetter(to, at, parsed, {
+        reason: parsed.reason,
+        error: parsed.error,
+        attempts: 1,
       });
-      return {
-        kind: "dead_letter",
-        offset,
-        reason,
-        trace,
-        span,
-        processingSeconds: elapsed(),
-        log: { reason, error, attempts },
-        ...(parsed.kind === "payment"
-          ? { event: parsed.event, naiveCreatedAt: parsed.naiveCreatedAt }
-          : {}),
-      };
-    };
-    if (parsed.kind === "poison") return deadLetter(parsed.reason, parsed.error, 1);
-    const { event, naiveCreatedAt } = parsed;
-    const attempts = await deps.attempt(event);
-    if (!attempts.ok) return deadLetter("processing_failed", attempts.error, attempts.attempts);
-
-    const before = known.get(event.payment_id);
-    if (before) {
-      const claim = { ...before, duplicates: before.duplicates + 1 };
-      known.set(claim.paymentId, claim);
-      const verdict = { outcome: "DUPLICATE" as const, reason: REASON.duplicate };
-      out.outputs.push(
-        buildResultRecord(
-          toResult(event, verdict, new Date(now())),
-          source,
-          { correlationId: trace.correlation_id, traceparent: traceparentOf(span) },
-          topics.results,
-          partitions.results,
-        ),
-        claimRecord(claim, topics.decisions),
-      );
-      out.rows.push(claim);
-      return {
-        kind: "duplicate",
-        outcome: "DUPLICATE",
-        offset,
-        event,
-        naiveCreatedAt,
-        claim,
-        trace,
-        span,
-        processingSeconds: elapsed(),
-        log: { outcome: verdict.outcome, reason: verdict.reason },
-      };
     }
-    const claim: Claim = {
-      paymentId: event.payment_id,
-      customerId: event.customer_id,
-      createdAtMs: Date.parse(event.created_at),
-      claimedAtMs: now(),
-      inputPartition: partition,
-      inputOffset: offset,
-      correlationId: trace.correlation_id,
-      duplicates: 0,
-    };
-    known.set(claim.paymentId, claim);
-    const forward = forwardRecord(
-      {
-        event,
-        request: { partition, offset },
-        trace: { correlation_id: trace.correlation_id, traceparent: traceparentOf(span) ?? "" },
-      },
-      topics.byCustomer,
-      partitions.byCustomer,
-    );
-    out.outputs.push(claimRecord(claim, topics.decisions), forward);
-    out.rows.push(claim);
-    return {
-      kind: "claimed",
-      offset,
-      event,
-      naiveCreatedAt,
-      claim,
-      trace,
-      span,
-      processingSeconds: elapsed(),
-      log: { customer_partition: forward.partition },
-    };
+    const attempts = await deps.attempt(parsed.event);
+    if (!attempts.ok) {
+      return deadLetter(to, at, parsed, {
+        reason: "processing_failed",
+        error: attempts.error,
+        attempts: attempts.attempts,
+      });
+    }
+    const before = at.known.get(parsed.event.payment_id);
+    return before ? answerDuplicate(to, at, parsed, before) : claimAndForward(to, at, parsed);
   }
 
   return {
@@ -213,10 +265,19 @@ export function createPaymentProcessor(
       for (const record of records) {
         const span = spans.startRecord(record.message, record.parent);
         const trace: Trace = { correlation_id: record.correlationId, ...traceIds(span) };
-        const answer = await withContext(
+        const { message } = record;
+        const at: Answering = {
+          partition,
+          message,
+          offset: Number(message.offset),
+          source: { topic: topics.requests, partition, offset: message.offset },
           trace,
-          () => answerOne(partition, record, { trace, span }, known, out),
-        );
+          span,
+          started: performance.now(),
+          known,
+          out,
+        };
+        const answer = await withContext(trace, () => answerOne(at, record.parsed));
         spans.endRecord(answer);
         out.answers.push(answer);
         await beat();
