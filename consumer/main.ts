@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { Kafka } from "kafkajs";
-import { getLogger } from "@logtape/logtape";
+import { type Admin, Kafka } from "kafkajs";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { redactConfig } from "@payments/shared/config";
 import { monitorEventLoopDelay } from "@payments/shared/event_loop_delay";
-import { kafkaClientConfig, readKafkaCa } from "@payments/shared/kafka";
+import { kafkaClientConfig, type KafkaClientSettings, readKafkaCa } from "@payments/shared/kafka";
 import { compressionType, registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
@@ -19,11 +19,11 @@ import { retryWithBackoff, serviceLifecycle, startService } from "@payments/shar
 import { configureLogging } from "@payments/shared/logging";
 import { createRegistry } from "@payments/shared/metrics";
 import { ListenError, serve } from "@payments/shared/serve";
-import { loadConsumerConfig } from "./config.ts";
-import { createConsumerMetrics, registerWorkerState } from "./metrics.ts";
+import { type ConsumerConfig, loadConsumerConfig } from "./config.ts";
+import { type ConsumerMetrics, createConsumerMetrics, registerWorkerState } from "./metrics.ts";
 import { ChangelogTopicError } from "./topics_check.ts";
 import { createHandler } from "./server.ts";
-import { createConsumerService } from "./service.ts";
+import { type ConsumerService, createConsumerService } from "./service.ts";
 import { transactionRetried } from "./tasks/chunk_trace.ts";
 
 const HELP = `Usage: deno task consumer [--help]
@@ -81,6 +81,67 @@ function reachability(admin: ReturnType<Kafka["admin"]>): () => Promise<boolean>
   };
 }
 
+/** The Kafka client of the consumer's tasks, codecs registered. */
+function consumerKafka(
+  config: ConsumerConfig,
+  kafkaSettings: KafkaClientSettings,
+  metrics: ConsumerMetrics,
+): Kafka {
+  registerKafkaCodecs();
+  muteKafkajsTimeoutWarning();
+  // Only the transactional producers send with this client, so its producer retries
+  // are the transactions' retries: counted, and events on the span of the transaction.
+  return new Kafka(
+    kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-consumer`, {
+      onProducerRetry: (error) => {
+        metrics.transactionRetries.labels(error).inc();
+        transactionRetried(error);
+      },
+    }),
+  );
+}
+
+/**
+ * Connects and joins the group, retrying with backoff: Kafka may be down or refuse our
+ * credentials at start, so each failure is logged once with its reason rather than
+ * crash-looping. It runs beside the wait for a signal, so a signal during start (say,
+ * a join waiting for a dead member's session to expire) is not held up by it. A
+ * changelog topic that is missing or wrong cannot fix itself: that is final ("refused").
+ */
+function startConsuming(deps: {
+  admin: Admin;
+  worker: ConsumerService["worker"];
+  lag: ConsumerService["lag"];
+  config: ConsumerConfig;
+  logger: Logger;
+  signal: AbortSignal;
+}) {
+  const { admin, worker, lag, config, logger } = deps;
+  return retryWithBackoff({
+    attempt: async () => {
+      await admin.connect();
+      await worker.start();
+    },
+    signal: deps.signal,
+    maxBackoffMs: MAX_CONNECT_BACKOFF_MS,
+    cleanUp: () => worker.abandonStart().catch(() => {}),
+    isFinal: (error) => error instanceof ChangelogTopicError,
+    onRetry: (error, delay) =>
+      logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
+        error: explainKafkaError(error, config.kafka),
+        delay,
+      }),
+  }).then((outcome) => {
+    if (outcome.state === "refused") {
+      console.error((outcome.error as Error).message);
+    } else if (outcome.state === "done") {
+      lag?.start();
+      logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
+    }
+    return outcome.state;
+  });
+}
+
 /** Runs the consumer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const start = await startService(args, HELP, async () => {
@@ -107,18 +168,7 @@ export async function main(args: string[]): Promise<number> {
   const metrics = createConsumerMetrics(registry, config.topics.requests);
   const loop = monitorEventLoopDelay(registry);
   life.defer(() => loop.stop());
-  // Only the transactional producers send with this client, so its producer retries
-  // are the transactions' retries: counted, and events on the span of the transaction.
-  registerKafkaCodecs();
-  muteKafkajsTimeoutWarning();
-  const kafka = new Kafka(
-    kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-consumer`, {
-      onProducerRetry: (error) => {
-        metrics.transactionRetries.labels(error).inc();
-        transactionRetried(error);
-      },
-    }),
-  );
+  const kafka = consumerKafka(config, kafkaSettings, metrics);
   const admin = kafka.admin();
   const { worker, lag, storeReads } = createConsumerService({
     kafka,
@@ -156,34 +206,7 @@ export async function main(args: string[]): Promise<number> {
   }
   life.defer(() => admin.disconnect());
 
-  // Kafka may be down or refuse our credentials at start: retry with backoff rather
-  // than crash-loop, logging each failure once with its reason. It runs beside the
-  // wait for a signal, so a signal during start (say, a join waiting for a dead
-  // member's session to expire) is not held up by it. A changelog topic that is
-  // missing or wrong cannot fix itself: that stops the consumer (exit 1).
-  const starting = retryWithBackoff({
-    attempt: async () => {
-      await admin.connect();
-      await worker.start();
-    },
-    signal: life.signal,
-    maxBackoffMs: MAX_CONNECT_BACKOFF_MS,
-    cleanUp: () => worker.abandonStart().catch(() => {}),
-    isFinal: (error) => error instanceof ChangelogTopicError,
-    onRetry: (error, delay) =>
-      logger.error("Cannot start consuming ({error}); retrying in {delay} ms", {
-        error: explainKafkaError(error, config.kafka),
-        delay,
-      }),
-  }).then((outcome) => {
-    if (outcome.state === "refused") {
-      console.error((outcome.error as Error).message);
-    } else if (outcome.state === "done") {
-      lag?.start();
-      logger.info("Consumer running in group {group}", { group: config.consumerGroupId });
-    }
-    return outcome.state;
-  });
+  const starting = startConsuming({ admin, worker, lag, config, logger, signal: life.signal });
   life.defer(() => lag?.stop());
   life.defer(() => starting);
   // Stopping the worker also ends a start still in progress.
