@@ -95,8 +95,59 @@ export interface ConsumerMetrics {
  * ```
  */
 export function createConsumerMetrics(registry: Registry, topic: string): ConsumerMetrics {
-  const registers = [registry];
   const metrics: ConsumerMetrics = {
+    ...processingMetrics(registry),
+    ...transactionMetrics(registry),
+    ...stateMetrics(registry),
+    ...clientMetrics(registry),
+  };
+  zeroKnownLabels(metrics, topic);
+  return metrics;
+}
+
+/** Every label value known in advance starts at 0, so rates and alerts see it from the start. */
+function zeroKnownLabels(metrics: ConsumerMetrics, topic: string) {
+  for (const status of CONSUMED_STATUSES) {
+    metrics.consumed.labels(topic, status).inc(0);
+    metrics.processingDuration.zero({ topic, status });
+  }
+  metrics.endToEndLatency.zero({ topic });
+  metrics.retries.labels(topic).inc(0);
+  for (const type of ["assign", "revoke"]) metrics.rebalances.labels(type).inc(0);
+  for (const type of ERROR_TYPES) metrics.errors.labels(type).inc(0);
+  for (const outcome of OutcomeSchema.options) metrics.results.labels(outcome).inc(0);
+  for (const reason of DLQ_REASONS) metrics.deadLetters.labels(reason).inc(0);
+  for (const result of ["committed", "aborted"]) metrics.transactionDuration.zero({ result });
+  metrics.transactionRetries.labels("CONCURRENT_TRANSACTIONS").inc(0);
+  for (const kind of ["checkpoint", "rebuild", "reset"]) {
+    metrics.stateRestoreDuration.zero({ kind });
+  }
+  for (const store of ["payments", "customers"]) {
+    metrics.standbyTasks.labels(store).set(0);
+    for (const phase of ["fence", "open", "changelog"]) {
+      metrics.stateRestorePhase.zero({ store, phase });
+    }
+  }
+}
+
+/** What happened to the input records: consumed, decided, dead-lettered, retried, rebalanced. */
+function processingMetrics(
+  registry: Registry,
+): Pick<
+  ConsumerMetrics,
+  | "consumed"
+  | "processingDuration"
+  | "endToEndLatency"
+  | "rebalances"
+  | "activePartitions"
+  | "errors"
+  | "results"
+  | "deadLetters"
+  | "retries"
+  | "naiveTimestamps"
+> {
+  const registers = [registry];
+  return {
     consumed: new Counter({
       name: "messages_consumed_total",
       help:
@@ -154,6 +205,22 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["topic"],
       registers,
     }),
+    naiveTimestamps: new Counter({
+      name: "payments_naive_timestamps_total",
+      help:
+        "Payments whose created_at had no offset and was read as UTC, by the source field of the payment (past 20 sources: other)",
+      labelNames: ["source"],
+      registers,
+    }),
+  };
+}
+
+/** The tasks' Kafka transactions. */
+function transactionMetrics(
+  registry: Registry,
+): Pick<ConsumerMetrics, "transactionDuration" | "transactionRecords" | "transactionRetries"> {
+  const registers = [registry];
+  return {
     transactionDuration: new Histogram({
       name: "consumer_transaction_duration_seconds",
       help: "Time to write results, dead letters and offsets in one transaction and commit it",
@@ -174,6 +241,23 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["error"],
       registers,
     }),
+  };
+}
+
+/** The tasks' stores: restores, their parts, rows, standbys. */
+function stateMetrics(
+  registry: Registry,
+): Pick<
+  ConsumerMetrics,
+  | "stateRestoreDuration"
+  | "stateRestoredRecords"
+  | "stateRestorePhase"
+  | "stateEntries"
+  | "standbyTasks"
+  | "standbyLag"
+> {
+  const registers = [registry];
+  return {
     stateRestoreDuration: new Histogram({
       name: "consumer_state_restore_duration_seconds",
       help:
@@ -215,6 +299,15 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       labelNames: ["store", "partition"],
       registers,
     }),
+  };
+}
+
+/** The kafkajs consumer's own requests, fetches and group joins. */
+function clientMetrics(
+  registry: Registry,
+): Pick<ConsumerMetrics, "kafkaRequestDuration" | "fetchDuration" | "groupJoinDuration"> {
+  const registers = [registry];
+  return {
     kafkaRequestDuration: new Histogram({
       name: "kafka_consumer_request_duration_seconds",
       help: "Kafka protocol request latency seen by the consumer client, by API",
@@ -234,36 +327,7 @@ export function createConsumerMetrics(registry: Registry, topic: string): Consum
       buckets: LAB_BUCKETS,
       registers,
     }),
-    naiveTimestamps: new Counter({
-      name: "payments_naive_timestamps_total",
-      help:
-        "Payments whose created_at had no offset and was read as UTC, by the source field of the payment (past 20 sources: other)",
-      labelNames: ["source"],
-      registers,
-    }),
   };
-  for (const status of CONSUMED_STATUSES) {
-    metrics.consumed.labels(topic, status).inc(0);
-    metrics.processingDuration.zero({ topic, status });
-  }
-  metrics.endToEndLatency.zero({ topic });
-  metrics.retries.labels(topic).inc(0);
-  for (const type of ["assign", "revoke"]) metrics.rebalances.labels(type).inc(0);
-  for (const type of ERROR_TYPES) metrics.errors.labels(type).inc(0);
-  for (const outcome of OutcomeSchema.options) metrics.results.labels(outcome).inc(0);
-  for (const reason of DLQ_REASONS) metrics.deadLetters.labels(reason).inc(0);
-  for (const result of ["committed", "aborted"]) metrics.transactionDuration.zero({ result });
-  metrics.transactionRetries.labels("CONCURRENT_TRANSACTIONS").inc(0);
-  for (const kind of ["checkpoint", "rebuild", "reset"]) {
-    metrics.stateRestoreDuration.zero({ kind });
-  }
-  for (const store of ["payments", "customers"]) {
-    metrics.standbyTasks.labels(store).set(0);
-    for (const phase of ["fence", "open", "changelog"]) {
-      metrics.stateRestorePhase.zero({ store, phase });
-    }
-  }
-  return metrics;
 }
 
 /** Feeds the Kafka client metrics from a kafkajs consumer's instrumentation events. */
