@@ -6,9 +6,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parsePortArgument, runCommand } from "@payments/shared/cli";
 import { ensureJaeger, JAEGER_MODULE_VERSION, JAEGER_VERSION, jaegerBinaryPath } from "./build.ts";
 import { DEFAULT_JAEGER_PORTS, type JaegerPorts } from "./config.ts";
-import { JaegerError } from "./errors.ts";
 import { startJaeger } from "./launcher.ts";
 
 const HELP = `Usage: deno task jaeger [--otlp-grpc-port N] [--otlp-http-port N] [--query-port N]
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
   }
   const env = Deno.env.toObject();
   const port = (flag: string | undefined, name: string, fallback: number) =>
-    parsePort(flag ?? env[name] ?? String(fallback), name);
+    parsePortArgument(flag ?? env[name] ?? String(fallback), name);
   const ports: JaegerPorts = {
     otlpGrpc: port(
       values["otlp-grpc-port"],
@@ -115,23 +115,4 @@ async function main(): Promise<number> {
   return 1;
 }
 
-function parsePort(text: string, name: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new JaegerError(`${name} must be a TCP port (1-65535), got "${text}"`);
-  }
-  return port;
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const usage = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-      ? " (see --help)"
-      : "";
-    console.error(message + usage);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCommand(main);

@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parsePortArgument, runCommand } from "@payments/shared/cli";
 import { loadSharedConfig } from "@payments/shared/config";
 import { ConfigError, loadAll } from "@payments/shared/env";
 import {
@@ -64,7 +65,10 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const port = parsePort(values.port ?? Deno.env.get("KAFKA_PORT") ?? "9092");
+  const port = parsePortArgument(
+    values.port ?? Deno.env.get("KAFKA_PORT") ?? "9092",
+    "KAFKA_PORT / --port",
+  );
   const nodes = parseNodes(values.nodes ?? Deno.env.get("KAFKA_NODES") ?? "1");
   const dataDir = values["data-dir"] ?? Deno.env.get("KAFKA_DATA_DIR") ??
     (nodes > 1 ? ".data/kafka-cluster" : ".data/kafka");
@@ -164,23 +168,4 @@ function parseNodes(text: string): number {
   return nodes;
 }
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`KAFKA_PORT / --port must be a TCP port (1-65535), got "${text}"`);
-  }
-  return port;
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const usage = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-      ? " (see --help)"
-      : "";
-    console.error(message + usage);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCommand(main);
