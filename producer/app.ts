@@ -114,7 +114,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const { config, logger, metrics } = deps;
   const stats = deps.stats ?? new ProducerStats(deps.now);
   const now = deps.now ?? (() => new Date());
-  const secured = config.apiKeys.length > 0;
   const routes: readonly RouteDeclaration[] = Object.values(ROUTES);
   const app = new OpenAPIHono<ProducerEnv>({ defaultHook: answerInvalid });
 
@@ -125,9 +124,27 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   app.use(correlation(logger));
   app.use(apiKey({ keys: config.apiKeys, protects: (path) => isProtectedPath(routes, path) }));
 
-  // Each declared route is served once, with its handler and the middleware of its kind.
+  // 2. and 3. Each declared route, served once.
+  const served = routeServer(app, config.apiKeys.length > 0);
+  servePaymentRoutes(served.serve, { ...deps, stats, now });
+  serveOperationRoutes(app, served.serve, { ...deps, stats, now });
+  served.checkAllServed();
+
+  // 4. Nothing matched, or something threw.
+  answerTheRest(app, routes, logger);
+  return app;
+}
+
+type Serve = (name: RouteName, handler: Handler<ProducerEnv>, ...middleware: Middleware[]) => void;
+
+/**
+ * Serves declared routes on `app`, each with its handler and the middleware of its kind
+ * (and the API key's security scheme when keys are set); `checkAllServed` throws if a
+ * declared route was left without a handler.
+ */
+function routeServer(app: OpenAPIHono<ProducerEnv>, secured: boolean) {
   const served = new Set<RouteName>();
-  const serve = (name: RouteName, handler: Handler<ProducerEnv>, ...middleware: Middleware[]) => {
+  const serve: Serve = (name, handler, ...middleware) => {
     const { operation, protected: needsKey } = ROUTES[name];
     const guarded = secured && needsKey;
     app.openapi(
@@ -147,8 +164,25 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
     );
     served.add(name);
   };
+  const checkAllServed = () => {
+    const unserved = (Object.keys(ROUTES) as RouteName[]).filter((name) => !served.has(name));
+    if (unserved.length > 0) throw new Error(`Declared routes without a handler: ${unserved}`);
+    if (secured) {
+      app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+        type: "http",
+        scheme: "bearer",
+        description: "One of the keys in API_KEYS",
+      });
+    }
+  };
+  return { serve, checkAllServed };
+}
 
-  // 2. The payment routes.
+type RouteDeps = AppDeps & { stats: ProducerStats; now: () => Date };
+
+/** The payment routes: admitted, validated, published; and a payment's status. */
+function servePaymentRoutes(serve: Serve, deps: RouteDeps) {
+  const { config, metrics, stats, logger } = deps;
   const admission = deps.admission ?? new Admission({
     maxInflightPayments: config.maxInflightPayments,
     maxQueuedBytes: config.maxQueuedBytes,
@@ -177,7 +211,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
     source: config.source,
     sendTimeoutMs: config.sendTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
-    now,
+    now: deps.now,
   });
   const one = (payment: PaymentRequest) => [{ payment, path: "" }];
   const many = (batch: BatchPaymentRequest) =>
@@ -197,15 +231,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
       retryAfterSeconds: config.retryAfterSeconds,
     }),
   );
+}
 
-  // 3. The other routes.
+/** Health, readiness, stats, metrics, the OpenAPI document and its docs page. */
+function serveOperationRoutes(app: OpenAPIHono<ProducerEnv>, serve: Serve, deps: RouteDeps) {
   const operations = operationHandlers({
-    metrics,
-    stats,
+    metrics: deps.metrics,
+    stats: deps.stats,
     readiness: deps.readiness ?? (() => deps.publisher.ready()),
     topic: deps.publisher.topic,
-    retryAfterSeconds: config.retryAfterSeconds,
-    now,
+    retryAfterSeconds: deps.config.retryAfterSeconds,
+    now: deps.now,
   });
   serve("health", operations.health);
   serve("ready", operations.ready);
@@ -215,17 +251,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
   const docs = docsHandlers({ specUrl: ROUTES.openapi.operation.path });
   serve("docs", docs.page);
   serve("docsAsset", docs.asset);
-  const unserved = (Object.keys(ROUTES) as RouteName[]).filter((name) => !served.has(name));
-  if (unserved.length > 0) throw new Error(`Declared routes without a handler: ${unserved}`);
-  if (secured) {
-    app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-      type: "http",
-      scheme: "bearer",
-      description: "One of the keys in API_KEYS",
-    });
-  }
+}
 
-  // 4. Nothing matched, or something threw.
+/** 405 with Allow for a known path, 404 for an unknown one, problem+json for what threw. */
+function answerTheRest(
+  app: OpenAPIHono<ProducerEnv>,
+  routes: readonly RouteDeclaration[],
+  logger: Logger,
+) {
   for (const [pattern, allow] of allowedMethods(routes)) {
     app.all(pattern, (c) =>
       problemFor(c, {
@@ -258,7 +291,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<ProducerEnv> {
       detail: "The server could not answer this request",
     });
   });
-  return app;
 }
 
 type Middleware = MiddlewareHandler<ProducerEnv>;
