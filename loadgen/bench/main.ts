@@ -19,7 +19,7 @@ import { type BenchContext, guarded, log } from "./context.ts";
 import { e2eRows } from "./e2e.ts";
 import { typicalRecordSize } from "./kafkajs.ts";
 import { overloadRows } from "./overload.ts";
-import { PLANS } from "./plan.ts";
+import { type Plan, PLANS } from "./plan.ts";
 import { producerRows } from "./producer.ts";
 import { restartRows } from "./restart.ts";
 import { burstRestartRows, handoverRows } from "./handover.ts";
@@ -121,7 +121,17 @@ const SECTIONS = [
   "status",
   "tracing",
 ] as const;
-async function main(args: string[]): Promise<number> {
+/** What the command line asks for. */
+interface BenchOptions {
+  only: Set<string>;
+  full: boolean;
+  out: string;
+  plan: Plan;
+  serviceEnv: BenchContext["serviceEnv"];
+}
+
+/** The options, or the exit code when there is nothing to run (--help: 0, a bad option: 2). */
+function parseOptions(args: string[]): BenchOptions | number {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -146,7 +156,7 @@ async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  let serviceEnv: { producer: Record<string, string>; consumer: Record<string, string> };
+  let serviceEnv: BenchContext["serviceEnv"];
   try {
     // Services log at warning in benchmarks, as the figures were recorded: one info line
     // per payment is part of what a production run pays, but not what is compared here.
@@ -164,11 +174,126 @@ async function main(args: string[]): Promise<number> {
     console.error(`--drain-records takes a positive whole number (got "${drainRecords}")`);
     return 2;
   }
+  const full = values.full ?? false;
   const plan = {
-    ...PLANS[values.full ? "full" : "short"],
+    ...PLANS[full ? "full" : "short"],
     ...(drainRecords ? { drainRecords: Number(drainRecords) } : {}),
   };
-  const out = values.out ?? "bench-results.json";
+  return { only, full, out: values.out ?? "bench-results.json", plan, serviceEnv };
+}
+
+/** The overload rows, against the best closed-model producer row measured before them. */
+async function overloadSection(ctx: BenchContext) {
+  const topics = await ctx.topicsFor("bench-overload");
+  const closed = ctx.rows.filter((r) =>
+    r.group === "producer" && r.unit === "payments/s" && !r.error
+  );
+  const best = closed.reduce<BenchRow | undefined>(
+    (top, r) => (top && top.value >= r.value ? top : r),
+    undefined,
+  );
+  await guarded(ctx, "overload", "overload", async () => {
+    ctx.rows.push(
+      ...await overloadRows({
+        brokers: ctx.brokers,
+        topics,
+        producerEnv: ctx.serviceEnv.producer,
+        plan: ctx.plan,
+        ...(best ? { ceiling: best } : {}),
+        log,
+      }),
+    );
+  });
+}
+
+/** The restart rows: by history size, right after a burst, and the hand-over. */
+async function restartSection(ctx: BenchContext) {
+  await guarded(ctx, "restart", "consumer restart", async () => {
+    ctx.rows.push(
+      ...await restartRows({
+        brokers: ctx.brokers,
+        sizes: ctx.plan.restartSizes,
+        topicsFor: ctx.topicsFor,
+        consumerEnv: ctx.serviceEnv.consumer,
+        log,
+      }),
+    );
+  });
+  await guarded(ctx, "restart", "restart right after a burst", async () => {
+    ctx.rows.push(...await burstRestartRows(ctx));
+  });
+  await guarded(ctx, "restart", "hand-over", async () => {
+    ctx.rows.push(...await handoverRows(ctx));
+  });
+}
+
+/** Runs the sections asked for, in the order whose rows later sections compare with. */
+async function runSections(ctx: BenchContext, only: Set<string>, recordSize: number) {
+  const drainTopics = await ctx.topicsFor("bench-drain");
+  let ceilings: Ceilings = { bareRate: new Map() };
+  if (only.has("ceiling") || only.has("producer") || only.has("consumer")) {
+    ceilings = await ceilingRows(ctx, {
+      ceilingSection: only.has("ceiling"),
+      loops: only.has("ceiling") || only.has("consumer"),
+      drainTopics,
+      recordSize,
+    });
+  }
+  if (only.has("producer")) await producerRows(ctx, ceilings.bareRate);
+  if (only.has("codecs")) {
+    ctx.rows.push(
+      ...await codecRows({
+        brokers: ctx.brokers,
+        plan: ctx.plan,
+        producerEnv: ctx.serviceEnv.producer,
+        topicsFor: ctx.topicsFor,
+        log,
+      }),
+    );
+  }
+  if (only.has("overload")) await overloadSection(ctx);
+  if (only.has("consumer")) await consumerRows(ctx, drainTopics, ceilings);
+  if (only.has("e2e")) await e2eRows(ctx);
+  if (only.has("status")) await statusReadRows(ctx);
+  if (only.has("tracing")) await tracingRows(ctx);
+  if (only.has("restart")) await restartSection(ctx);
+  if (only.has("scaleout")) await scaleoutRows(ctx, ceilings);
+  if (only.has("profile")) await profileRows(ctx);
+}
+
+/** Prints the table, writes the JSON report; 1 when a row could not be measured. */
+async function report(
+  options: BenchOptions,
+  rows: BenchRow[],
+  run: { startedAt: string; machine: unknown; recordSizeBytes: number },
+) {
+  console.log(formatBenchTable(rows));
+  const result = {
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    mode: options.full ? "full" : "short",
+    loadAverageAtEnd: Deno.loadavg(),
+    machine: run.machine,
+    recordSizeBytes: run.recordSizeBytes,
+    plan: options.plan,
+    serviceEnv: options.serviceEnv,
+    rows,
+  };
+  await Deno.writeTextFile(options.out, JSON.stringify(result, null, 2) + "\n");
+  console.log(`\nwritten to ${options.out}`);
+  const failed = rows.filter((r) => r.error);
+  if (failed.length > 0) {
+    console.error(`\n${failed.length} row(s) could not be measured:`);
+    for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
+    return 1;
+  }
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (typeof options === "number") return options;
+  const { only, full, plan, serviceEnv } = options;
   muteKafkajsTimeoutWarning();
   registerKafkaCodecs();
 
@@ -179,7 +304,7 @@ async function main(args: string[]): Promise<number> {
     broker = await startThrowawayBroker({ topics: [] });
     brokers = [broker.bootstrap];
   }
-  const started = new Date();
+  const startedAt = new Date().toISOString();
   const info = await machine();
   const created: TopicNames[] = [];
   const ctx: BenchContext = {
@@ -197,110 +322,17 @@ async function main(args: string[]): Promise<number> {
     log,
     rows: [],
   };
-  const { rows } = ctx;
   const recordSize = typicalRecordSize();
   log(
-    `broker ${ctx.bootstrap}, payment record ${recordSize} bytes, ${
-      values.full ? "full" : "short"
-    } run`,
+    `broker ${ctx.bootstrap}, payment record ${recordSize} bytes, ${full ? "full" : "short"} run`,
   );
-
   try {
-    const drainTopics = await ctx.topicsFor("bench-drain");
-    let ceilings: Ceilings = { bareRate: new Map() };
-    if (only.has("ceiling") || only.has("producer") || only.has("consumer")) {
-      ceilings = await ceilingRows(ctx, {
-        ceilingSection: only.has("ceiling"),
-        loops: only.has("ceiling") || only.has("consumer"),
-        drainTopics,
-        recordSize,
-      });
-    }
-    if (only.has("producer")) await producerRows(ctx, ceilings.bareRate);
-    if (only.has("codecs")) {
-      rows.push(
-        ...await codecRows({
-          brokers,
-          plan,
-          producerEnv: serviceEnv.producer,
-          topicsFor: ctx.topicsFor,
-          log,
-        }),
-      );
-    }
-    if (only.has("overload")) {
-      const topics = await ctx.topicsFor("bench-overload");
-      const closed = rows.filter((r) =>
-        r.group === "producer" && r.unit === "payments/s" && !r.error
-      );
-      const best = closed.reduce<BenchRow | undefined>(
-        (top, r) => (top && top.value >= r.value ? top : r),
-        undefined,
-      );
-      await guarded(ctx, "overload", "overload", async () => {
-        rows.push(
-          ...await overloadRows({
-            brokers: brokers!,
-            topics,
-            producerEnv: serviceEnv.producer,
-            plan,
-            ...(best ? { ceiling: best } : {}),
-            log,
-          }),
-        );
-      });
-    }
-    if (only.has("consumer")) await consumerRows(ctx, drainTopics, ceilings);
-    if (only.has("e2e")) await e2eRows(ctx);
-    if (only.has("status")) await statusReadRows(ctx);
-    if (only.has("tracing")) await tracingRows(ctx);
-    if (only.has("restart")) {
-      await guarded(ctx, "restart", "consumer restart", async () => {
-        rows.push(
-          ...await restartRows({
-            brokers: brokers!,
-            sizes: plan.restartSizes,
-            topicsFor: ctx.topicsFor,
-            consumerEnv: serviceEnv.consumer,
-            log,
-          }),
-        );
-      });
-      await guarded(ctx, "restart", "restart right after a burst", async () => {
-        rows.push(...await burstRestartRows(ctx));
-      });
-      await guarded(ctx, "restart", "hand-over", async () => {
-        rows.push(...await handoverRows(ctx));
-      });
-    }
-    if (only.has("scaleout")) await scaleoutRows(ctx, ceilings);
-    if (only.has("profile")) await profileRows(ctx);
+    await runSections(ctx, only, recordSize);
   } finally {
     await deleteTopics(brokers, created.flatMap((t) => Object.values(t)));
     await broker?.stop();
   }
-
-  console.log(formatBenchTable(rows));
-  const result = {
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    mode: values.full ? "full" : "short",
-    loadAverageAtEnd: Deno.loadavg(),
-    machine: info,
-    recordSizeBytes: recordSize,
-    plan,
-    serviceEnv,
-    rows,
-  };
-  await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
-  console.log(`\nwritten to ${out}`);
-  const failed = rows.filter((r) => r.error);
-  if (failed.length > 0) {
-    console.error(`\n${failed.length} row(s) could not be measured:`);
-    for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
-    return 1;
-  }
-  return 0;
+  return await report(options, ctx.rows, { startedAt, machine: info, recordSizeBytes: recordSize });
 }
 
 if (import.meta.main) {
