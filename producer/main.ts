@@ -8,7 +8,12 @@
  */
 import { Kafka, type logCreator } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
-import { kafkaClientConfig, logTapeLogCreator, readKafkaCa } from "@payments/shared/kafka";
+import {
+  kafkaClientConfig,
+  type KafkaClientSettings,
+  logTapeLogCreator,
+  readKafkaCa,
+} from "@payments/shared/kafka";
 import { registerKafkaCodecs } from "@payments/shared/kafka_codecs";
 import { explainKafkaError } from "@payments/shared/kafka_errors";
 import { muteKafkajsTimeoutWarning } from "@payments/shared/kafkajs_quiet";
@@ -18,9 +23,9 @@ import { monitorEventLoopDelay } from "@payments/shared/event_loop_delay";
 import { configureLogging } from "@payments/shared/logging";
 import { ListenError, serve } from "@payments/shared/serve";
 import { createApp } from "./app.ts";
-import { loadProducerConfig, redactProducerConfig } from "./config.ts";
+import { loadProducerConfig, type ProducerConfig, redactProducerConfig } from "./config.ts";
 import { KafkaPublisher } from "./kafka_publisher.ts";
-import { createProducerMetrics, createProducerRegistry } from "./metrics.ts";
+import { createProducerMetrics, createProducerRegistry, type ProducerMetrics } from "./metrics.ts";
 import { createProbe } from "./probe/probe.ts";
 import { createProbeMetrics } from "./probe/probe_metrics.ts";
 import { kafkaStatusReader } from "./status/kafka_status_reader.ts";
@@ -75,6 +80,51 @@ const producerLogCreator: logCreator = (level) => {
 /** The producer's logger categories, under the same root as the consumer's. */
 const LOGGER = ["payments", "producer"] as const;
 
+/** The Kafka client and the publisher of payment requests on it (not started yet). */
+function kafkaPublisher(
+  config: ProducerConfig,
+  kafkaSettings: KafkaClientSettings,
+  metrics: ProducerMetrics,
+) {
+  registerKafkaCodecs();
+  muteKafkajsTimeoutWarning();
+  const kafka = new Kafka({
+    ...kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-producer`),
+    logCreator: producerLogCreator,
+  });
+  const publisher = new KafkaPublisher({
+    kafka,
+    admin: kafka.admin({ retry: { retries: 0 } }),
+    topic: config.topics.requests,
+    sendTimeoutMs: config.sendTimeoutMs,
+    compression: config.kafka.compression,
+    readyIntervalMs: config.readyIntervalMs,
+    metrics,
+    logger: getLogger([...LOGGER, "kafka"]),
+    explain: (error) => explainKafkaError(error, config.kafka),
+  });
+  return { kafka, publisher };
+}
+
+/**
+ * The end-to-end probe, through the API as a client reaches it on the port just bound;
+ * none when PROBE_INTERVAL_MS is 0. Its metrics are registered either way: the series
+ * say 0 failures, never "no data".
+ */
+function probeOf(config: ProducerConfig, token: string, metrics: ProducerMetrics) {
+  const probeMetrics = createProbeMetrics(metrics.registry);
+  if (config.probe.intervalMs <= 0) return undefined;
+  return createProbe({
+    baseUrl: `http://127.0.0.1:${config.port}`,
+    token,
+    ...(config.apiKeys[0] ? { apiKey: config.apiKeys[0] } : {}),
+    intervalMs: config.probe.intervalMs,
+    timeoutMs: config.probe.timeoutMs,
+    metrics: probeMetrics,
+    logger: getLogger([...LOGGER, "probe"]),
+  });
+}
+
 /** Runs the producer until a signal; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const start = await startService(args, HELP, async () => {
@@ -99,23 +149,7 @@ export async function main(args: string[]): Promise<number> {
   const metrics = createProducerMetrics(createProducerRegistry(), config.topics.requests);
   const loop = monitorEventLoopDelay(metrics.registry);
   life.defer(() => loop.stop());
-  registerKafkaCodecs();
-  muteKafkajsTimeoutWarning();
-  const kafka = new Kafka({
-    ...kafkaClientConfig(kafkaSettings, `${config.kafka.clientId}-producer`),
-    logCreator: producerLogCreator,
-  });
-  const publisher = new KafkaPublisher({
-    kafka,
-    admin: kafka.admin({ retry: { retries: 0 } }),
-    topic: config.topics.requests,
-    sendTimeoutMs: config.sendTimeoutMs,
-    compression: config.kafka.compression,
-    readyIntervalMs: config.readyIntervalMs,
-    metrics,
-    logger: getLogger([...LOGGER, "kafka"]),
-    explain: (error) => explainKafkaError(error, config.kafka),
-  });
+  const { kafka, publisher } = kafkaPublisher(config, kafkaSettings, metrics);
   publisher.start();
   life.defer(() => publisher.close());
 
@@ -164,19 +198,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(error.message);
     return 1; // `life` closes what was started
   }
-  // Registered with the probe off too: the series say 0 failures, never "no data".
-  const probeMetrics = createProbeMetrics(metrics.registry);
-  if (config.probe.intervalMs > 0) {
-    // Through the API as a client reaches it, on the port it just bound.
-    const probe = createProbe({
-      baseUrl: `http://127.0.0.1:${config.port}`,
-      token: probeToken,
-      ...(config.apiKeys[0] ? { apiKey: config.apiKeys[0] } : {}),
-      intervalMs: config.probe.intervalMs,
-      timeoutMs: config.probe.timeoutMs,
-      metrics: probeMetrics,
-      logger: getLogger([...LOGGER, "probe"]),
-    });
+  const probe = probeOf(config, probeToken, metrics);
+  if (probe) {
     probe.start();
     life.defer(() => probe.stop());
   }
